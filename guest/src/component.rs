@@ -1,0 +1,589 @@
+//! The exported WIT interface: converts between WIT types and the store's.
+
+use crate::bindings::exports::graphstore::store::store_api::{
+    self as api, Change, ContainerOptions, DiffOptions, GuestStore, ImageOptions, LayerOptions,
+    StoreOptions,
+};
+use crate::bindings::exports::graphstore::store::types as wit;
+use crate::error::{ErrorKind, StoreError};
+use crate::format::timestamp::Timestamp;
+use crate::records::{self, Compression, IdMap};
+use crate::store::{self, ImageView, LayerView, NameChange, Store};
+use std::cell::RefCell;
+use wasip2::io::streams::{InputStream, OutputStream};
+
+/// The component's export implementation.
+struct Component;
+
+crate::bindings::export!(Component with_types_in crate::bindings);
+
+impl api::Guest for Component {
+    type Store = StoreResource;
+}
+
+/// A `store` resource: one open store, used by one caller at a time.
+struct StoreResource {
+    inner: RefCell<Store>,
+}
+
+type WitResult<T> = Result<T, wit::Error>;
+
+impl StoreResource {
+    fn with<T>(
+        &self,
+        operation: impl FnOnce(&mut Store) -> crate::error::Result<T>,
+    ) -> WitResult<T> {
+        operation(&mut self.inner.borrow_mut()).map_err(error_to_wit)
+    }
+}
+
+fn not_yet(what: &str) -> wit::Error {
+    error_to_wit(StoreError::custom(
+        ErrorKind::Unsupported,
+        format!("{what} is not implemented yet"),
+    ))
+}
+
+impl GuestStore for StoreResource {
+    fn open(options: StoreOptions) -> WitResult<api::Store> {
+        let options = store::StoreOptions {
+            graph_root: options.graph_root,
+            run_root: options.run_root,
+            driver_name: options.driver_name,
+            driver_options: options.driver_options,
+            image_stores: options.image_stores,
+            uid_map: maps_from_wit(options.uid_map),
+            gid_map: maps_from_wit(options.gid_map),
+            read_only: options.read_only,
+        };
+        let store = Store::open(options).map_err(error_to_wit)?;
+        Ok(api::Store::new(StoreResource {
+            inner: RefCell::new(store),
+        }))
+    }
+
+    fn status(&self) -> WitResult<Vec<(String, String)>> {
+        self.with(|s| s.status())
+    }
+
+    fn version(&self) -> Vec<(String, String)> {
+        self.inner.borrow().version()
+    }
+
+    fn create_layer(
+        &self,
+        id: Option<String>,
+        parent: Option<String>,
+        names: Vec<String>,
+        options: LayerOptions,
+    ) -> WitResult<wit::Layer> {
+        let options = layer_options_from_wit(options);
+        self.with(|s| s.create_layer(id.as_deref(), parent.as_deref(), names, &options))
+            .map(layer_to_wit)
+    }
+
+    fn put_layer(
+        &self,
+        _id: Option<String>,
+        _parent: Option<String>,
+        _names: Vec<String>,
+        _options: LayerOptions,
+        _diff: InputStream,
+    ) -> WitResult<wit::Layer> {
+        Err(not_yet("applying a layer diff"))
+    }
+
+    fn create_image(
+        &self,
+        id: Option<String>,
+        names: Vec<String>,
+        layer: Option<String>,
+        metadata: String,
+        options: ImageOptions,
+    ) -> WitResult<wit::Image> {
+        let options = store::ImageOptions {
+            digest: options.digest,
+            created: options.created.map(timestamp_from_wit),
+        };
+        self.with(|s| s.create_image(id.as_deref(), names, layer.as_deref(), &metadata, &options))
+            .map(image_to_wit)
+    }
+
+    fn create_container(
+        &self,
+        id: Option<String>,
+        names: Vec<String>,
+        image: Option<String>,
+        layer: Option<String>,
+        metadata: String,
+        options: ContainerOptions,
+    ) -> WitResult<wit::Container> {
+        let options = store::ContainerOptions {
+            uid_map: options.uid_map.map(maps_from_wit),
+            gid_map: options.gid_map.map(maps_from_wit),
+            host_uid_mapping: options.host_uid_mapping,
+            host_gid_mapping: options.host_gid_mapping,
+            mount_label: options.mount_label,
+            process_label: options.process_label,
+            volatile: options.volatile,
+        };
+        self.with(|s| {
+            s.create_container(
+                id.as_deref(),
+                names,
+                image.as_deref(),
+                layer.as_deref(),
+                &metadata,
+                &options,
+            )
+        })
+        .map(container_to_wit)
+    }
+
+    fn layer(&self, reference: String) -> WitResult<wit::Layer> {
+        self.with(|s| s.layer(&reference)).map(layer_to_wit)
+    }
+
+    fn image(&self, reference: String) -> WitResult<wit::Image> {
+        self.with(|s| s.image(&reference)).map(image_to_wit)
+    }
+
+    fn container(&self, reference: String) -> WitResult<wit::Container> {
+        self.with(|s| s.container(&reference)).map(container_to_wit)
+    }
+
+    fn layers(&self) -> WitResult<Vec<wit::Layer>> {
+        self.with(|s| s.list_layers())
+            .map(|all| all.into_iter().map(layer_to_wit).collect())
+    }
+
+    fn images(&self) -> WitResult<Vec<wit::Image>> {
+        self.with(|s| s.list_images())
+            .map(|all| all.into_iter().map(image_to_wit).collect())
+    }
+
+    fn containers(&self) -> WitResult<Vec<wit::Container>> {
+        self.with(|s| s.list_containers())
+            .map(|all| all.into_iter().map(container_to_wit).collect())
+    }
+
+    fn exists(&self, reference: String) -> WitResult<bool> {
+        self.with(|s| s.exists(&reference))
+    }
+
+    fn layer_exists(&self, reference: String) -> WitResult<bool> {
+        self.with(|s| s.layer_exists(&reference))
+    }
+
+    fn image_exists(&self, reference: String) -> WitResult<bool> {
+        self.with(|s| s.image_exists(&reference))
+    }
+
+    fn container_exists(&self, reference: String) -> WitResult<bool> {
+        self.with(|s| s.container_exists(&reference))
+    }
+
+    fn lookup(&self, name: String) -> WitResult<String> {
+        self.with(|s| s.lookup(&name))
+    }
+
+    fn images_by_digest(&self, digest: String) -> WitResult<Vec<wit::Image>> {
+        self.with(|s| s.images_by_digest(&digest))
+            .map(|all| all.into_iter().map(image_to_wit).collect())
+    }
+
+    fn images_by_top_layer(&self, layer: String) -> WitResult<Vec<wit::Image>> {
+        self.with(|s| s.images_by_top_layer(&layer))
+            .map(|all| all.into_iter().map(image_to_wit).collect())
+    }
+
+    fn container_by_layer(&self, layer: String) -> WitResult<wit::Container> {
+        self.with(|s| s.container_by_layer(&layer))
+            .map(container_to_wit)
+    }
+
+    fn layers_by_compressed_digest(&self, digest: String) -> WitResult<Vec<wit::Layer>> {
+        self.with(|s| s.layers_by_digest(&digest, true))
+            .map(|all| all.into_iter().map(layer_to_wit).collect())
+    }
+
+    fn layers_by_uncompressed_digest(&self, digest: String) -> WitResult<Vec<wit::Layer>> {
+        self.with(|s| s.layers_by_digest(&digest, false))
+            .map(|all| all.into_iter().map(layer_to_wit).collect())
+    }
+
+    fn layer_size(&self, reference: String) -> WitResult<i64> {
+        self.with(|s| s.layer_size(&reference))
+    }
+
+    fn image_size(&self, reference: String) -> WitResult<i64> {
+        self.with(|s| s.image_size(&reference))
+    }
+
+    fn container_size(&self, reference: String) -> WitResult<i64> {
+        self.with(|s| s.container_size(&reference))
+    }
+
+    fn names(&self, reference: String) -> WitResult<Vec<String>> {
+        self.with(|s| s.names(&reference))
+    }
+
+    fn set_names(&self, reference: String, names: Vec<String>) -> WitResult<()> {
+        self.with(|s| s.update_names(&reference, NameChange::Set, names))
+            .map(drop)
+    }
+
+    fn add_names(&self, reference: String, names: Vec<String>) -> WitResult<()> {
+        self.with(|s| s.update_names(&reference, NameChange::Add, names))
+            .map(drop)
+    }
+
+    fn remove_names(&self, reference: String, names: Vec<String>) -> WitResult<()> {
+        self.with(|s| s.update_names(&reference, NameChange::Remove, names))
+            .map(drop)
+    }
+
+    fn metadata(&self, reference: String) -> WitResult<String> {
+        self.with(|s| s.metadata(&reference))
+    }
+
+    fn set_metadata(&self, reference: String, metadata: String) -> WitResult<()> {
+        self.with(|s| s.set_metadata(&reference, &metadata))
+    }
+
+    fn set_flag(&self, reference: String, key: String, value: String) -> WitResult<()> {
+        self.with(|s| s.set_flag(&reference, &key, &value))
+    }
+
+    fn clear_flag(&self, reference: String, key: String) -> WitResult<()> {
+        self.with(|s| s.clear_flag(&reference, &key))
+    }
+
+    fn list_image_big_data(&self, image: String) -> WitResult<Vec<String>> {
+        self.with(|s| s.list_image_big_data(&image))
+    }
+
+    fn image_big_data(&self, image: String, key: String) -> WitResult<Vec<u8>> {
+        self.with(|s| s.image_big_data(&image, &key))
+    }
+
+    fn image_big_data_size(&self, image: String, key: String) -> WitResult<i64> {
+        self.with(|s| s.image_big_data_size(&image, &key))
+    }
+
+    fn image_big_data_digest(&self, image: String, key: String) -> WitResult<String> {
+        self.with(|s| s.image_big_data_digest(&image, &key))
+    }
+
+    fn set_image_big_data(
+        &self,
+        image: String,
+        key: String,
+        data: Vec<u8>,
+        manifest_digest: Option<String>,
+    ) -> WitResult<()> {
+        self.with(|s| s.set_image_big_data(&image, &key, &data, manifest_digest.as_deref()))
+    }
+
+    fn list_layer_big_data(&self, layer: String) -> WitResult<Vec<String>> {
+        self.with(|s| s.list_layer_big_data(&layer))
+    }
+
+    fn layer_big_data(&self, layer: String, key: String) -> WitResult<Vec<u8>> {
+        self.with(|s| s.layer_big_data(&layer, &key))
+    }
+
+    fn set_layer_big_data(&self, layer: String, key: String, data: Vec<u8>) -> WitResult<()> {
+        self.with(|s| s.set_layer_big_data(&layer, &key, &data))
+    }
+
+    fn list_container_big_data(&self, container: String) -> WitResult<Vec<String>> {
+        self.with(|s| s.list_container_big_data(&container))
+    }
+
+    fn container_big_data(&self, container: String, key: String) -> WitResult<Vec<u8>> {
+        self.with(|s| s.container_big_data(&container, &key))
+    }
+
+    fn container_big_data_size(&self, container: String, key: String) -> WitResult<i64> {
+        self.with(|s| s.container_big_data_size(&container, &key))
+    }
+
+    fn container_big_data_digest(&self, container: String, key: String) -> WitResult<String> {
+        self.with(|s| s.container_big_data_digest(&container, &key))
+    }
+
+    fn set_container_big_data(
+        &self,
+        container: String,
+        key: String,
+        data: Vec<u8>,
+    ) -> WitResult<()> {
+        self.with(|s| s.set_container_big_data(&container, &key, &data))
+    }
+
+    fn container_directory(&self, container: String) -> WitResult<String> {
+        self.with(|s| s.container_directory(&container))
+    }
+
+    fn container_run_directory(&self, container: String) -> WitResult<String> {
+        self.with(|s| s.container_run_directory(&container))
+    }
+
+    fn set_container_directory_file(
+        &self,
+        container: String,
+        file: String,
+        data: Vec<u8>,
+    ) -> WitResult<()> {
+        self.with(|s| s.set_container_file(&container, false, &file, &data))
+    }
+
+    fn from_container_directory(&self, container: String, file: String) -> WitResult<Vec<u8>> {
+        self.with(|s| s.container_file(&container, false, &file))
+    }
+
+    fn set_container_run_directory_file(
+        &self,
+        container: String,
+        file: String,
+        data: Vec<u8>,
+    ) -> WitResult<()> {
+        self.with(|s| s.set_container_file(&container, true, &file, &data))
+    }
+
+    fn from_container_run_directory(&self, container: String, file: String) -> WitResult<Vec<u8>> {
+        self.with(|s| s.container_file(&container, true, &file))
+    }
+
+    fn mount(&self, reference: String, mount_label: String) -> WitResult<String> {
+        self.with(|s| s.mount(&reference, &mount_label))
+    }
+
+    fn unmount(&self, reference: String, force: bool) -> WitResult<bool> {
+        self.with(|s| s.unmount(&reference, force))
+    }
+
+    fn mounted(&self, reference: String) -> WitResult<i32> {
+        self.with(|s| s.mounted(&reference))
+    }
+
+    fn apply_diff(&self, _to: String, _diff: InputStream) -> WitResult<i64> {
+        Err(not_yet("applying a layer diff"))
+    }
+
+    fn diff(
+        &self,
+        _from: Option<String>,
+        _to: String,
+        _options: DiffOptions,
+        _out: &OutputStream,
+    ) -> WitResult<()> {
+        Err(not_yet("producing a layer diff"))
+    }
+
+    fn changes(&self, _from: Option<String>, _to: String) -> WitResult<Vec<Change>> {
+        Err(not_yet("listing layer changes"))
+    }
+
+    fn diff_size(&self, _from: Option<String>, _to: String) -> WitResult<i64> {
+        Err(not_yet("computing a layer diff size"))
+    }
+
+    fn layer_parent_owners(&self, _layer: String) -> WitResult<(Vec<u32>, Vec<u32>)> {
+        Err(not_yet("computing parent owners"))
+    }
+
+    fn container_parent_owners(&self, _container: String) -> WitResult<(Vec<u32>, Vec<u32>)> {
+        Err(not_yet("computing parent owners"))
+    }
+
+    fn delete(&self, reference: String) -> WitResult<()> {
+        self.with(|s| s.delete(&reference))
+    }
+
+    fn delete_layer(&self, reference: String) -> WitResult<()> {
+        self.with(|s| s.delete_layer(&reference))
+    }
+
+    fn delete_image(&self, reference: String, commit: bool) -> WitResult<Vec<String>> {
+        self.with(|s| s.delete_image(&reference, commit))
+    }
+
+    fn delete_container(&self, reference: String) -> WitResult<()> {
+        self.with(|s| s.delete_container(&reference))
+    }
+
+    fn wipe(&self) -> WitResult<()> {
+        self.with(|s| s.wipe())
+    }
+
+    fn shutdown(&self, force: bool) -> WitResult<Vec<String>> {
+        self.with(|s| s.shutdown(force))
+    }
+}
+
+fn layer_options_from_wit(options: LayerOptions) -> store::LayerOptions {
+    store::LayerOptions {
+        mount_label: options.mount_label,
+        uid_map: options.uid_map.map(maps_from_wit),
+        gid_map: options.gid_map.map(maps_from_wit),
+        host_uid_mapping: options.host_uid_mapping,
+        host_gid_mapping: options.host_gid_mapping,
+        read_only: options.read_only,
+    }
+}
+
+fn maps_from_wit(maps: Vec<wit::IdMap>) -> Vec<IdMap> {
+    maps.into_iter()
+        .map(|m| IdMap {
+            container_id: m.container_id,
+            host_id: m.host_id,
+            size: m.size,
+        })
+        .collect()
+}
+
+fn maps_to_wit(maps: Vec<IdMap>) -> Vec<wit::IdMap> {
+    maps.into_iter()
+        .map(|m| wit::IdMap {
+            container_id: m.container_id,
+            host_id: m.host_id,
+            size: m.size,
+        })
+        .collect()
+}
+
+fn timestamp_from_wit(t: wit::Timestamp) -> Timestamp {
+    Timestamp {
+        seconds: t.seconds,
+        nanoseconds: t.nanoseconds,
+        utc_offset: t.utc_offset,
+    }
+}
+
+fn timestamp_to_wit(t: Timestamp) -> wit::Timestamp {
+    wit::Timestamp {
+        seconds: t.seconds,
+        nanoseconds: t.nanoseconds,
+        utc_offset: t.utc_offset,
+    }
+}
+
+fn flags_to_wit(flags: records::Flags) -> Vec<wit::Flag> {
+    flags
+        .into_iter()
+        .map(|(key, value)| wit::Flag {
+            key,
+            value: crate::format::go_json::to_string(&value),
+        })
+        .collect()
+}
+
+fn optional(text: String) -> Option<String> {
+    (!text.is_empty()).then_some(text)
+}
+
+fn compression_to_wit(compression: Compression) -> wit::Compression {
+    match compression {
+        Compression::None => wit::Compression::None,
+        Compression::Bzip2 => wit::Compression::Bzip2,
+        Compression::Gzip => wit::Compression::Gzip,
+        Compression::Xz => wit::Compression::Xz,
+        Compression::Zstd => wit::Compression::Zstd,
+    }
+}
+
+fn layer_to_wit(view: LayerView) -> wit::Layer {
+    let layer = view.record;
+    wit::Layer {
+        id: layer.id,
+        names: layer.names,
+        parent: optional(layer.parent),
+        metadata: layer.metadata,
+        mount_label: layer.mount_label,
+        mount_point: view.mount_point,
+        mount_count: view.mount_count,
+        created: timestamp_to_wit(layer.created),
+        compressed_digest: optional(layer.compressed_digest),
+        compressed_size: layer.compressed_size,
+        uncompressed_digest: optional(layer.uncompressed_digest),
+        uncompressed_size: layer.uncompressed_size,
+        compression: compression_to_wit(layer.compression),
+        uid_set: layer.uid_set,
+        gid_set: layer.gid_set,
+        flags: flags_to_wit(layer.flags),
+        uid_map: maps_to_wit(layer.uid_map),
+        gid_map: maps_to_wit(layer.gid_map),
+        read_only: view.read_only,
+        big_data_names: layer.big_data_names,
+    }
+}
+
+fn image_to_wit(view: ImageView) -> wit::Image {
+    let image = view.record;
+    wit::Image {
+        id: image.id,
+        digest: optional(image.digest),
+        digests: view.digests,
+        names: image.names,
+        names_history: image.names_history,
+        top_layer: optional(image.top_layer),
+        mapped_top_layers: image.mapped_top_layers,
+        metadata: image.metadata,
+        big_data_names: image.big_data_names,
+        big_data_sizes: image.big_data_sizes.into_iter().collect(),
+        big_data_digests: image.big_data_digests.into_iter().collect(),
+        created: timestamp_to_wit(image.created),
+        read_only: view.read_only,
+        flags: flags_to_wit(image.flags),
+    }
+}
+
+fn container_to_wit(container: records::Container) -> wit::Container {
+    wit::Container {
+        id: container.id,
+        names: container.names,
+        image_id: container.image_id,
+        layer_id: container.layer_id,
+        metadata: container.metadata,
+        big_data_names: container.big_data_names,
+        big_data_sizes: container.big_data_sizes.into_iter().collect(),
+        big_data_digests: container.big_data_digests.into_iter().collect(),
+        created: timestamp_to_wit(container.created),
+        uid_map: maps_to_wit(container.uid_map),
+        gid_map: maps_to_wit(container.gid_map),
+        flags: flags_to_wit(container.flags),
+    }
+}
+
+fn error_to_wit(error: StoreError) -> wit::Error {
+    let message = error.message;
+    match error.kind {
+        ErrorKind::LayerUnknown => wit::Error::LayerUnknown(message),
+        ErrorKind::ImageUnknown => wit::Error::ImageUnknown(message),
+        ErrorKind::ContainerUnknown => wit::Error::ContainerUnknown(message),
+        ErrorKind::DuplicateId => wit::Error::DuplicateId(message),
+        ErrorKind::DuplicateName => wit::Error::DuplicateName(message),
+        ErrorKind::LayerHasChildren => wit::Error::LayerHasChildren(message),
+        ErrorKind::LayerUsedByImage => wit::Error::LayerUsedByImage(message),
+        ErrorKind::LayerUsedByContainer => wit::Error::LayerUsedByContainer(message),
+        ErrorKind::ImageUsedByContainer => wit::Error::ImageUsedByContainer(message),
+        ErrorKind::NotALayer => wit::Error::NotALayer(message),
+        ErrorKind::NotAnImage => wit::Error::NotAnImage(message),
+        ErrorKind::NotAContainer => wit::Error::NotAContainer(message),
+        ErrorKind::NotALayerImageOrContainer => wit::Error::NotALayerImageOrContainer(message),
+        ErrorKind::ParentIsContainer => wit::Error::ParentIsContainer(message),
+        ErrorKind::ReadOnly => wit::Error::ReadOnly(message),
+        ErrorKind::SizeUnknown => wit::Error::SizeUnknown(message),
+        ErrorKind::DigestUnknown => wit::Error::DigestUnknown(message),
+        ErrorKind::InvalidBigDataName => wit::Error::InvalidBigDataName(message),
+        ErrorKind::IncompleteOptions => wit::Error::IncompleteOptions(message),
+        ErrorKind::LayerNotMounted => wit::Error::LayerNotMounted(message),
+        ErrorKind::DriverNotSupported => wit::Error::DriverNotSupported(message),
+        ErrorKind::Unsupported => wit::Error::Unsupported(message),
+        ErrorKind::InvalidInput => wit::Error::InvalidInput(message),
+        ErrorKind::Corrupt => wit::Error::Corrupt(message),
+        ErrorKind::Io => wit::Error::Io(message),
+    }
+}

@@ -1,0 +1,334 @@
+//! Big-data items of images, layers and containers: files named by
+//! `ident::big_data::file_name` in the record's directory, with sizes and
+//! digests recorded for images and containers.
+
+use super::images::{image_unknown, is_manifest_key, recompute_digests};
+use super::{Access, Store};
+use crate::disk::Dir;
+use crate::error::{ErrorKind, Result, StoreError};
+use crate::ident::{big_data, digest};
+use crate::records::Record;
+use crate::stores::{Kind, RecordFile};
+use std::collections::BTreeMap;
+
+/// The file name of item `key`, or 1.43's error for an unusable key.
+fn item_file_name(kind: Kind, key: &str) -> Result<String> {
+    big_data::file_name(key).ok_or_else(|| {
+        StoreError::with_context(
+            ErrorKind::InvalidBigDataName,
+            format_args!("can't set empty name for {} big data item", kind.noun()),
+        )
+    })
+}
+
+/// Reads item `key` of the record with ID `id` from `records_dir/<id>/`.
+fn read_item(records_dir: &Dir, kind: Kind, id: &str, key: &str) -> Result<Vec<u8>> {
+    let file_name = item_file_name(kind, key)?;
+    let missing = || {
+        let hint = if kind == Kind::Image {
+            " (consider removing the image to resolve the issue)"
+        } else {
+            ""
+        };
+        StoreError::io(format!(
+            "locating item named {key:?} for {} with ID {id:?}{hint}: file does not exist",
+            kind.noun()
+        ))
+    };
+    let dir = records_dir.open_dir(id)?.ok_or_else(missing)?;
+    dir.read_file(&file_name)?.ok_or_else(missing)
+}
+
+/// Writes item `key` of record `id` atomically, creating its directory.
+fn write_item(records_dir: &Dir, kind: Kind, id: &str, key: &str, data: &[u8]) -> Result<()> {
+    let file_name = item_file_name(kind, key)?;
+    records_dir
+        .ensure_dir(id)?
+        .write_file_atomic(&file_name, data)
+}
+
+/// The parts of an image or container record that describe its data items.
+trait SizedItems: Record {
+    fn item_names(&mut self) -> &mut Vec<String>;
+    fn item_sizes(&mut self) -> &mut BTreeMap<String, i64>;
+    fn item_digests(&mut self) -> &mut BTreeMap<String, String>;
+}
+
+macro_rules! sized_items {
+    ($record:ty) => {
+        impl SizedItems for $record {
+            fn item_names(&mut self) -> &mut Vec<String> {
+                &mut self.big_data_names
+            }
+            fn item_sizes(&mut self) -> &mut BTreeMap<String, i64> {
+                &mut self.big_data_sizes
+            }
+            fn item_digests(&mut self) -> &mut BTreeMap<String, String> {
+                &mut self.big_data_digests
+            }
+        }
+    };
+}
+sized_items!(crate::records::Image);
+sized_items!(crate::records::Container);
+
+/// Records item `key` (size, digest, name) on a record; whether anything changed.
+fn note_item<T: SizedItems>(record: &mut T, key: &str, size: i64, item_digest: String) -> bool {
+    let mut changed = false;
+    if record.item_sizes().get(key) != Some(&size) {
+        record.item_sizes().insert(key.to_string(), size);
+        changed = true;
+    }
+    if record.item_digests().get(key) != Some(&item_digest) {
+        record.item_digests().insert(key.to_string(), item_digest);
+        changed = true;
+    }
+    if !record.item_names().iter().any(|name| name == key) {
+        record.item_names().push(key.to_string());
+        changed = true;
+    }
+    changed
+}
+
+/// Writes an item of an image or container and records it, saving the
+/// record file only when the record changed (as 1.43 does).
+fn set_sized_item<T: SizedItems>(
+    file: &mut RecordFile<T>,
+    kind: Kind,
+    position: usize,
+    key: &str,
+    data: &[u8],
+    item_digest: String,
+) -> Result<bool> {
+    let id = file.at(position).id().to_string();
+    write_item(file.dir(), kind, &id, key, data)?;
+    let changed = note_item(file.at_mut(position), key, data.len() as i64, item_digest);
+    if changed {
+        file.save()?;
+    }
+    Ok(changed)
+}
+
+impl Store {
+    /// The image store and position holding `reference`.
+    fn image_home(&self, reference: &str) -> Result<(&RecordFile<crate::records::Image>, usize)> {
+        if let Some(position) = self.images.resolve(reference) {
+            return Ok((&self.images, position));
+        }
+        self.additional_images
+            .iter()
+            .find_map(|store| store.resolve(reference).map(|position| (store, position)))
+            .ok_or_else(|| image_unknown(reference))
+    }
+
+    /// Names of an image's data items.
+    pub fn list_image_big_data(&mut self, image: &str) -> Result<Vec<String>> {
+        let _held = self.hold(Access::None, Access::Read, Access::None)?;
+        let (file, position) = self.image_home(image)?;
+        Ok(file.at(position).big_data_names.clone())
+    }
+
+    /// Contents of an image's data item.
+    pub fn image_big_data(&mut self, image: &str, key: &str) -> Result<Vec<u8>> {
+        let _held = self.hold(Access::None, Access::Read, Access::None)?;
+        let (file, position) = self.image_home(image)?;
+        read_item(file.dir(), Kind::Image, &file.at(position).id, key)
+    }
+
+    /// Size of an image's data item: recorded, else the file's length.
+    pub fn image_big_data_size(&mut self, image: &str, key: &str) -> Result<i64> {
+        let _held = self.hold(Access::None, Access::Read, Access::None)?;
+        let (file, position) = self.image_home(image)?;
+        let record = file.at(position);
+        if let Some(size) = record.big_data_sizes.get(key) {
+            return Ok(*size);
+        }
+        read_item(file.dir(), Kind::Image, &record.id, key)
+            .map(|data| data.len() as i64)
+            .map_err(|_| StoreError::new(ErrorKind::SizeUnknown))
+    }
+
+    /// Recorded digest of an image's data item.
+    pub fn image_big_data_digest(&mut self, image: &str, key: &str) -> Result<String> {
+        let _held = self.hold(Access::None, Access::Read, Access::None)?;
+        let (file, position) = self.image_home(image)?;
+        file.at(position)
+            .big_data_digests
+            .get(key)
+            .cloned()
+            .ok_or_else(|| StoreError::new(ErrorKind::DigestUnknown))
+    }
+
+    /// Stores an image data item. Manifest keys record `manifest_digest` when
+    /// given, else the sha256 of the bytes.
+    pub fn set_image_big_data(
+        &mut self,
+        image: &str,
+        key: &str,
+        data: &[u8],
+        manifest_digest: Option<&str>,
+    ) -> Result<()> {
+        self.check_writable()?;
+        let _held = self.hold(Access::None, Access::Write, Access::None)?;
+        let position = self
+            .images
+            .resolve(image)
+            .ok_or_else(|| image_unknown(image))?;
+        let item_digest = match manifest_digest {
+            Some(given) if is_manifest_key(key) => {
+                digest::validate(given)
+                    .map_err(|text| StoreError::invalid(format!("{given}: {text}")))?;
+                given.to_string()
+            }
+            _ => digest::sha256_of(data),
+        };
+        let id = self.images.at(position).id.clone();
+        write_item(self.images.dir(), Kind::Image, &id, key, data)?;
+        let record = self.images.at_mut(position);
+        let mut changed = note_item(record, key, data.len() as i64, item_digest);
+        let before = record.digest.clone();
+        recompute_digests(record).map_err(StoreError::invalid)?;
+        changed |= record.digest != before;
+        if changed {
+            self.images.save()?;
+        }
+        Ok(())
+    }
+
+    /// Names of a layer's data items.
+    pub fn list_layer_big_data(&mut self, layer: &str) -> Result<Vec<String>> {
+        Ok(self.layer(layer)?.record.big_data_names)
+    }
+
+    /// Contents of a layer's data item.
+    pub fn layer_big_data(&mut self, layer: &str, key: &str) -> Result<Vec<u8>> {
+        let _held = self.hold(Access::Read, Access::None, Access::None)?;
+        let layers = self.layers()?;
+        let position = layers
+            .file
+            .resolve(layer)
+            .ok_or_else(|| StoreError::new(ErrorKind::LayerUnknown))?;
+        let id = layers.file.at(position).id.clone();
+        read_item(layers.file.dir(), Kind::Layer, &id, key)
+    }
+
+    /// Stores a layer data item (only its name is recorded).
+    pub fn set_layer_big_data(&mut self, layer: &str, key: &str, data: &[u8]) -> Result<()> {
+        self.check_writable()?;
+        let _held = self.hold(Access::Write, Access::None, Access::None)?;
+        let layers = self.layers()?;
+        let position = layers
+            .file
+            .resolve(layer)
+            .ok_or_else(|| StoreError::new(ErrorKind::LayerUnknown))?;
+        let id = layers.file.at(position).id.clone();
+        write_item(layers.file.dir(), Kind::Layer, &id, key, data)?;
+        let record = layers.file.at_mut(position);
+        if !record.big_data_names.iter().any(|name| name == key) {
+            record.big_data_names.push(key.to_string());
+            layers.save()?;
+        }
+        Ok(())
+    }
+
+    fn container_position(&self, reference: &str) -> Result<usize> {
+        self.containers
+            .resolve(reference)
+            .ok_or_else(|| StoreError::new(ErrorKind::ContainerUnknown))
+    }
+
+    /// Names of a container's data items.
+    pub fn list_container_big_data(&mut self, container: &str) -> Result<Vec<String>> {
+        let _held = self.hold(Access::None, Access::None, Access::Read)?;
+        let position = self.container_position(container)?;
+        Ok(self.containers.at(position).big_data_names.clone())
+    }
+
+    /// Contents of a container's data item.
+    pub fn container_big_data(&mut self, container: &str, key: &str) -> Result<Vec<u8>> {
+        let _held = self.hold(Access::None, Access::None, Access::Read)?;
+        let position = self.container_position(container)?;
+        read_item(
+            self.containers.dir(),
+            Kind::Container,
+            &self.containers.at(position).id,
+            key,
+        )
+    }
+
+    /// Size (`want_digest` false) or digest of a container's data item; an
+    /// item missing from the record is read and recorded, as 1.43 does.
+    fn container_item_info(
+        &mut self,
+        container: &str,
+        key: &str,
+        want_digest: bool,
+    ) -> Result<String> {
+        let _held = self.hold(Access::None, Access::None, Access::Write)?;
+        let position = self.container_position(container)?;
+        let record = self.containers.at(position);
+        let known = if want_digest {
+            record.big_data_digests.get(key).cloned()
+        } else {
+            record.big_data_sizes.get(key).map(i64::to_string)
+        };
+        if let Some(value) = known {
+            return Ok(value);
+        }
+        let unknown = if want_digest {
+            ErrorKind::DigestUnknown
+        } else {
+            ErrorKind::SizeUnknown
+        };
+        let data = read_item(self.containers.dir(), Kind::Container, &record.id, key)
+            .map_err(|_| StoreError::new(unknown))?;
+        let item_digest = digest::sha256_of(&data);
+        set_sized_item(
+            &mut self.containers,
+            Kind::Container,
+            position,
+            key,
+            &data,
+            item_digest.clone(),
+        )?;
+        Ok(if want_digest {
+            item_digest
+        } else {
+            data.len().to_string()
+        })
+    }
+
+    /// Size of a container's data item.
+    pub fn container_big_data_size(&mut self, container: &str, key: &str) -> Result<i64> {
+        Ok(self
+            .container_item_info(container, key, false)?
+            .parse()
+            .expect("formatted from an i64"))
+    }
+
+    /// Digest of a container's data item.
+    pub fn container_big_data_digest(&mut self, container: &str, key: &str) -> Result<String> {
+        self.container_item_info(container, key, true)
+    }
+
+    /// Stores a container data item (digest: sha256 of the bytes).
+    pub fn set_container_big_data(
+        &mut self,
+        container: &str,
+        key: &str,
+        data: &[u8],
+    ) -> Result<()> {
+        self.check_writable()?;
+        let _held = self.hold(Access::None, Access::None, Access::Write)?;
+        let position = self.container_position(container)?;
+        set_sized_item(
+            &mut self.containers,
+            Kind::Container,
+            position,
+            key,
+            data,
+            digest::sha256_of(data),
+        )?;
+        Ok(())
+    }
+}

@@ -1,0 +1,401 @@
+//! Container operations of the store: create, look up, directories, sizes.
+
+use super::images::image_unknown;
+use super::layers::LayerOptions;
+use super::{Access, Store, check_user_id, new_id};
+use crate::disk::Dir;
+use crate::error::{ErrorKind, Result, StoreError};
+use crate::ident::names;
+use crate::records::{Container, IdMap};
+
+/// Flag keys 1.43 writes on containers.
+const MOUNT_LABEL_FLAG: &str = "MountLabel";
+const PROCESS_LABEL_FLAG: &str = "ProcessLabel";
+const VOLATILE_FLAG: &str = "Volatile";
+/// Per-container directory inside `G/vfs-containers/<id>` and `R/vfs-containers/<id>`.
+const USERDATA_DIR: &str = "userdata";
+
+/// Options for a new container (see the WIT `container-options`).
+#[derive(Debug, Clone, Default)]
+pub struct ContainerOptions {
+    pub uid_map: Option<Vec<IdMap>>,
+    pub gid_map: Option<Vec<IdMap>>,
+    pub host_uid_mapping: bool,
+    pub host_gid_mapping: bool,
+    pub mount_label: Option<String>,
+    pub process_label: Option<String>,
+    pub volatile: bool,
+}
+
+/// 1.43's check that no two ranges of a mapping overlap (on either side).
+fn check_overlaps(map: &[IdMap]) -> Result<()> {
+    let overlaps = |a: u32, b: u32, size_a: u32, size_b: u32| {
+        let (a, b, size_a, size_b) = (
+            u64::from(a),
+            u64::from(b),
+            u64::from(size_a),
+            u64::from(size_b),
+        );
+        a < b + size_b && b < a + size_a
+    };
+    let mut conflicts = Vec::new();
+    for (index, range) in map.iter().enumerate() {
+        let clash = map.iter().enumerate().any(|(other_index, other)| {
+            other_index != index
+                && (overlaps(
+                    range.container_id,
+                    other.container_id,
+                    range.size,
+                    other.size,
+                ) || overlaps(range.host_id, other.host_id, range.size, other.size))
+        });
+        if clash {
+            conflicts.push(format!(
+                "{}:{}:{}",
+                range.container_id, range.host_id, range.size
+            ));
+        }
+    }
+    match conflicts.len() {
+        0 => Ok(()),
+        1 => Err(StoreError::invalid(format!(
+            "the specified UID and/or GID mapping {} conflicts with other mappings: invalid mappings specified",
+            conflicts[0]
+        ))),
+        _ => Err(StoreError::invalid(format!(
+            "the specified UID and/or GID mappings {} conflict with other mappings: invalid mappings specified",
+            conflicts.join(", ")
+        ))),
+    }
+}
+
+impl Store {
+    /// Creates a container from `image` (if any) with a new read-write layer
+    /// (ID `layer` when given) on the image's top layer.
+    pub fn create_container(
+        &mut self,
+        id: Option<&str>,
+        names: Vec<String>,
+        image: Option<&str>,
+        layer: Option<&str>,
+        metadata: &str,
+        options: &ContainerOptions,
+    ) -> Result<Container> {
+        self.check_writable()?;
+        let image_access = if image.is_some() {
+            Access::Read
+        } else {
+            Access::None
+        };
+        let _held = self.hold(Access::Write, image_access, Access::Write)?;
+        let uid_map = if options.host_uid_mapping {
+            None
+        } else {
+            options.uid_map.clone().filter(|m| !m.is_empty())
+        };
+        let gid_map = if options.host_gid_mapping {
+            None
+        } else {
+            options.gid_map.clone().filter(|m| !m.is_empty())
+        };
+
+        let (image_id, top_layer) = match image {
+            Some(reference) => {
+                let view = self
+                    .find_image(reference)?
+                    .ok_or_else(|| image_unknown(reference))?;
+                (view.record.id, view.record.top_layer)
+            }
+            None => (String::new(), String::new()),
+        };
+        if !top_layer.is_empty() {
+            let top = self.layers()?.find(&top_layer).ok_or_else(|| {
+                StoreError::with_context(
+                    ErrorKind::LayerUnknown,
+                    format_args!("locating layer with ID {top_layer:?}"),
+                )
+            })?;
+            let differs = |wanted: &Option<Vec<IdMap>>, have: &Vec<IdMap>| {
+                wanted.as_ref().is_some_and(|w| w != have)
+            };
+            if differs(&uid_map, &top.record.uid_map) || differs(&gid_map, &top.record.gid_map) {
+                return Err(StoreError::custom(
+                    ErrorKind::Unsupported,
+                    "creating a container whose ID maps differ from its image's top layer needs an ID-shifted copy of that layer, which graphstore does not make yet",
+                ));
+            }
+        }
+        let mount_label = options.mount_label.clone().unwrap_or_default();
+        let process_label = options.process_label.clone().unwrap_or_default();
+        if mount_label.is_empty() != process_label.is_empty() {
+            return Err(StoreError::invalid(
+                "ProcessLabel and Mountlabel must either not be specified or both specified",
+            ));
+        }
+
+        let layer_options = LayerOptions {
+            mount_label: mount_label.clone(),
+            uid_map: uid_map.clone(),
+            gid_map: gid_map.clone(),
+            host_uid_mapping: options.host_uid_mapping,
+            host_gid_mapping: options.host_gid_mapping,
+            read_only: false,
+        };
+        let parent = (!top_layer.is_empty()).then_some(top_layer.as_str());
+        let container_layer = self
+            .create_layer_locked(layer, parent, Vec::new(), &layer_options)?
+            .record
+            .id;
+
+        let record = self.new_container_record(
+            id,
+            names,
+            image_id,
+            container_layer.clone(),
+            metadata,
+            options,
+            (mount_label, process_label),
+            (uid_map, gid_map),
+        );
+        match record {
+            Ok(record) => Ok(record),
+            Err(err) => {
+                // The layer was made for this container only: take it back.
+                let _ = self.layers()?.delete(&container_layer);
+                Err(err)
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn new_container_record(
+        &mut self,
+        id: Option<&str>,
+        names: Vec<String>,
+        image_id: String,
+        layer_id: String,
+        metadata: &str,
+        options: &ContainerOptions,
+        labels: (String, String),
+        maps: (Option<Vec<IdMap>>, Option<Vec<IdMap>>),
+    ) -> Result<Container> {
+        let containers = &mut self.containers;
+        let id = match id {
+            Some(id) => {
+                check_user_id(id)?;
+                id.to_string()
+            }
+            None => new_id(|candidate| containers.position_of_id(candidate).is_some()),
+        };
+        if containers.position_of_id(&id).is_some() {
+            return Err(StoreError::new(ErrorKind::DuplicateId));
+        }
+        let names = names::dedup(names);
+        for name in &names {
+            if let Some(position) = containers.position_of_name(name) {
+                return Err(StoreError::with_context(
+                    ErrorKind::DuplicateName,
+                    format_args!(
+                        "the container name {name:?} is already in use by {}. You have to remove that container to be able to reuse that name",
+                        containers.at(position).id
+                    ),
+                ));
+            }
+        }
+        let (uid_map, gid_map) = (maps.0.unwrap_or_default(), maps.1.unwrap_or_default());
+        check_overlaps(&uid_map)?;
+        check_overlaps(&gid_map)?;
+        let mut record = Container {
+            id,
+            names,
+            image_id,
+            layer_id,
+            metadata: metadata.to_string(),
+            created: crate::platform::now(),
+            uid_map,
+            gid_map,
+            ..Container::default()
+        };
+        record
+            .flags
+            .insert(MOUNT_LABEL_FLAG.into(), labels.0.into());
+        record
+            .flags
+            .insert(PROCESS_LABEL_FLAG.into(), labels.1.into());
+        if options.volatile {
+            record.flags.insert(VOLATILE_FLAG.into(), true.into());
+        }
+        containers.push(record.clone());
+        containers.save()?;
+        Ok(record)
+    }
+
+    /// The container `reference` names (ID, name, layer ID, unique prefix).
+    pub(super) fn find_container(&self, reference: &str) -> Option<&Container> {
+        let by_id_or_name = self
+            .containers
+            .position_of_id(reference)
+            .or_else(|| self.containers.position_of_name(reference));
+        let by_layer = || {
+            self.containers
+                .records()
+                .iter()
+                .position(|c| c.layer_id == reference)
+        };
+        let position = by_id_or_name
+            .or_else(by_layer)
+            .or_else(|| self.containers.resolve(reference))?;
+        Some(self.containers.at(position))
+    }
+
+    /// The container `reference` names.
+    pub fn container(&mut self, reference: &str) -> Result<Container> {
+        let _held = self.hold(Access::None, Access::None, Access::Read)?;
+        self.find_container(reference)
+            .cloned()
+            .ok_or_else(|| StoreError::new(ErrorKind::ContainerUnknown))
+    }
+
+    /// Every container.
+    pub fn list_containers(&mut self) -> Result<Vec<Container>> {
+        let _held = self.hold(Access::None, Access::None, Access::Read)?;
+        Ok(self.containers.records().to_vec())
+    }
+
+    /// The container whose read-write layer is `layer`.
+    pub fn container_by_layer(&mut self, layer: &str) -> Result<Container> {
+        let _held = self.hold(Access::Read, Access::None, Access::Read)?;
+        let id = self
+            .layers()?
+            .find(layer)
+            .ok_or_else(|| StoreError::new(ErrorKind::LayerUnknown))?
+            .record
+            .id;
+        self.containers
+            .records()
+            .iter()
+            .find(|c| c.layer_id == id)
+            .cloned()
+            .ok_or_else(|| StoreError::new(ErrorKind::ContainerUnknown))
+    }
+
+    /// `<root>/vfs-containers/<id>/userdata` of the graph root or run root,
+    /// created on demand.
+    fn userdata_dir(&mut self, container: &str, run_root: bool) -> Result<Dir> {
+        self.check_writable()?;
+        let _held = self.hold(Access::None, Access::None, Access::Read)?;
+        let id = self
+            .find_container(container)
+            .ok_or_else(|| StoreError::new(ErrorKind::ContainerUnknown))?
+            .id
+            .clone();
+        let root = if run_root { &self.run } else { &self.graph };
+        root.ensure_dir("vfs-containers")?
+            .ensure_dir(&id)?
+            .ensure_dir(USERDATA_DIR)
+    }
+
+    /// Host path of the container's data directory.
+    pub fn container_directory(&mut self, container: &str) -> Result<String> {
+        Ok(self.userdata_dir(container, false)?.path().to_string())
+    }
+
+    /// Host path of the container's runtime directory.
+    pub fn container_run_directory(&mut self, container: &str) -> Result<String> {
+        Ok(self.userdata_dir(container, true)?.path().to_string())
+    }
+
+    /// Writes `file` (one name) in the container's data or runtime directory.
+    pub fn set_container_file(
+        &mut self,
+        container: &str,
+        run_root: bool,
+        file: &str,
+        data: &[u8],
+    ) -> Result<()> {
+        self.userdata_dir(container, run_root)?
+            .write_file_atomic(file, data)
+    }
+
+    /// Reads `file` (one name) from the container's data or runtime directory.
+    pub fn container_file(
+        &mut self,
+        container: &str,
+        run_root: bool,
+        file: &str,
+    ) -> Result<Vec<u8>> {
+        let dir = self.userdata_dir(container, run_root)?;
+        dir.read_file(file)?.ok_or_else(|| {
+            StoreError::io(format!(
+                "open {}: no such file or directory",
+                dir.child_path(file)
+            ))
+        })
+    }
+
+    /// A container's size: its layer's changed bytes, its data items and the
+    /// files in its two userdata directories.
+    pub fn container_size(&mut self, reference: &str) -> Result<i64> {
+        let data_dir = self.userdata_dir(reference, false)?;
+        let run_dir = self.userdata_dir(reference, true)?;
+        let _held = self.hold(Access::Read, Access::None, Access::Read)?;
+        let container = self
+            .find_container(reference)
+            .cloned()
+            .ok_or_else(|| StoreError::new(ErrorKind::ContainerUnknown))?;
+        let layers = self.layers()?;
+        let layer = layers
+            .find(&container.layer_id)
+            .ok_or_else(|| StoreError::new(ErrorKind::LayerUnknown))?
+            .record;
+        let layer_bytes = layers.vfs.changed_bytes(
+            &layer.id,
+            (!layer.parent.is_empty()).then_some(layer.parent.as_str()),
+        )?;
+        let items: i64 = container.big_data_sizes.values().sum();
+        Ok(layer_bytes + items + files_size(&data_dir)? + files_size(&run_dir)?)
+    }
+}
+
+/// Total size of the regular files beneath `dir`.
+fn files_size(dir: &Dir) -> Result<i64> {
+    let mut total = 0i64;
+    for (name, kind) in dir.entries()? {
+        match kind {
+            crate::disk::EntryKind::File => {
+                total += dir.file_info(&name)?.map_or(0, |(size, _)| size as i64)
+            }
+            crate::disk::EntryKind::Directory => {
+                if let Some(child) = dir.open_dir(&name)? {
+                    total += files_size(&child)?;
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(total)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn map(c: u32, h: u32, s: u32) -> IdMap {
+        IdMap {
+            container_id: c,
+            host_id: h,
+            size: s,
+        }
+    }
+
+    #[test]
+    fn overlapping_ranges_are_rejected_with_1_43_text() {
+        assert!(check_overlaps(&[map(0, 1000, 1), map(1, 100000, 65536)]).is_ok());
+        assert_eq!(
+            check_overlaps(&[map(0, 1000, 10), map(5, 2000, 10)])
+                .unwrap_err()
+                .message,
+            "the specified UID and/or GID mappings 0:1000:10, 5:2000:10 conflict with other mappings: invalid mappings specified"
+        );
+    }
+}

@@ -1,0 +1,317 @@
+//! The layer store: `layers.json` (graph root), the mount table
+//! `mountpoints.json` (run root), additional read-only layer stores and the
+//! vfs driver that holds the trees.
+
+use super::vfs::Vfs;
+use super::{StoreOptions, VFS_DRIVER};
+use crate::disk::{Dir, Lock, LockGuard};
+use crate::error::{Result, StoreError};
+use crate::format::go_json;
+use crate::records::Layer;
+use crate::stores::{Kind, RecordFile};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::rc::Rc;
+
+const LAYERS_JSON: &str = "layers.json";
+const LAYERS_LOCK: &str = "layers.lock";
+const MOUNTPOINTS_JSON: &str = "mountpoints.json";
+const MOUNTPOINTS_LOCK: &str = "mountpoints.lock";
+/// Flag marking a layer whose creation or deletion has not finished.
+pub const INCOMPLETE_FLAG: &str = "incomplete";
+/// Suffix of the tar-split file beside `layers.json`.
+pub const TAR_SPLIT_SUFFIX: &str = ".tar-split.gz";
+
+/// A layer plus what the store knows about it besides its record.
+#[derive(Debug, Clone)]
+pub struct LayerView {
+    pub record: Layer,
+    pub mount_point: String,
+    pub mount_count: i32,
+    /// From an additional read-only store.
+    pub read_only: bool,
+}
+
+/// One entry of `mountpoints.json`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct MountRecord {
+    id: String,
+    path: String,
+    count: i32,
+}
+
+/// Where and how often a layer is mounted.
+#[derive(Debug, Clone, Default)]
+pub struct Mount {
+    pub path: String,
+    pub count: i32,
+}
+
+/// Layers of the primary store and of the additional read-only stores.
+pub struct LayerStore {
+    pub file: RecordFile<Layer>,
+    /// `R/vfs-layers`.
+    run_dir: Dir,
+    mounts_lock: Rc<Lock>,
+    pub mounts: HashMap<String, Mount>,
+    pub additional: Vec<RecordFile<Layer>>,
+    pub vfs: Vfs,
+}
+
+impl LayerStore {
+    /// Opens the layer store, creating its directories, and performs 1.43's
+    /// first load: drops layers left incomplete by a crash.
+    pub fn open(graph: &Dir, run: &Dir, options: &StoreOptions) -> Result<LayerStore> {
+        let read_only = options.read_only;
+        let layers_dir_name = format!("{VFS_DRIVER}-layers");
+        let (layers_dir, run_dir) = if read_only {
+            let missing = |dir: &Dir| {
+                StoreError::io(format!(
+                    "{}: no such file or directory",
+                    dir.child_path(&layers_dir_name)
+                ))
+            };
+            (
+                graph
+                    .open_dir(&layers_dir_name)?
+                    .ok_or_else(|| missing(graph))?,
+                run.open_dir(&layers_dir_name)?
+                    .ok_or_else(|| missing(run))?,
+            )
+        } else {
+            (
+                graph.ensure_dir(&layers_dir_name)?,
+                run.ensure_dir(&layers_dir_name)?,
+            )
+        };
+        let file = RecordFile::open(layers_dir, LAYERS_JSON, LAYERS_LOCK, Kind::Layer, read_only)?
+            .track_mtime();
+        let mounts_lock = Lock::open(&run_dir, MOUNTPOINTS_LOCK, read_only)?;
+        let mut additional = Vec::new();
+        let mut additional_trees = Vec::new();
+        for (index, path) in options.image_stores.iter().enumerate() {
+            let root = Dir::preopened(
+                &format!("{}{index}", super::IMAGE_STORE_PREOPEN_PREFIX),
+                path,
+            )?;
+            if let Some(dir) = root.open_dir(&layers_dir_name)? {
+                additional.push(RecordFile::open(
+                    dir,
+                    LAYERS_JSON,
+                    LAYERS_LOCK,
+                    Kind::Layer,
+                    true,
+                )?);
+            }
+            if let Some(trees) = root
+                .open_dir(VFS_DRIVER)?
+                .map(|d| d.open_dir("dir"))
+                .transpose()?
+                .flatten()
+            {
+                additional_trees.push(trees);
+            }
+        }
+        let driver_dir = if read_only {
+            graph.open_dir(VFS_DRIVER)?.ok_or_else(|| {
+                StoreError::io(format!(
+                    "{}: no such file or directory",
+                    graph.child_path(VFS_DRIVER)
+                ))
+            })?
+        } else {
+            graph.ensure_dir(VFS_DRIVER)?
+        };
+        let mut store = LayerStore {
+            file,
+            run_dir,
+            mounts_lock,
+            mounts: HashMap::new(),
+            additional,
+            vfs: Vfs::new(driver_dir, additional_trees),
+        };
+        if !read_only {
+            let _guards = store.lock(true)?;
+            store.remove_incomplete()?;
+        }
+        Ok(store)
+    }
+
+    /// Locks `layers.lock` and `mountpoints.lock` (and the additional stores,
+    /// shared), reloading what changed.
+    pub fn lock(&mut self, exclusive: bool) -> Result<Vec<LockGuard>> {
+        let mut guards = vec![if exclusive {
+            self.file.write_lock()?
+        } else {
+            self.file.read_lock()?
+        }];
+        guards.push(if exclusive {
+            self.mounts_lock.exclusive()?
+        } else {
+            self.mounts_lock.shared()?
+        });
+        if self.mounts_lock.modified()? {
+            self.load_mounts()?;
+        }
+        for store in &mut self.additional {
+            guards.push(store.read_lock()?);
+        }
+        Ok(guards)
+    }
+
+    fn load_mounts(&mut self) -> Result<()> {
+        let bytes = self
+            .run_dir
+            .read_file(MOUNTPOINTS_JSON)?
+            .unwrap_or_default();
+        let records: Vec<MountRecord> = if bytes.iter().all(u8::is_ascii_whitespace) {
+            Vec::new()
+        } else {
+            go_json::from_slice::<Option<Vec<MountRecord>>>(&bytes)
+                .map_err(|err| {
+                    StoreError::corrupt(format!(
+                        "{}: {err}",
+                        self.run_dir.child_path(MOUNTPOINTS_JSON)
+                    ))
+                })?
+                .unwrap_or_default()
+        };
+        self.mounts.clear();
+        for record in records {
+            if record.path.is_empty() {
+                continue;
+            }
+            if let Some(position) = self.file.resolve(&record.id) {
+                let id = self.file.at(position).id.clone();
+                self.mounts.insert(
+                    id,
+                    Mount {
+                        path: record.path,
+                        count: record.count,
+                    },
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// Saves `layers.json` and `mountpoints.json` (1.43 rewrites both on
+    /// every layer-store save).
+    pub fn save(&mut self) -> Result<()> {
+        self.file.save()?;
+        let mounted: Vec<MountRecord> = self
+            .file
+            .records()
+            .iter()
+            .filter_map(|layer| {
+                let mount = self.mounts.get(&layer.id)?;
+                (mount.count > 0 && !mount.path.is_empty()).then(|| MountRecord {
+                    id: layer.id.clone(),
+                    path: mount.path.clone(),
+                    count: mount.count,
+                })
+            })
+            .collect();
+        self.run_dir
+            .write_file_atomic(MOUNTPOINTS_JSON, &go_json::to_vec(&mounted))?;
+        self.mounts_lock.touch()
+    }
+
+    /// Marks `layers.lock` as written (other processes reload).
+    pub fn touch(&self) -> Result<()> {
+        self.file.touch()
+    }
+
+    /// Deletes layers flagged incomplete (left by an interrupted create or delete).
+    fn remove_incomplete(&mut self) -> Result<()> {
+        let incomplete: Vec<String> = self
+            .file
+            .records()
+            .iter()
+            .filter(|layer| {
+                layer.flags.get(INCOMPLETE_FLAG) == Some(&serde_json::Value::Bool(true))
+            })
+            .map(|layer| layer.id.clone())
+            .collect();
+        for id in incomplete {
+            self.delete(&id)?;
+        }
+        Ok(())
+    }
+
+    /// A view of the record at `position` of the primary store.
+    pub fn view(&self, position: usize) -> LayerView {
+        let record = self.file.at(position).clone();
+        let mount = self.mounts.get(&record.id).cloned().unwrap_or_default();
+        LayerView {
+            record,
+            mount_point: mount.path,
+            mount_count: mount.count,
+            read_only: false,
+        }
+    }
+
+    /// Finds a layer: the primary store, then the additional stores.
+    pub fn find(&self, reference: &str) -> Option<LayerView> {
+        if let Some(position) = self.file.resolve(reference) {
+            return Some(self.view(position));
+        }
+        self.additional.iter().find_map(|store| {
+            store.get(reference).map(|record| LayerView {
+                record: record.clone(),
+                mount_point: String::new(),
+                mount_count: 0,
+                read_only: true,
+            })
+        })
+    }
+
+    /// Every layer: primary store first, then additional stores.
+    pub fn all(&self) -> Vec<LayerView> {
+        let primary = (0..self.file.records().len()).map(|position| self.view(position));
+        let additional = self.additional.iter().flat_map(|store| {
+            store.records().iter().map(|record| LayerView {
+                record: record.clone(),
+                mount_point: String::new(),
+                mount_count: 0,
+                read_only: true,
+            })
+        });
+        primary.chain(additional).collect()
+    }
+
+    /// Deletes a primary-store layer with no safety checks (1.43's
+    /// `layerStore.Delete`): unmount, mark incomplete, remove the tree,
+    /// tar-split and data directory, drop the record.
+    pub fn delete(&mut self, id: &str) -> Result<()> {
+        let position = self
+            .file
+            .position_of_id(id)
+            .ok_or_else(|| StoreError::new(crate::error::ErrorKind::LayerUnknown))?;
+        self.mounts.remove(id);
+        let record = self.file.at_mut(position);
+        if record.flags.get(INCOMPLETE_FLAG) != Some(&serde_json::Value::Bool(true)) {
+            record
+                .flags
+                .insert(INCOMPLETE_FLAG.into(), serde_json::Value::Bool(true));
+            self.save()?;
+        }
+        self.vfs.remove(id)?;
+        let dir = self.file.dir();
+        dir.remove_file(&format!("{id}{TAR_SPLIT_SUFFIX}"))?;
+        dir.remove_tree(id)?;
+        let position = self.file.position_of_id(id).expect("still present");
+        self.file.remove(position);
+        self.save()
+    }
+
+    /// IDs of the layers whose parent is `id` (primary store).
+    pub fn children_of(&self, id: &str) -> Vec<String> {
+        self.file
+            .records()
+            .iter()
+            .filter(|l| l.parent == id)
+            .map(|l| l.id.clone())
+            .collect()
+    }
+}

@@ -1,0 +1,255 @@
+//! Layer operations of the store: create, look up, list, mount counting.
+
+use super::layer_store::{INCOMPLETE_FLAG, LayerView};
+use super::{Access, Store, check_user_id, new_id};
+use crate::error::{ErrorKind, Result, StoreError};
+use crate::ident::names;
+use crate::records::{IdMap, Layer};
+
+/// Options for a new layer (see the WIT `layer-options`).
+#[derive(Debug, Clone, Default)]
+pub struct LayerOptions {
+    pub mount_label: String,
+    pub uid_map: Option<Vec<IdMap>>,
+    pub gid_map: Option<Vec<IdMap>>,
+    pub host_uid_mapping: bool,
+    pub host_gid_mapping: bool,
+    pub read_only: bool,
+}
+
+impl Store {
+    /// Creates a layer: empty, or a copy of `parent`'s tree.
+    pub fn create_layer(
+        &mut self,
+        id: Option<&str>,
+        parent: Option<&str>,
+        names: Vec<String>,
+        options: &LayerOptions,
+    ) -> Result<LayerView> {
+        self.check_writable()?;
+        let _held = self.hold(Access::Write, Access::None, Access::Read)?;
+        self.create_layer_locked(id, parent, names, options)
+    }
+
+    /// `create_layer` with the layer store locked for writing and the
+    /// container store locked for reading.
+    pub(super) fn create_layer_locked(
+        &mut self,
+        id: Option<&str>,
+        parent: Option<&str>,
+        names: Vec<String>,
+        options: &LayerOptions,
+    ) -> Result<LayerView> {
+        let parent_layer = match parent {
+            Some(reference) => {
+                let layer = self
+                    .layers()?
+                    .find(reference)
+                    .ok_or_else(|| StoreError::new(ErrorKind::LayerUnknown))?;
+                if self
+                    .containers
+                    .records()
+                    .iter()
+                    .any(|c| c.layer_id == layer.record.id)
+                {
+                    return Err(StoreError::new(ErrorKind::ParentIsContainer));
+                }
+                Some(layer.record)
+            }
+            None => None,
+        };
+        let inherit = |explicit: &Option<Vec<IdMap>>,
+                       host: bool,
+                       parent_map: Option<&Vec<IdMap>>,
+                       default: &Vec<IdMap>| {
+            if host {
+                Vec::new()
+            } else if let Some(map) = explicit {
+                map.clone()
+            } else {
+                parent_map.cloned().unwrap_or_else(|| default.clone())
+            }
+        };
+        let uid_map = inherit(
+            &options.uid_map,
+            options.host_uid_mapping,
+            parent_layer.as_ref().map(|p| &p.uid_map),
+            &self.options.uid_map,
+        );
+        let gid_map = inherit(
+            &options.gid_map,
+            options.host_gid_mapping,
+            parent_layer.as_ref().map(|p| &p.gid_map),
+            &self.options.gid_map,
+        );
+
+        let layers = self.layers()?;
+        let id = match id {
+            Some(id) => {
+                check_user_id(id)?;
+                if layers.file.position_of_id(id).is_some() {
+                    return Err(StoreError::new(ErrorKind::DuplicateId));
+                }
+                id.to_string()
+            }
+            None => new_id(|candidate| layers.file.position_of_id(candidate).is_some()),
+        };
+        let names = names::dedup(names);
+        if names
+            .iter()
+            .any(|name| layers.file.position_of_name(name).is_some())
+        {
+            return Err(StoreError::new(ErrorKind::DuplicateName));
+        }
+        let mut record = Layer {
+            id: id.clone(),
+            names,
+            parent: parent_layer.map(|p| p.id).unwrap_or_default(),
+            mount_label: options.mount_label.clone(),
+            created: crate::platform::now(),
+            uid_map,
+            gid_map,
+            ..Layer::default()
+        };
+        record
+            .flags
+            .insert(INCOMPLETE_FLAG.into(), serde_json::Value::Bool(true));
+        layers.file.push(record);
+        layers.save()?;
+        let parent_id = layers
+            .file
+            .records()
+            .last()
+            .map(|l| l.parent.clone())
+            .unwrap_or_default();
+        let created = layers
+            .vfs
+            .create(&id, (!parent_id.is_empty()).then_some(parent_id.as_str()));
+        if let Err(err) = created {
+            // Best effort: the incomplete flag makes the next open finish the cleanup.
+            let _ = layers.delete(&id);
+            return Err(err);
+        }
+        let position = layers.file.position_of_id(&id).expect("just added");
+        layers.file.at_mut(position).flags.remove(INCOMPLETE_FLAG);
+        layers.save()?;
+        Ok(layers.view(position))
+    }
+
+    /// The layer `reference` names (primary store, then additional stores).
+    pub fn layer(&mut self, reference: &str) -> Result<LayerView> {
+        let _held = self.hold(Access::Read, Access::None, Access::None)?;
+        self.layers()?
+            .find(reference)
+            .ok_or_else(|| StoreError::new(ErrorKind::LayerUnknown))
+    }
+
+    /// Every layer (primary store first).
+    pub fn list_layers(&mut self) -> Result<Vec<LayerView>> {
+        let _held = self.hold(Access::Read, Access::None, Access::None)?;
+        Ok(self.layers()?.all())
+    }
+
+    /// Layers whose compressed (or uncompressed) diff digest is `digest`.
+    pub fn layers_by_digest(&mut self, digest: &str, compressed: bool) -> Result<Vec<LayerView>> {
+        crate::ident::digest::validate(digest)
+            .map_err(|text| StoreError::invalid(format!("{digest}: {text}")))?;
+        let _held = self.hold(Access::Read, Access::None, Access::None)?;
+        Ok(self
+            .layers()?
+            .all()
+            .into_iter()
+            .filter(|layer| {
+                let recorded = if compressed {
+                    &layer.record.compressed_digest
+                } else {
+                    &layer.record.uncompressed_digest
+                };
+                recorded == digest
+            })
+            .collect())
+    }
+
+    /// The recorded uncompressed size of a layer's diff (-1 when unknown).
+    pub fn layer_size(&mut self, reference: &str) -> Result<i64> {
+        let layer = self.layer(reference)?;
+        Ok(if layer.record.uncompressed_digest.is_empty() {
+            -1
+        } else {
+            layer.record.uncompressed_size
+        })
+    }
+
+    /// Resolves a layer or container reference to a primary-store layer ID.
+    fn mountable_layer_id(&mut self, reference: &str) -> Result<String> {
+        if let Some(container) = self.containers.get(reference) {
+            return Ok(container.layer_id.clone());
+        }
+        let layers = self.layers()?;
+        layers
+            .file
+            .resolve(reference)
+            .map(|position| layers.file.at(position).id.clone())
+            .ok_or_else(|| StoreError::new(ErrorKind::LayerUnknown))
+    }
+
+    /// Mounts a layer (or a container's layer). For vfs the mount point is
+    /// the layer's own directory; the count is kept in `mountpoints.json`.
+    pub fn mount(&mut self, reference: &str, _mount_label: &str) -> Result<String> {
+        self.check_writable()?;
+        let _held = self.hold(Access::Write, Access::None, Access::Read)?;
+        let id = self.mountable_layer_id(reference)?;
+        let layers = self.layers()?;
+        let path = layers.vfs.layer_path(&id);
+        let mount = layers.mounts.entry(id).or_default();
+        mount.count += 1;
+        mount.path = path.clone();
+        layers.save()?;
+        Ok(path)
+    }
+
+    /// Drops a mount reference (all of them with `force`); true when the
+    /// layer is no longer mounted.
+    pub fn unmount(&mut self, reference: &str, force: bool) -> Result<bool> {
+        self.check_writable()?;
+        let _held = self.hold(Access::Write, Access::None, Access::Read)?;
+        let id = match self.mountable_layer_id(reference) {
+            Ok(id) => id,
+            Err(err) => {
+                let layers = self.layers()?;
+                let by_path = layers
+                    .mounts
+                    .iter()
+                    .find(|(_, m)| m.path == reference)
+                    .map(|(id, _)| id.clone());
+                by_path.ok_or(err)?
+            }
+        };
+        let layers = self.layers()?;
+        let mount = layers.mounts.entry(id).or_default();
+        if force {
+            mount.count = 1;
+        }
+        let unmounted = if mount.count > 1 {
+            mount.count -= 1;
+            false
+        } else {
+            mount.count -= 1;
+            mount.path.clear();
+            true
+        };
+        layers.save()?;
+        Ok(unmounted)
+    }
+
+    /// How many times a layer (or a container's layer) is mounted.
+    pub fn mounted(&mut self, reference: &str) -> Result<i32> {
+        let _held = self.hold(Access::Read, Access::None, Access::Read)?;
+        let id = self.mountable_layer_id(reference)?;
+        Ok(self
+            .layers()?
+            .mounts
+            .get(&id)
+            .map_or(0, |mount| mount.count))
+    }
+}

@@ -1,0 +1,268 @@
+//! The store: layers, images and containers of one graph root and run root,
+//! with containers/storage 1.43's rules and on-disk layout (vfs driver).
+//!
+//! Every public operation takes the locks it needs in 1.43's order (layers,
+//! then images, then containers), reloads whatever another process changed,
+//! and saves what it changed before the locks are released.
+
+mod big_data;
+mod containers;
+mod delete;
+mod images;
+mod layer_store;
+mod layers;
+mod naming;
+mod vfs;
+
+pub use containers::ContainerOptions;
+pub use images::ImageOptions;
+pub use layer_store::LayerView;
+pub use layers::LayerOptions;
+pub use naming::NameChange;
+
+use crate::disk::{Dir, Lock, LockGuard};
+use crate::error::{ErrorKind, Result, StoreError};
+use crate::ident::id::{ID_RANDOM_BYTES, id_from_random};
+use crate::records::{Container, IdMap, Image};
+use crate::stores::{Kind, RecordFile};
+use layer_store::LayerStore;
+use std::rc::Rc;
+
+/// Preopen name of the graph root.
+pub const GRAPH_ROOT_PREOPEN: &str = "graph-root";
+/// Preopen name of the run root.
+pub const RUN_ROOT_PREOPEN: &str = "run-root";
+/// Preopen name prefix of additional image stores (`image-store-0`, …).
+pub const IMAGE_STORE_PREOPEN_PREFIX: &str = "image-store-";
+
+/// The only driver graphstore implements.
+pub const VFS_DRIVER: &str = "vfs";
+
+const IMAGES_JSON: &str = "images.json";
+const IMAGES_LOCK: &str = "images.lock";
+const CONTAINERS_JSON: &str = "containers.json";
+const CONTAINERS_LOCK: &str = "containers.lock";
+const STORAGE_LOCK: &str = "storage.lock";
+const USERNS_LOCK: &str = "userns.lock";
+/// Graph-root directories 1.43 creates at store open (unused by vfs).
+const GRAPH_ROOT_AUX_DIRS: [&str; 2] = ["mounts", "tmp"];
+
+/// How a store is opened (see the WIT `store-options`).
+#[derive(Debug, Clone, Default)]
+pub struct StoreOptions {
+    pub graph_root: String,
+    pub run_root: String,
+    pub driver_name: String,
+    pub driver_options: Vec<String>,
+    pub image_stores: Vec<String>,
+    pub uid_map: Vec<IdMap>,
+    pub gid_map: Vec<IdMap>,
+    pub read_only: bool,
+}
+
+/// An image and what 1.43 computes about it but does not persist.
+#[derive(Debug, Clone)]
+pub struct ImageView {
+    pub record: Image,
+    /// `digest` followed by the digests of manifest items.
+    pub digests: Vec<String>,
+    /// From an additional read-only store.
+    pub read_only: bool,
+}
+
+/// Which access an operation needs to one record file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Access {
+    None,
+    Read,
+    Write,
+}
+
+/// Locks held for one operation; released when dropped.
+struct Held {
+    _guards: Vec<LockGuard>,
+}
+
+/// An open store.
+pub struct Store {
+    options: StoreOptions,
+    graph: Dir,
+    run: Dir,
+    storage_lock: Rc<Lock>,
+    /// Opened on first use, as 1.43 does (so `images` never creates layer dirs).
+    layer_store: Option<LayerStore>,
+    images: RecordFile<Image>,
+    containers: RecordFile<Container>,
+    additional_images: Vec<RecordFile<Image>>,
+}
+
+impl Store {
+    /// Opens the store: creates the standard directories and lock files of
+    /// the graph root and run root, and checks the driver.
+    pub fn open(options: StoreOptions) -> Result<Store> {
+        if options.graph_root.is_empty() || options.run_root.is_empty() {
+            return Err(StoreError::new(ErrorKind::IncompleteOptions));
+        }
+        let graph = Dir::preopened(GRAPH_ROOT_PREOPEN, &options.graph_root)?;
+        let run = Dir::preopened(RUN_ROOT_PREOPEN, &options.run_root)?;
+        if options.driver_name != VFS_DRIVER {
+            return Err(StoreError::with_context(
+                ErrorKind::DriverNotSupported,
+                format_args!(
+                    "failed to GetDriver graph {} {}",
+                    options.driver_name, options.graph_root
+                ),
+            ));
+        }
+        let read_only = options.read_only;
+        if !read_only {
+            for name in GRAPH_ROOT_AUX_DIRS {
+                graph.ensure_dir(name)?;
+            }
+            graph.ensure_dir(VFS_DRIVER)?;
+        }
+        let storage_lock = Lock::open(&graph, STORAGE_LOCK, read_only)?;
+        if !read_only {
+            Lock::open(&graph, USERNS_LOCK, false)?;
+        }
+        let images_dir = open_store_dir(&graph, &format!("{VFS_DRIVER}-images"), read_only)?;
+        let images =
+            RecordFile::open(images_dir, IMAGES_JSON, IMAGES_LOCK, Kind::Image, read_only)?;
+        let containers_dir =
+            open_store_dir(&graph, &format!("{VFS_DRIVER}-containers"), read_only)?;
+        let containers = RecordFile::open(
+            containers_dir,
+            CONTAINERS_JSON,
+            CONTAINERS_LOCK,
+            Kind::Container,
+            read_only,
+        )?;
+        if !read_only {
+            run.ensure_dir(&format!("{VFS_DRIVER}-containers"))?;
+            run.ensure_dir(&format!("{VFS_DRIVER}-locks"))?;
+        }
+        let mut additional_images = Vec::new();
+        for (index, path) in options.image_stores.iter().enumerate() {
+            let root = Dir::preopened(&format!("{IMAGE_STORE_PREOPEN_PREFIX}{index}"), path)?;
+            if let Some(dir) = root.open_dir(&format!("{VFS_DRIVER}-images"))? {
+                additional_images.push(RecordFile::open(
+                    dir,
+                    IMAGES_JSON,
+                    IMAGES_LOCK,
+                    Kind::Image,
+                    true,
+                )?);
+            }
+        }
+        Ok(Store {
+            options,
+            graph,
+            run,
+            storage_lock,
+            layer_store: None,
+            images,
+            containers,
+            additional_images,
+        })
+    }
+
+    /// The options the store was opened with.
+    pub fn options(&self) -> &StoreOptions {
+        &self.options
+    }
+
+    fn check_writable(&self) -> Result<()> {
+        if self.options.read_only {
+            return Err(StoreError::with_context(
+                ErrorKind::ReadOnly,
+                "the store was opened read-only",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The layer store, opened (and its directories created) on first use.
+    fn layers(&mut self) -> Result<&mut LayerStore> {
+        if self.layer_store.is_none() {
+            let _storage = self.storage_lock.shared()?;
+            self.layer_store = Some(LayerStore::open(&self.graph, &self.run, &self.options)?);
+        }
+        Ok(self.layer_store.as_mut().expect("initialised above"))
+    }
+
+    /// Takes locks in 1.43's order (layers, images, containers; additional
+    /// stores shared) and reloads what changed.
+    fn hold(&mut self, layers: Access, images: Access, containers: Access) -> Result<Held> {
+        let mut guards = Vec::new();
+        if layers != Access::None {
+            let layer_store = self.layers()?;
+            guards.extend(layer_store.lock(layers == Access::Write)?);
+        }
+        if images != Access::None {
+            guards.push(match images {
+                Access::Write => self.images.write_lock()?,
+                _ => self.images.read_lock()?,
+            });
+            for store in &mut self.additional_images {
+                guards.push(store.read_lock()?);
+            }
+        }
+        if containers != Access::None {
+            guards.push(match containers {
+                Access::Write => self.containers.write_lock()?,
+                _ => self.containers.read_lock()?,
+            });
+        }
+        Ok(Held { _guards: guards })
+    }
+
+    /// Status pairs as 1.43 reports them.
+    pub fn status(&mut self) -> Result<Vec<(String, String)>> {
+        Ok(vec![
+            ("Root".into(), self.options.graph_root.clone()),
+            ("Run Root".into(), self.options.run_root.clone()),
+            ("Driver Name".into(), self.options.driver_name.clone()),
+            (
+                "Driver Options".into(),
+                format!("[{}]", self.options.driver_options.join(" ")),
+            ),
+        ])
+    }
+
+    /// Version pairs (1.43 reports none).
+    pub fn version(&self) -> Vec<(String, String)> {
+        Vec::new()
+    }
+}
+
+/// Opens (creating unless read-only) a per-kind store directory of the graph root.
+fn open_store_dir(graph: &Dir, name: &str, read_only: bool) -> Result<Dir> {
+    if read_only {
+        graph.open_dir(name)?.ok_or_else(|| {
+            StoreError::io(format!(
+                "{}: no such file or directory",
+                graph.child_path(name)
+            ))
+        })
+    } else {
+        graph.ensure_dir(name)
+    }
+}
+
+/// A fresh random ID for which `taken` is false.
+fn new_id(taken: impl Fn(&str) -> bool) -> String {
+    loop {
+        if let Some(id) = id_from_random(&crate::platform::random_bytes::<ID_RANDOM_BYTES>())
+            && !taken(&id)
+        {
+            return id;
+        }
+    }
+}
+
+/// Checks a caller-supplied ID: 1.43 accepts any string, but an ID names
+/// directories, so it must be one safe path component.
+fn check_user_id(id: &str) -> Result<()> {
+    crate::disk::check_component(id)
+        .map_err(|_| StoreError::invalid(format!("invalid ID {id:?}: an ID must be non-empty and contain no '/' or NUL, and not be '.' or '..'")))
+}

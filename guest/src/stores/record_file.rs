@@ -1,0 +1,312 @@
+//! A JSON array of records on disk, cached in memory and reloaded when the
+//! lock says another writer changed it.
+
+use crate::disk::{Dir, Lock, LockGuard};
+use crate::error::{ErrorKind, Result, StoreError};
+use crate::ident::id::LookupIndex;
+use crate::records::{self, Record};
+use std::rc::Rc;
+
+/// Which kind of record a file holds (for messages).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Layer,
+    Image,
+    Container,
+}
+
+impl Kind {
+    /// "layer", "image" or "container".
+    pub fn noun(self) -> &'static str {
+        match self {
+            Kind::Layer => "layer",
+            Kind::Image => "image",
+            Kind::Container => "container",
+        }
+    }
+}
+
+/// One metadata file (`layers.json`, `images.json`, `containers.json`).
+pub struct RecordFile<T: Record> {
+    dir: Dir,
+    file_name: &'static str,
+    lock: Rc<Lock>,
+    kind: Kind,
+    read_only: bool,
+    records: Vec<T>,
+    index: LookupIndex,
+    loaded: bool,
+    /// Modification time of the file at the last load, when tracked.
+    loaded_mtime: Option<(u64, u32)>,
+    track_mtime: bool,
+}
+
+impl<T: Record> RecordFile<T> {
+    /// Opens the record file `file_name` in `dir`, guarded by lock file
+    /// `lock_name` in the same directory. Nothing is read until first use.
+    pub fn open(
+        dir: Dir,
+        file_name: &'static str,
+        lock_name: &str,
+        kind: Kind,
+        read_only: bool,
+    ) -> Result<Self> {
+        let lock = Lock::open(&dir, lock_name, read_only)?;
+        Ok(RecordFile {
+            dir,
+            file_name,
+            lock,
+            kind,
+            read_only,
+            records: Vec::new(),
+            index: LookupIndex::default(),
+            loaded: false,
+            loaded_mtime: None,
+            track_mtime: false,
+        })
+    }
+
+    /// Also treat a changed file modification time as "modified" (1.43 does
+    /// this for `layers.json`, so hand edits are picked up).
+    pub fn track_mtime(mut self) -> Self {
+        self.track_mtime = true;
+        self
+    }
+
+    /// The directory holding the file (and the records' data directories).
+    pub fn dir(&self) -> &Dir {
+        &self.dir
+    }
+
+    /// Whether this is an additional, read-only store.
+    pub fn is_read_only(&self) -> bool {
+        self.read_only
+    }
+
+    /// Takes the lock shared and reloads if another writer changed the file.
+    pub fn read_lock(&mut self) -> Result<LockGuard> {
+        let guard = self.lock.shared()?;
+        self.refresh(false)?;
+        Ok(guard)
+    }
+
+    /// Takes the lock exclusively and reloads if another writer changed the file.
+    pub fn write_lock(&mut self) -> Result<LockGuard> {
+        if self.read_only {
+            return Err(self.read_only_error());
+        }
+        let guard = self.lock.exclusive()?;
+        self.refresh(true)?;
+        Ok(guard)
+    }
+
+    /// The error a write to a read-only store gets.
+    pub fn read_only_error(&self) -> StoreError {
+        StoreError::with_context(
+            ErrorKind::ReadOnly,
+            format_args!(
+                "not allowed to modify the {} store at {:?}",
+                self.kind.noun(),
+                self.dir.child_path(self.file_name)
+            ),
+        )
+    }
+
+    fn refresh(&mut self, exclusive: bool) -> Result<()> {
+        let lock_modified = self.lock.modified()?;
+        let mtime_changed =
+            self.track_mtime && self.loaded && self.current_mtime()? != self.loaded_mtime;
+        if !self.loaded || lock_modified || mtime_changed {
+            self.load(exclusive)?;
+        }
+        Ok(())
+    }
+
+    fn current_mtime(&self) -> Result<Option<(u64, u32)>> {
+        Ok(self
+            .dir
+            .file_info(self.file_name)?
+            .and_then(|(_, mtime)| mtime))
+    }
+
+    /// Reads and parses the file. Unlike 1.43 (which treats unparseable JSON
+    /// as an empty store and overwrites it on the next write), a corrupt file
+    /// is an error and nothing is written over it.
+    fn load(&mut self, exclusive: bool) -> Result<()> {
+        self.loaded = false;
+        let bytes = self.dir.read_file(self.file_name)?.unwrap_or_default();
+        if self.track_mtime {
+            self.loaded_mtime = self.current_mtime()?;
+        }
+        let mut records: Vec<T> = records::parse_records(&bytes).map_err(|err| {
+            StoreError::corrupt(format!(
+                "{}: {err} (the file was left untouched; repair or remove it)",
+                self.dir.child_path(self.file_name)
+            ))
+        })?;
+        let repaired = repair_duplicate_names(&mut records);
+        self.records = records;
+        self.reindex();
+        if repaired && self.read_only {
+            let noun = self.kind.noun();
+            return Err(StoreError::corrupt(format!(
+                "read-only {noun} store assigns the same name to multiple {noun}s"
+            )));
+        }
+        // Under a shared lock the repair stays in memory; the next writer saves it.
+        if repaired && exclusive {
+            self.save()?;
+        }
+        self.loaded = true;
+        Ok(())
+    }
+
+    /// Writes the records atomically and tells other processes (touch).
+    pub fn save(&mut self) -> Result<()> {
+        if self.read_only {
+            return Err(self.read_only_error());
+        }
+        self.dir
+            .write_file_atomic(self.file_name, &records::encode_records(&self.records))?;
+        if self.track_mtime {
+            self.loaded_mtime = self.current_mtime()?;
+        }
+        self.lock.touch()
+    }
+
+    /// Marks the lock as written without saving (other processes reload).
+    pub fn touch(&self) -> Result<()> {
+        self.lock.touch()
+    }
+
+    /// Rebuilds the lookup index after records changed.
+    pub fn reindex(&mut self) {
+        self.index = LookupIndex::build(self.records.iter().map(|r| (r.id(), r.names())));
+    }
+
+    /// All records in store order.
+    pub fn records(&self) -> &[T] {
+        &self.records
+    }
+
+    /// Position of the record `reference` names (ID, name, unique prefix).
+    pub fn resolve(&self, reference: &str) -> Option<usize> {
+        self.index.resolve(reference)
+    }
+
+    /// Position of the record with exactly this ID.
+    pub fn position_of_id(&self, id: &str) -> Option<usize> {
+        self.index.by_id(id)
+    }
+
+    /// Position of the record holding exactly this name.
+    pub fn position_of_name(&self, name: &str) -> Option<usize> {
+        self.index.by_name(name)
+    }
+
+    /// The record `reference` names.
+    pub fn get(&self, reference: &str) -> Option<&T> {
+        self.resolve(reference)
+            .map(|position| &self.records[position])
+    }
+
+    /// The record at `position`.
+    pub fn at(&self, position: usize) -> &T {
+        &self.records[position]
+    }
+
+    /// The record at `position`, for changing; call `reindex` after changing
+    /// its ID or names.
+    pub fn at_mut(&mut self, position: usize) -> &mut T {
+        &mut self.records[position]
+    }
+
+    /// Appends a record.
+    pub fn push(&mut self, record: T) {
+        self.records.push(record);
+        self.reindex();
+    }
+
+    /// Removes and returns the record at `position`, keeping the others' order.
+    pub fn remove(&mut self, position: usize) -> T {
+        let record = self.records.remove(position);
+        self.reindex();
+        record
+    }
+
+    /// Removes every name in `names` from every record except the one at
+    /// `keep` (1.43: setting names steals them from other records).
+    pub fn take_names_from_others(&mut self, names: &[String], keep: Option<usize>) {
+        for (position, record) in self.records.iter_mut().enumerate() {
+            if Some(position) != keep && record.names().iter().any(|n| names.contains(n)) {
+                let remaining = record
+                    .names()
+                    .iter()
+                    .filter(|n| !names.contains(n))
+                    .cloned()
+                    .collect();
+                record.set_names(remaining);
+            }
+        }
+        self.reindex();
+    }
+}
+
+/// Removes each name from all but the last record carrying it (1.43's repair
+/// on load). Returns whether anything changed.
+pub(crate) fn repair_duplicate_names<T: Record>(records: &mut [T]) -> bool {
+    let mut owner = std::collections::HashMap::new();
+    for (position, record) in records.iter().enumerate() {
+        for name in record.names() {
+            owner.insert(name.clone(), position);
+        }
+    }
+    let mut changed = false;
+    for (position, record) in records.iter_mut().enumerate() {
+        if record.names().iter().any(|name| owner[name] != position) {
+            let kept = record
+                .names()
+                .iter()
+                .filter(|name| owner[*name] == position)
+                .cloned()
+                .collect();
+            record.set_names(kept);
+            changed = true;
+        }
+    }
+    changed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::records::Image;
+
+    fn image(id: &str, names: &[&str]) -> Image {
+        Image {
+            id: id.into(),
+            names: names.iter().map(|n| n.to_string()).collect(),
+            ..Image::default()
+        }
+    }
+
+    #[test]
+    fn later_record_keeps_a_duplicated_name() {
+        let mut records = vec![
+            image("a", &["x", "y"]),
+            image("b", &["y"]),
+            image("c", &["x", "z"]),
+        ];
+        assert!(repair_duplicate_names(&mut records));
+        let names: Vec<Vec<String>> = records.iter().map(|r| r.names.clone()).collect();
+        assert_eq!(
+            names,
+            vec![
+                Vec::<String>::new(),
+                vec!["y".to_string()],
+                vec!["x".to_string(), "z".to_string()]
+            ]
+        );
+        assert!(!repair_duplicate_names(&mut records));
+    }
+}

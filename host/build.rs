@@ -1,0 +1,96 @@
+//! Builds the store component (`guest/`) for wasm32-wasip2 and places it in
+//! OUT_DIR so the host embeds it; also copies it to
+//! `target/graphstore-component/graphstore.wasm` for other runtimes.
+//!
+//! The nested cargo uses its own target directory (cargo's build lock is per
+//! target directory) and adds the wasm32-wasip2 target with rustup when the
+//! toolchain lacks it.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const WASM_TARGET: &str = "wasm32-wasip2";
+const GUEST_PACKAGE: &str = "graphstore-guest";
+const GUEST_ARTIFACT: &str = "graphstore_guest.wasm";
+const EMBEDDED_NAME: &str = "graphstore.wasm";
+
+fn main() {
+    let manifest_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("set by cargo"));
+    let workspace = manifest_dir
+        .parent()
+        .expect("host/ sits in the workspace")
+        .to_path_buf();
+    for watched in ["guest/src", "guest/Cargo.toml", "wit", "Cargo.lock"] {
+        println!(
+            "cargo:rerun-if-changed={}",
+            workspace.join(watched).display()
+        );
+    }
+    println!("cargo:rerun-if-env-changed=GRAPHSTORE_GUEST_WASM");
+
+    let out_dir = PathBuf::from(std::env::var("OUT_DIR").expect("set by cargo"));
+    let embedded = out_dir.join(EMBEDDED_NAME);
+    // A prebuilt component may be supplied (e.g. by a packager).
+    if let Ok(prebuilt) = std::env::var("GRAPHSTORE_GUEST_WASM") {
+        std::fs::copy(&prebuilt, &embedded).expect("copy GRAPHSTORE_GUEST_WASM");
+        return;
+    }
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    ensure_wasm_target();
+    let target_dir = workspace.join("target").join("guest-build");
+    let status = Command::new(&cargo)
+        .current_dir(&workspace)
+        .args([
+            "build",
+            "--release",
+            "--package",
+            GUEST_PACKAGE,
+            "--target",
+            WASM_TARGET,
+        ])
+        .arg("--target-dir")
+        .arg(&target_dir)
+        // Flags meant for the host build must not leak into the wasm build.
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .env_remove("CARGO_BUILD_TARGET")
+        .env_remove("CARGO_TARGET_DIR")
+        .env_remove("RUSTC_WORKSPACE_WRAPPER")
+        .status()
+        .expect("run cargo to build the guest component");
+    assert!(status.success(), "building the guest component failed");
+    let built = target_dir
+        .join(WASM_TARGET)
+        .join("release")
+        .join(GUEST_ARTIFACT);
+    std::fs::copy(&built, &embedded).expect("copy the guest component into OUT_DIR");
+    publish_copy(&workspace, &built);
+}
+
+/// Adds the wasm32-wasip2 standard library with rustup when it is missing.
+fn ensure_wasm_target() {
+    let sysroot = Command::new(std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into()))
+        .args(["--print", "sysroot"])
+        .output()
+        .ok()
+        .and_then(|out| String::from_utf8(out.stdout).ok())
+        .map(|s| PathBuf::from(s.trim()));
+    let installed = sysroot.is_some_and(|root| root.join("lib/rustlib").join(WASM_TARGET).exists());
+    if !installed {
+        let status = Command::new("rustup")
+            .args(["target", "add", WASM_TARGET])
+            .status();
+        assert!(
+            status.is_ok_and(|s| s.success()),
+            "the {WASM_TARGET} target is missing and `rustup target add {WASM_TARGET}` failed"
+        );
+    }
+}
+
+/// Copies the component to a documented place for other wasm runtimes.
+fn publish_copy(workspace: &Path, built: &Path) {
+    let dir = workspace.join("target").join("graphstore-component");
+    if std::fs::create_dir_all(&dir).is_ok() {
+        let _ = std::fs::copy(built, dir.join(EMBEDDED_NAME));
+    }
+}

@@ -1,0 +1,142 @@
+//! The process-wide wasmtime engine, the embedded store component and its
+//! compiled-code cache.
+//!
+//! Compiling the component with Cranelift takes ~100 ms or more; the
+//! compiled artifact is cached under `$GRAPHSTORE_CACHE_DIR` (default
+//! `$XDG_CACHE_HOME/graphstore`, else `~/.cache/graphstore`), keyed by the
+//! sha256 of the component and wasmtime's compatibility hash, and
+//! memory-mapped on later runs (well under a millisecond). Set
+//! `GRAPHSTORE_CACHE_DIR=` (empty) to disable the cache.
+
+use crate::bindings::GraphstorePre;
+use crate::error::Error;
+use crate::state::HostState;
+use sha2::{Digest, Sha256};
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use wasmtime::component::{Component, HasSelf, Linker};
+use wasmtime::{Config, Engine};
+
+/// The store component, built from `guest/` by the build script.
+pub static COMPONENT_WASM: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/graphstore.wasm"));
+
+/// Environment variable naming the compiled-code cache directory.
+pub const CACHE_DIR_ENV: &str = "GRAPHSTORE_CACHE_DIR";
+const CACHE_SUBDIR: &str = "graphstore";
+const CACHE_EXTENSION: &str = "cwasm";
+
+/// Engine plus the linked, ready-to-instantiate component.
+pub struct Runtime {
+    engine: Engine,
+    pre: GraphstorePre<HostState>,
+}
+
+static RUNTIME: OnceLock<Result<Runtime, Error>> = OnceLock::new();
+
+impl Runtime {
+    /// The process-wide runtime, created on first use.
+    pub fn get() -> Result<&'static Runtime, Error> {
+        RUNTIME
+            .get_or_init(Runtime::new)
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+
+    fn new() -> Result<Runtime, Error> {
+        let engine = Engine::new(&Config::new())
+            .map_err(|e| Error::setup("creating the wasmtime engine", e))?;
+        let component = load_component(&engine, cache_dir().as_deref())?;
+        let mut linker = Linker::<HostState>::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
+            .map_err(|e| Error::setup("linking WASI", e))?;
+        crate::bindings::graphstore::store::locking::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |s| s)
+            .map_err(|e| Error::setup("linking locking", e))?;
+        crate::bindings::graphstore::store::posix::add_to_linker::<HostState, HasSelf<HostState>>(
+            &mut linker,
+            |s| s,
+        )
+        .map_err(|e| Error::setup("linking posix", e))?;
+        let instance_pre = linker
+            .instantiate_pre(&component)
+            .map_err(|e| Error::setup("linking the component", e))?;
+        let pre = GraphstorePre::new(instance_pre)
+            .map_err(|e| Error::setup("checking the component's exports", e))?;
+        Ok(Runtime { engine, pre })
+    }
+
+    /// The engine.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// The linked component.
+    pub fn pre(&self) -> &GraphstorePre<HostState> {
+        &self.pre
+    }
+}
+
+/// Where compiled components are cached; `None` disables caching.
+pub fn cache_dir() -> Option<PathBuf> {
+    match std::env::var_os(CACHE_DIR_ENV) {
+        Some(dir) if dir.is_empty() => None,
+        Some(dir) => Some(PathBuf::from(dir)),
+        None => std::env::var_os("XDG_CACHE_HOME")
+            .filter(|d| !d.is_empty())
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))
+            .map(|base| base.join(CACHE_SUBDIR)),
+    }
+}
+
+/// The cache file for the embedded component under this engine.
+fn cache_file(engine: &Engine, dir: &Path) -> PathBuf {
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    engine.precompile_compatibility_hash().hash(&mut hasher);
+    let key = Sha256::new()
+        .chain_update(COMPONENT_WASM)
+        .chain_update(hasher.finish().to_le_bytes())
+        .finalize();
+    dir.join(format!("{}.{CACHE_EXTENSION}", hex::encode(&key[..16])))
+}
+
+/// Loads the component: from the cache when present, else compiles it and
+/// stores the artifact (best effort: a read-only cache just means compiling).
+fn load_component(engine: &Engine, cache: Option<&Path>) -> Result<Component, Error> {
+    if let Some(dir) = cache {
+        let path = cache_file(engine, dir);
+        if path.exists() {
+            // SAFETY: the artifact was written by this program into the user's
+            // own cache directory, under a key that covers the exact component
+            // and engine configuration; wasmtime still checks its header.
+            if let Ok(component) = unsafe { Component::deserialize_file(engine, &path) } {
+                return Ok(component);
+            }
+        }
+        let compiled = engine
+            .precompile_component(COMPONENT_WASM)
+            .map_err(|e| Error::setup("compiling the component", e))?;
+        store_artifact(dir, &path, &compiled);
+        // SAFETY: bytes produced by `precompile_component` of this engine.
+        return unsafe { Component::deserialize(engine, &compiled) }
+            .map_err(|e| Error::setup("loading the compiled component", e));
+    }
+    Component::new(engine, COMPONENT_WASM).map_err(|e| Error::setup("compiling the component", e))
+}
+
+/// Writes a compiled artifact atomically (temp file + rename); failures are ignored.
+fn store_artifact(dir: &Path, path: &Path, bytes: &[u8]) {
+    if std::fs::create_dir_all(dir).is_err() {
+        return;
+    }
+    let temp = dir.join(format!(
+        ".tmp-{}-{}",
+        std::process::id(),
+        path.file_name()
+            .map_or_else(Default::default, |n| n.to_string_lossy())
+    ));
+    if std::fs::write(&temp, bytes).is_ok() && std::fs::rename(&temp, path).is_ok() {
+        return;
+    }
+    let _ = std::fs::remove_file(&temp);
+}

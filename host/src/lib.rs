@@ -1,0 +1,75 @@
+//! graphstore: container storage (layers, images, containers) compatible
+//! with containers/storage 1.43, run as a sandboxed WebAssembly component.
+//!
+//! # Security model
+//! Each [`Store`] is its own wasmtime instance whose only filesystem access is
+//! the store's graph root, run root (read-write) and additional image stores
+//! (read-only), granted as WASI preopens. The host adds what WASI lacks —
+//! fcntl locks compatible with containers/storage ([`locking`]) and POSIX
+//! metadata ([`posix`]) — always beneath a directory descriptor the
+//! component already holds, never through a path of the component's choosing.
+//!
+//! ```no_run
+//! use graphstore::{Store, StoreOptions, ImageOptions};
+//! let mut store = Store::open(StoreOptions::new("/tmp/g/graph", "/tmp/g/run"))?;
+//! let image = store.create_image(None, &["app:1".into()], None, "", &ImageOptions::default())?;
+//! assert_eq!(store.image("app:1")?.id, image.id);
+//! # Ok::<(), graphstore::Error>(())
+//! ```
+
+pub mod async_store;
+pub mod bindings;
+pub mod engine;
+pub mod error;
+pub mod locking;
+pub mod options;
+pub mod posix;
+pub mod state;
+pub mod store;
+
+pub use async_store::AsyncStore;
+pub use error::{Error, ErrorKind};
+pub use options::StoreOptions;
+pub use state::Limits;
+pub use store::Store;
+
+pub use bindings::exports::graphstore::store::types::{
+    Change, ChangeKind, Compression, Container, ContainerOptions, DiffOptions, Flag, IdMap, Image,
+    ImageOptions, Layer, LayerOptions, Timestamp,
+};
+
+impl Default for LayerOptions {
+    fn default() -> Self {
+        LayerOptions {
+            mount_label: String::new(),
+            uid_map: None,
+            gid_map: None,
+            host_uid_mapping: false,
+            host_gid_mapping: false,
+            read_only: false,
+        }
+    }
+}
+
+impl Default for ImageOptions {
+    fn default() -> Self {
+        ImageOptions {
+            digest: None,
+            created: None,
+        }
+    }
+}
+
+impl Default for ContainerOptions {
+    fn default() -> Self {
+        ContainerOptions {
+            uid_map: None,
+            gid_map: None,
+            host_uid_mapping: false,
+            host_gid_mapping: false,
+            mount_label: None,
+            process_label: None,
+            volatile: false,
+        }
+    }
+}

@@ -1,0 +1,286 @@
+//! The blocking Rust API: one sandboxed component instance per open store.
+
+use crate::bindings::Graphstore;
+use crate::bindings::exports::graphstore::store::types as wit;
+use crate::engine::Runtime;
+use crate::error::Error;
+use crate::options::{StoreOptions, parse_driver_options};
+use crate::state::HostState;
+use crate::{Container, ContainerOptions, Image, ImageOptions, Layer, LayerOptions};
+use graphstore_guest::store::{GRAPH_ROOT_PREOPEN, IMAGE_STORE_PREOPEN_PREFIX, RUN_ROOT_PREOPEN};
+use std::os::unix::fs::DirBuilderExt;
+use std::path::{Path, PathBuf};
+use wasmtime::component::ResourceAny;
+use wasmtime_wasi::{FsPerms, WasiCtxBuilder};
+
+/// Mode of root directories graphstore creates (as containers/storage does).
+const ROOT_DIR_MODE: u32 = 0o700;
+
+/// An open store. Each `Store` is its own sandbox: a component instance
+/// that sees only this store's graph root, run root and additional image
+/// stores.
+pub struct Store {
+    wasm: wasmtime::Store<HostState>,
+    instance: Graphstore,
+    handle: ResourceAny,
+    options: StoreOptions,
+    /// Set after a trap: the instance refuses further calls.
+    broken: bool,
+}
+
+/// A path as the text the store reports.
+fn path_text(path: &Path) -> Result<String, Error> {
+    path.to_str()
+        .map(str::to_string)
+        .ok_or_else(|| Error::Setup(format!("{} is not valid UTF-8", path.display())))
+}
+
+/// Makes a root absolute and creates it (mode 0700) when missing.
+fn prepare_root(path: &Path, create: bool) -> Result<PathBuf, Error> {
+    let absolute = std::path::absolute(path).map_err(|e| Error::setup(path.display(), e))?;
+    if create {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(ROOT_DIR_MODE)
+            .create(&absolute)
+            .map_err(|e| Error::setup(format_args!("creating {}", absolute.display()), e))?;
+    }
+    Ok(absolute)
+}
+
+fn maps_to_wit(maps: &[crate::IdMap]) -> Vec<wit::IdMap> {
+    maps.to_vec()
+}
+
+impl Store {
+    /// Opens the store described by `options`, creating its roots if needed.
+    pub fn open(options: StoreOptions) -> Result<Store, Error> {
+        let driver = parse_driver_options(&options.driver_options)?;
+        let create = !options.read_only;
+        let graph_root = prepare_root(&options.graph_root, create)?;
+        let run_root = prepare_root(&options.run_root, create)?;
+        let perms = if options.read_only {
+            FsPerms::ReadOnly
+        } else {
+            FsPerms::ReadWrite
+        };
+        let mut wasi = WasiCtxBuilder::new();
+        wasi.allow_blocking_current_thread(true);
+        let grant = |wasi: &mut WasiCtxBuilder, path: &Path, name: &str, perms: FsPerms| {
+            wasi.preopened_dir(path, name, perms)
+                .map(drop)
+                .map_err(|e| Error::setup(format_args!("opening {}", path.display()), e))
+        };
+        grant(&mut wasi, &graph_root, GRAPH_ROOT_PREOPEN, perms)?;
+        grant(&mut wasi, &run_root, RUN_ROOT_PREOPEN, perms)?;
+        let mut image_stores = Vec::new();
+        for (index, path) in driver.image_stores.iter().enumerate() {
+            let path = prepare_root(path, false)?;
+            let name = format!("{IMAGE_STORE_PREOPEN_PREFIX}{index}");
+            grant(&mut wasi, &path, &name, FsPerms::ReadOnly)?;
+            image_stores.push(path_text(&path)?);
+        }
+        let runtime = Runtime::get()?;
+        let mut wasm = wasmtime::Store::new(
+            runtime.engine(),
+            HostState::new(wasi.build(), options.limits),
+        );
+        wasm.limiter(|state| &mut state.limits);
+        let instance = runtime.pre().instantiate(&mut wasm)?;
+        let wit_options = wit::StoreOptions {
+            graph_root: path_text(&graph_root)?,
+            run_root: path_text(&run_root)?,
+            driver_name: options.driver_name.clone(),
+            driver_options: options.driver_options.clone(),
+            image_stores,
+            uid_map: maps_to_wit(&options.uid_map),
+            gid_map: maps_to_wit(&options.gid_map),
+            read_only: options.read_only,
+        };
+        let handle = instance
+            .graphstore_store_store_api()
+            .store()
+            .call_open(&mut wasm, &wit_options)??;
+        Ok(Store {
+            wasm,
+            instance,
+            handle,
+            options,
+            broken: false,
+        })
+    }
+
+    /// The options the store was opened with.
+    pub fn options(&self) -> &StoreOptions {
+        &self.options
+    }
+
+    /// Turns a call's outcome into the API's result, remembering traps.
+    fn finish<T>(&mut self, outcome: wasmtime::Result<Result<T, wit::Error>>) -> Result<T, Error> {
+        match outcome {
+            Ok(result) => result.map_err(Error::from),
+            Err(trap) => {
+                self.broken = true;
+                Err(Error::from(trap))
+            }
+        }
+    }
+
+    fn check_usable(&self) -> Result<(), Error> {
+        if self.broken {
+            return Err(Error::Runtime(
+                "an earlier call trapped; reopen the store".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Version pairs (empty, as in containers/storage 1.43).
+    pub fn version(&mut self) -> Result<Vec<(String, String)>, Error> {
+        self.check_usable()?;
+        let outcome = self
+            .instance
+            .graphstore_store_store_api()
+            .store()
+            .call_version(&mut self.wasm, self.handle);
+        self.finish(outcome.map(Ok))
+    }
+}
+
+/// Generates one forwarding method per store-api function: same name, the
+/// same arguments, typed errors.
+macro_rules! forward {
+    ($( $(#[$doc:meta])* fn $name:ident => $call:ident ( $($arg:ident : $ty:ty),* ) -> $ret:ty; )*) => {
+        impl Store {
+            $(
+                $(#[$doc])*
+                pub fn $name(&mut self, $($arg: $ty),*) -> Result<$ret, Error> {
+                    self.check_usable()?;
+                    let outcome = self.instance.graphstore_store_store_api().store().$call(&mut self.wasm, self.handle, $($arg),*);
+                    self.finish(outcome)
+                }
+            )*
+        }
+    };
+}
+
+forward! {
+    /// Status pairs, e.g. ("Root", path), ("Driver Name", "vfs").
+    fn status => call_status() -> Vec<(String, String)>;
+    /// Creates an empty layer, or a copy of `parent`'s tree.
+    fn create_layer => call_create_layer(id: Option<&str>, parent: Option<&str>, names: &[String], options: &LayerOptions) -> Layer;
+    /// Creates an image whose top layer is `layer`.
+    fn create_image => call_create_image(id: Option<&str>, names: &[String], layer: Option<&str>, metadata: &str, options: &ImageOptions) -> Image;
+    /// Creates a container from `image` with a new read-write layer.
+    fn create_container => call_create_container(id: Option<&str>, names: &[String], image: Option<&str>, layer: Option<&str>, metadata: &str, options: &ContainerOptions) -> Container;
+    /// A layer by ID, name or unique ID prefix.
+    fn layer => call_layer(reference: &str) -> Layer;
+    /// An image by ID, name or unique ID prefix.
+    fn image => call_image(reference: &str) -> Image;
+    /// A container by ID, name, layer ID or unique ID prefix.
+    fn container => call_container(reference: &str) -> Container;
+    /// All layers (primary store first).
+    fn layers => call_layers() -> Vec<Layer>;
+    /// All images (primary store first).
+    fn images => call_images() -> Vec<Image>;
+    /// All containers.
+    fn containers => call_containers() -> Vec<Container>;
+    /// Whether a layer, image or container answers to `reference`.
+    fn exists => call_exists(reference: &str) -> bool;
+    /// Whether a layer answers to `reference`.
+    fn layer_exists => call_layer_exists(reference: &str) -> bool;
+    /// Whether an image answers to `reference`.
+    fn image_exists => call_image_exists(reference: &str) -> bool;
+    /// Whether a container answers to `reference`.
+    fn container_exists => call_container_exists(reference: &str) -> bool;
+    /// The ID of whatever answers to `name` (layers, then images, then containers).
+    fn lookup => call_lookup(name: &str) -> String;
+    /// Images answering to `digest`.
+    fn images_by_digest => call_images_by_digest(digest: &str) -> Vec<Image>;
+    /// Images whose top (or mapped) layer is `layer`.
+    fn images_by_top_layer => call_images_by_top_layer(layer: &str) -> Vec<Image>;
+    /// The container whose layer is `layer`.
+    fn container_by_layer => call_container_by_layer(layer: &str) -> Container;
+    /// Layers whose compressed diff digest is `digest`.
+    fn layers_by_compressed_digest => call_layers_by_compressed_digest(digest: &str) -> Vec<Layer>;
+    /// Layers whose uncompressed diff digest is `digest`.
+    fn layers_by_uncompressed_digest => call_layers_by_uncompressed_digest(digest: &str) -> Vec<Layer>;
+    /// A layer's diff size (-1 when unknown).
+    fn layer_size => call_layer_size(reference: &str) -> i64;
+    /// An image's size.
+    fn image_size => call_image_size(reference: &str) -> i64;
+    /// A container's size.
+    fn container_size => call_container_size(reference: &str) -> i64;
+    /// Names of a layer, image or container.
+    fn names => call_names(reference: &str) -> Vec<String>;
+    /// Replaces the names (taking them from other items of the same kind).
+    fn set_names => call_set_names(reference: &str, names: &[String]) -> ();
+    /// Adds names (new ones first).
+    fn add_names => call_add_names(reference: &str, names: &[String]) -> ();
+    /// Removes names.
+    fn remove_names => call_remove_names(reference: &str, names: &[String]) -> ();
+    /// Metadata of a layer, image or container.
+    fn metadata => call_metadata(reference: &str) -> String;
+    /// Replaces the metadata of a layer, image or container.
+    fn set_metadata => call_set_metadata(reference: &str, metadata: &str) -> ();
+    /// Sets a flag (value as JSON text).
+    fn set_flag => call_set_flag(reference: &str, key: &str, value: &str) -> ();
+    /// Removes a flag.
+    fn clear_flag => call_clear_flag(reference: &str, key: &str) -> ();
+    /// Names of an image's data items.
+    fn list_image_big_data => call_list_image_big_data(image: &str) -> Vec<String>;
+    /// An image data item.
+    fn image_big_data => call_image_big_data(image: &str, key: &str) -> Vec<u8>;
+    /// Size of an image data item.
+    fn image_big_data_size => call_image_big_data_size(image: &str, key: &str) -> i64;
+    /// Digest of an image data item.
+    fn image_big_data_digest => call_image_big_data_digest(image: &str, key: &str) -> String;
+    /// Stores an image data item.
+    fn set_image_big_data => call_set_image_big_data(image: &str, key: &str, data: &[u8], manifest_digest: Option<&str>) -> ();
+    /// Names of a layer's data items.
+    fn list_layer_big_data => call_list_layer_big_data(layer: &str) -> Vec<String>;
+    /// A layer data item.
+    fn layer_big_data => call_layer_big_data(layer: &str, key: &str) -> Vec<u8>;
+    /// Stores a layer data item.
+    fn set_layer_big_data => call_set_layer_big_data(layer: &str, key: &str, data: &[u8]) -> ();
+    /// Names of a container's data items.
+    fn list_container_big_data => call_list_container_big_data(container: &str) -> Vec<String>;
+    /// A container data item.
+    fn container_big_data => call_container_big_data(container: &str, key: &str) -> Vec<u8>;
+    /// Size of a container data item.
+    fn container_big_data_size => call_container_big_data_size(container: &str, key: &str) -> i64;
+    /// Digest of a container data item.
+    fn container_big_data_digest => call_container_big_data_digest(container: &str, key: &str) -> String;
+    /// Stores a container data item.
+    fn set_container_big_data => call_set_container_big_data(container: &str, key: &str, data: &[u8]) -> ();
+    /// Host path of a container's data directory.
+    fn container_directory => call_container_directory(container: &str) -> String;
+    /// Host path of a container's runtime directory.
+    fn container_run_directory => call_container_run_directory(container: &str) -> String;
+    /// Writes a file in a container's data directory.
+    fn set_container_directory_file => call_set_container_directory_file(container: &str, file: &str, data: &[u8]) -> ();
+    /// Reads a file from a container's data directory.
+    fn from_container_directory => call_from_container_directory(container: &str, file: &str) -> Vec<u8>;
+    /// Writes a file in a container's runtime directory.
+    fn set_container_run_directory_file => call_set_container_run_directory_file(container: &str, file: &str, data: &[u8]) -> ();
+    /// Reads a file from a container's runtime directory.
+    fn from_container_run_directory => call_from_container_run_directory(container: &str, file: &str) -> Vec<u8>;
+    /// Mounts a layer or container; returns the host path.
+    fn mount => call_mount(reference: &str, mount_label: &str) -> String;
+    /// Drops a mount reference; true when no longer mounted.
+    fn unmount => call_unmount(reference: &str, force: bool) -> bool;
+    /// How many times a layer is mounted.
+    fn mounted => call_mounted(reference: &str) -> i32;
+    /// Deletes a container, image or layer with no safety checks.
+    fn delete => call_delete(reference: &str) -> ();
+    /// Deletes a layer nothing depends on.
+    fn delete_layer => call_delete_layer(reference: &str) -> ();
+    /// Deletes an image and the layers only it used (dry run unless `commit`).
+    fn delete_image => call_delete_image(reference: &str, commit: bool) -> Vec<String>;
+    /// Deletes a container, its layer and directories.
+    fn delete_container => call_delete_container(reference: &str) -> ();
+    /// Deletes everything.
+    fn wipe => call_wipe() -> ();
+    /// Checks nothing is mounted (unmounting with `force`).
+    fn shutdown => call_shutdown(force: bool) -> Vec<String>;
+}
