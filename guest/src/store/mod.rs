@@ -260,9 +260,18 @@ fn new_id(taken: impl Fn(&str) -> bool) -> String {
     }
 }
 
+/// Longest caller-supplied ID: every file name derived from an ID
+/// (`<id>.tar-split.gz`) must fit in the file system's 255-byte name limit.
+pub const MAX_ID_LEN: usize = 255 - layer_store::TAR_SPLIT_SUFFIX.len();
+
 /// Checks a caller-supplied ID: 1.43 accepts any string, but an ID names
-/// directories, so it must be one safe path component.
+/// files and directories, so it must be one safe path component that fits
+/// in a file name.
 fn check_user_id(id: &str) -> Result<()> {
-    crate::disk::check_component(id)
-        .map_err(|_| StoreError::invalid(format!("invalid ID {id:?}: an ID must be non-empty and contain no '/' or NUL, and not be '.' or '..'")))
+    if crate::disk::check_component(id).is_err() || id.len() > MAX_ID_LEN {
+        return Err(StoreError::invalid(format!(
+            "invalid ID {id:?}: an ID must be 1 to {MAX_ID_LEN} bytes, contain no '/' or NUL, and not be '.' or '..'"
+        )));
+    }
+    Ok(())
 }

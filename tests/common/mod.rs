@@ -1,0 +1,157 @@
+//! Shared helpers of the black-box suites: temporary roots, running the
+//! graphstore CLI and the reference `containers-storage` 1.43 CLI.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+/// The reference implementation's CLI (Debian package `containers-storage`).
+pub const REFERENCE_CLI: &str = "containers-storage";
+
+/// A graph root and run root in a fresh temporary directory.
+pub struct Roots {
+    pub dir: tempfile::TempDir,
+}
+
+impl Roots {
+    /// Fresh, empty roots.
+    pub fn new() -> Roots {
+        Roots { dir: tempfile::tempdir().expect("create a temporary directory") }
+    }
+
+    /// The graph root.
+    pub fn graph(&self) -> PathBuf {
+        self.dir.path().join("graph")
+    }
+
+    /// The run root.
+    pub fn run(&self) -> PathBuf {
+        self.dir.path().join("run")
+    }
+
+    /// Library options for these roots.
+    pub fn options(&self) -> graphstore::StoreOptions {
+        graphstore::StoreOptions::new(self.graph(), self.run())
+    }
+
+    /// Opens these roots with the library.
+    pub fn open(&self) -> graphstore::Store {
+        graphstore::Store::open(self.options()).expect("open the store")
+    }
+
+    /// Global flags selecting these roots and the vfs driver.
+    pub fn flags(&self) -> Vec<String> {
+        vec![
+            "-g".into(),
+            self.graph().display().to_string(),
+            "-R".into(),
+            self.run().display().to_string(),
+            "-s".into(),
+            "vfs".into(),
+        ]
+    }
+
+    /// Runs the graphstore CLI on these roots.
+    pub fn graphstore(&self, args: &[&str]) -> Run {
+        run(graphstore_cli(), &self.flags(), args, None)
+    }
+
+    /// Runs the graphstore CLI with `stdin` as standard input.
+    pub fn graphstore_with_input(&self, args: &[&str], stdin: &[u8]) -> Run {
+        run(graphstore_cli(), &self.flags(), args, Some(stdin))
+    }
+
+    /// Runs the reference CLI on these roots.
+    pub fn reference(&self, args: &[&str]) -> Run {
+        run(reference_cli(), &self.flags(), args, None)
+    }
+
+    /// Runs the reference CLI with `stdin` as standard input.
+    pub fn reference_with_input(&self, args: &[&str], stdin: &[u8]) -> Run {
+        run(reference_cli(), &self.flags(), args, Some(stdin))
+    }
+
+    /// Reads a file below the graph root.
+    pub fn read_graph(&self, relative: &str) -> Vec<u8> {
+        std::fs::read(self.graph().join(relative)).unwrap_or_else(|e| panic!("read {relative}: {e}"))
+    }
+}
+
+/// What a CLI run printed and returned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Run {
+    pub stdout: String,
+    pub stderr: String,
+    pub code: i32,
+}
+
+impl Run {
+    /// Asserts success and returns stdout.
+    pub fn ok(&self) -> &str {
+        assert_eq!(self.code, 0, "command failed: {self:?}");
+        &self.stdout
+    }
+}
+
+/// Path of the graphstore CLI built for these tests.
+pub fn graphstore_cli() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_graphstore"))
+}
+
+/// Path of the reference CLI; fails the test with instructions when missing.
+pub fn reference_cli() -> PathBuf {
+    let found = std::env::var_os("PATH")
+        .iter()
+        .flat_map(std::env::split_paths)
+        .map(|dir| dir.join(REFERENCE_CLI))
+        .find(|path| path.is_file());
+    found.unwrap_or_else(|| {
+        panic!("the reference CLI `{REFERENCE_CLI}` is not installed: run `scripts/install-test-deps` (apt-get install containers-storage)")
+    })
+}
+
+fn run(program: PathBuf, flags: &[String], args: &[&str], stdin: Option<&[u8]>) -> Run {
+    let mut command = Command::new(program);
+    command.args(flags).args(args).stdout(Stdio::piped()).stderr(Stdio::piped());
+    command.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() });
+    let mut child = command.spawn().expect("start the CLI");
+    if let Some(input) = stdin {
+        use std::io::Write;
+        child.stdin.take().expect("piped").write_all(input).expect("write stdin");
+    }
+    let Output { status, stdout, stderr } = child.wait_with_output().expect("wait for the CLI");
+    Run {
+        stdout: String::from_utf8_lossy(&stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&stderr).into_owned(),
+        code: status.code().unwrap_or(-1),
+    }
+}
+
+/// Every file and directory below `root`, as sorted relative paths with a
+/// kind and permission summary (`d 700 vfs-images`).
+pub fn tree(root: &Path) -> Vec<String> {
+    fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) {
+        use std::os::unix::fs::PermissionsExt;
+        let Ok(entries) = std::fs::read_dir(dir) else { return };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let meta = std::fs::symlink_metadata(&path).expect("lstat");
+            let kind = if meta.is_dir() { 'd' } else if meta.file_type().is_symlink() { 'l' } else { 'f' };
+            let relative = path.strip_prefix(root).expect("below root").display().to_string();
+            out.push(format!("{kind} {:o} {relative}", meta.permissions().mode() & 0o7777));
+            if meta.is_dir() {
+                walk(root, &path, out);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(root, root, &mut out);
+    out.sort();
+    out
+}
+
+/// Parses JSON text.
+pub fn json(text: &str) -> serde_json::Value {
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("invalid JSON ({e}): {text}"))
+}
