@@ -24,6 +24,15 @@ pub enum EntryKind {
     Other,
 }
 
+/// Size and modification time of a directory entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileInfo {
+    /// Size in bytes.
+    pub size: u64,
+    /// Modification time as (seconds, nanoseconds) since the epoch, when known.
+    pub modified: Option<(u64, u32)>,
+}
+
 /// An open directory the store may read and write beneath.
 pub struct Dir {
     fd: Descriptor,
@@ -234,15 +243,16 @@ impl Dir {
         }
     }
 
-    /// Size and modification time (seconds, nanoseconds) of `name`; `None` when missing.
-    pub fn file_info(&self, name: &str) -> Result<Option<(u64, Option<(u64, u32)>)>> {
+    /// Size and modification time of `name`; `None` when missing.
+    pub fn file_info(&self, name: &str) -> Result<Option<FileInfo>> {
         check_component(name)?;
         match self.fd.stat_at(PathFlags::empty(), name) {
-            Ok(stat) => Ok(Some((
-                stat.size,
-                stat.data_modification_timestamp
+            Ok(stat) => Ok(Some(FileInfo {
+                size: stat.size,
+                modified: stat
+                    .data_modification_timestamp
                     .map(|t| (t.seconds, t.nanoseconds)),
-            ))),
+            })),
             Err(ErrorCode::NoEntry) => Ok(None),
             Err(code) => Err(self.error("stat", name, code)),
         }

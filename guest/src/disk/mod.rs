@@ -11,7 +11,7 @@
 mod dir;
 mod lock;
 
-pub use dir::{Dir, EntryKind, describe};
+pub use dir::{Dir, EntryKind, FileInfo, describe};
 pub use lock::{Lock, LockGuard};
 
 use crate::error::{Result, StoreError};

@@ -363,7 +363,7 @@ fn files_size(dir: &Dir) -> Result<i64> {
     for (name, kind) in dir.entries()? {
         match kind {
             crate::disk::EntryKind::File => {
-                total += dir.file_info(&name)?.map_or(0, |(size, _)| size as i64)
+                total += dir.file_info(&name)?.map_or(0, |info| info.size as i64)
             }
             crate::disk::EntryKind::Directory => {
                 if let Some(child) = dir.open_dir(&name)? {

@@ -239,7 +239,7 @@ impl Store {
             .iter()
             .map(|l| (l.created, l.id.clone()))
             .collect();
-        order.sort_by(|a, b| (b.0.seconds, b.0.nanoseconds).cmp(&(a.0.seconds, a.0.nanoseconds)));
+        order.sort_by_key(|(created, _)| std::cmp::Reverse((created.seconds, created.nanoseconds)));
         for (_, id) in order {
             layers.delete(&id)?;
         }

@@ -263,5 +263,5 @@ fn lstat(dir: &Dir, name: &str) -> Result<posix::Stat> {
 }
 
 fn mtime(dir: &Dir, name: &str) -> Result<Option<(u64, u32)>> {
-    Ok(dir.file_info(name)?.and_then(|(_, mtime)| mtime))
+    Ok(dir.file_info(name)?.and_then(|info| info.modified))
 }

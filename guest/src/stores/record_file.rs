@@ -126,7 +126,7 @@ impl<T: Record> RecordFile<T> {
         Ok(self
             .dir
             .file_info(self.file_name)?
-            .and_then(|(_, mtime)| mtime))
+            .and_then(|info| info.modified))
     }
 
     /// Reads and parses the file. Unlike 1.43 (which treats unparseable JSON

@@ -1,0 +1,350 @@
+//! Differential tests: the same command sequence runs on graphstore and on
+//! containers-storage 1.43, each on fresh roots; stdout, stderr, exit codes
+//! and the metadata files on disk must match once random IDs and timestamps
+//! are normalised.
+
+mod common;
+
+use common::{Roots, Run, tree};
+use std::collections::HashMap;
+
+/// One command of a scenario: arguments and optional standard input.
+struct Step {
+    args: Vec<String>,
+    stdin: Option<Vec<u8>>,
+}
+
+fn step(args: &str) -> Step {
+    Step {
+        args: split(args),
+        stdin: None,
+    }
+}
+
+fn step_with_input(args: &str, stdin: &[u8]) -> Step {
+    Step {
+        args: split(args),
+        stdin: Some(stdin.to_vec()),
+    }
+}
+
+/// Splits on spaces; `'…'` groups words (no escapes needed in these scripts).
+fn split(line: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut current = String::new();
+    let mut quoted = false;
+    for ch in line.chars() {
+        match ch {
+            '\'' => quoted = !quoted,
+            ' ' if !quoted => {
+                if !current.is_empty() {
+                    words.push(std::mem::take(&mut current));
+                }
+            }
+            _ => current.push(ch),
+        }
+    }
+    if !current.is_empty() {
+        words.push(current);
+    }
+    words
+}
+
+/// Replaces random 64-hex IDs (numbered by first appearance), timestamps
+/// and the roots' paths, so the two transcripts can be compared.
+struct Normaliser {
+    ids: HashMap<String, usize>,
+    root: String,
+}
+
+impl Normaliser {
+    fn new(roots: &Roots) -> Self {
+        Normaliser {
+            ids: HashMap::new(),
+            root: roots.dir.path().display().to_string(),
+        }
+    }
+
+    fn apply(&mut self, text: &str) -> String {
+        let text = text.replace(&self.root, "<ROOT>");
+        let mut out = String::with_capacity(text.len());
+        let bytes = text.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() {
+            let hex_run = bytes[i..]
+                .iter()
+                .take_while(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+                .count();
+            let boundary_before = i == 0 || !bytes[i - 1].is_ascii_alphanumeric();
+            if hex_run == 64 && boundary_before {
+                let id = &text[i..i + 64];
+                let next = self.ids.len();
+                let number = *self.ids.entry(id.to_string()).or_insert(next);
+                out.push_str(&format!("<ID{number}>"));
+                i += 64;
+            } else if text[i..].starts_with("\"created\":\"") {
+                let end = text[i + 11..]
+                    .find('"')
+                    .map_or(text.len(), |e| i + 11 + e + 1);
+                out.push_str("\"created\":\"<TIME>\"");
+                i = end;
+            } else {
+                let ch = text[i..].chars().next().expect("in bounds");
+                out.push(ch);
+                i += ch.len_utf8();
+            }
+        }
+        out
+    }
+
+    fn run(&mut self, run: &Run) -> (String, String, i32) {
+        (self.apply(&run.stdout), self.apply(&run.stderr), run.code)
+    }
+}
+
+/// The metadata files compared after a scenario (relative to the roots' parent).
+const METADATA_FILES: &[&str] = &[
+    "graph/vfs-layers/layers.json",
+    "graph/vfs-images/images.json",
+    "graph/vfs-containers/containers.json",
+    "run/vfs-layers/mountpoints.json",
+];
+
+/// Runs `steps` on both implementations and asserts identical results.
+fn assert_same(name: &str, steps: &[Step]) {
+    let ours = Roots::new();
+    let reference = Roots::new();
+    let (mut ours_norm, mut reference_norm) = (Normaliser::new(&ours), Normaliser::new(&reference));
+    for (index, step) in steps.iter().enumerate() {
+        let args: Vec<&str> = step.args.iter().map(String::as_str).collect();
+        let (got, want) = match &step.stdin {
+            Some(input) => (
+                ours.graphstore_with_input(&args, input),
+                reference.reference_with_input(&args, input),
+            ),
+            None => (ours.graphstore(&args), reference.reference(&args)),
+        };
+        assert_eq!(
+            ours_norm.run(&got),
+            reference_norm.run(&want),
+            "scenario {name}, step {index}: {:?}\n graphstore: {got:?}\n reference:  {want:?}",
+            step.args
+        );
+    }
+    for file in METADATA_FILES {
+        let read = |roots: &Roots| {
+            std::fs::read(roots.dir.path().join(file))
+                .ok()
+                .map(|b| String::from_utf8_lossy(&b).into_owned())
+        };
+        let (got, want) = (
+            read(&ours).map(|t| ours_norm.apply(&t)),
+            read(&reference).map(|t| reference_norm.apply(&t)),
+        );
+        assert_eq!(got, want, "scenario {name}: {file} differs");
+    }
+    let layout = |roots: &Roots, norm: &mut Normaliser| -> Vec<String> {
+        tree(roots.dir.path())
+            .iter()
+            .map(|entry| norm.apply(entry))
+            .filter(|e| !e.contains("/.tmp-"))
+            .collect()
+    };
+    assert_eq!(
+        layout(&ours, &mut ours_norm),
+        layout(&reference, &mut reference_norm),
+        "scenario {name}: directory layouts differ"
+    );
+}
+
+const DIGEST_A: &str = "sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+
+#[test]
+fn images_and_their_data() {
+    assert_same(
+        "images",
+        &[
+            step("images"),
+            step("images --json"),
+            step("create-image -i img1 -n app:1 -n app:latest -m meta"),
+            step(&format!(
+                "create-image -i img2 -n other -d {DIGEST_A} --json"
+            )),
+            step("images"),
+            step("images -q"),
+            step("images --json"),
+            step("image app:1"),
+            step("image --json img2"),
+            step("image nothing"),
+            step_with_input("set-image-data img1 manifest", b"{\"schemaVersion\":2}"),
+            step_with_input("set-image-data img1 sha256:abcdef", b"config<&>"),
+            step("list-image-data img1"),
+            step("list-image-data --json img2"),
+            step("get-image-data img1 sha256:abcdef"),
+            step("get-image-data-size img1 manifest"),
+            step("get-image-data-digest img1 manifest"),
+            step("get-image-data img1 missing"),
+            step("image img1"),
+            step(
+                "images-by-digest sha256:bafebd36189ad3688b7b3915ea55d461e0bfcfbdde11e54b0a123999fb6be50f",
+            ),
+            step(&format!("images-by-digest {DIGEST_A}")),
+            step("images-by-digest foo"),
+            step("create-image -n app:1"),
+            step("create-image -i img1"),
+            step("create-image -d sha256:1234"),
+            step("create-image missing-layer"),
+        ],
+    );
+}
+
+#[test]
+fn names_and_metadata() {
+    assert_same(
+        "names",
+        &[
+            step("create-image -i one -n a -n b"),
+            step("create-image -i two -n x"),
+            step("add-names -n c one"),
+            step("get-names one"),
+            step("set-names -n x -n y one"),
+            step("get-names --json two"),
+            step("add-names --json -n z two"),
+            step("get-names nothing"),
+            step("metadata one two nothing"),
+            step("metadata -q one"),
+            step("set-metadata -m 'new meta' one"),
+            step("metadata --json one"),
+            step("set-metadata one"),
+            step("set-metadata -m x nothing"),
+            step("exists one two nothing"),
+            step("exists -q one"),
+            step("exists -i one"),
+            step("exists -l one"),
+            step("exists --json one nothing"),
+            step("images --json"),
+        ],
+    );
+}
+
+#[test]
+fn layers_and_containers() {
+    assert_same(
+        "layers",
+        &[
+            step("layers"),
+            step("layers --json"),
+            step("create-layer -i base -n base-layer"),
+            step("create-layer -i mid -n mid-layer -l label base"),
+            step("create-layer --json -i top mid"),
+            step("create-layer -n base-layer"),
+            step("create-layer -i base"),
+            step("create-layer nothing"),
+            step("layers"),
+            step("layers --json"),
+            step("layer base mid"),
+            step("layer --json top"),
+            step("create-image -i img -n app top"),
+            step("create-container -i ctr -n web -n www app"),
+            step("create-container --json -i ctr2 -m cmeta --volatile img"),
+            step("create-container -n web app"),
+            step("create-container nothing"),
+            step("containers"),
+            step("containers --json"),
+            step("container web"),
+            step("container --json ctr2"),
+            step("layers"),
+            step("layers -t"),
+            step_with_input("set-container-data web config.json", b"{}"),
+            step("list-container-data web"),
+            step("get-container-data web config.json"),
+            step("get-container-data-size web config.json"),
+            step("get-container-data-digest web config.json"),
+            step_with_input("set-layer-data base blob", b"layer data"),
+            step("list-layer-data base"),
+            step("get-layer-data base blob"),
+            step("get-container-dir web"),
+            step("get-container-run-dir web"),
+            step("containers --json"),
+        ],
+    );
+}
+
+#[test]
+fn deletion_rules() {
+    assert_same(
+        "deletion",
+        &[
+            step("create-layer -i base"),
+            step("create-layer -i mid base"),
+            step("create-layer -i top mid"),
+            step("create-image -i keeper mid"),
+            step("create-image -i img -n app top"),
+            step("create-container -i ctr img"),
+            step("delete-layer base"),
+            step("delete-layer top"),
+            step("delete-image app"),
+            step("delete-image --json app"),
+            step("delete-container nothing"),
+            step("delete-container ctr"),
+            step("delete-image -t app"),
+            step("delete-image app"),
+            step("delete-image keeper"),
+            step("delete-layer nothing"),
+            step("delete-layer --json nothing"),
+            step("create-layer -i lone"),
+            step("delete lone nothing"),
+            step("layers --json"),
+            step("images --json"),
+            step("create-image -i w1"),
+            step("create-layer -i w2"),
+            step("wipe"),
+            step("wipe --json"),
+            step("layers --json"),
+            step("images --json"),
+        ],
+    );
+}
+
+#[test]
+fn mounts_status_and_shutdown() {
+    assert_same(
+        "mounts",
+        &[
+            step("status"),
+            step("status --json"),
+            step("version"),
+            step("version --json"),
+            step("create-layer -i base"),
+            step("create-image -i img base"),
+            step("create-container -i ctr img"),
+            step("mount ctr"),
+            step("mounted ctr"),
+            step("mount --json ctr"),
+            step("shutdown"),
+            step("shutdown --json"),
+            step("unmount ctr"),
+            step("mounted --json ctr"),
+            step("unmount --json ctr"),
+            step("mounted ctr"),
+            step("shutdown"),
+        ],
+    );
+}
+
+#[test]
+fn argument_errors() {
+    assert_same(
+        "arguments",
+        &[
+            step("bogus"),
+            step("create-layer a b"),
+            step("image"),
+            step("layers --bogus"),
+            step("create-layer --help"),
+            step("images -jq"),
+            step("images --json=true"),
+            step("set-names -n a"),
+        ],
+    );
+}
