@@ -16,6 +16,8 @@ pub struct Limits {
     pub memory_bytes: usize,
     /// Most handles (descriptors, streams, locks) the component may hold at once.
     pub handles: usize,
+    /// Whether layer contents may contain device nodes (needs CAP_MKNOD).
+    pub allow_device_nodes: bool,
 }
 
 /// Default linear-memory cap per tenant.
@@ -28,6 +30,8 @@ impl Default for Limits {
         Limits {
             memory_bytes: DEFAULT_MEMORY_BYTES,
             handles: DEFAULT_HANDLES,
+            // Creating device nodes needs root; containers/storage extracts them as root too.
+            allow_device_nodes: rustix::process::geteuid().is_root(),
         }
     }
 }
@@ -37,6 +41,7 @@ pub struct HostState {
     pub(crate) table: ResourceTable,
     wasi: WasiCtx,
     pub(crate) limits: StoreLimits,
+    pub(crate) allow_device_nodes: bool,
 }
 
 impl HostState {
@@ -44,15 +49,9 @@ impl HostState {
     pub fn new(wasi: WasiCtx, limits: Limits) -> Self {
         let mut table = ResourceTable::new();
         table.set_max_capacity(limits.handles);
-        let limits = StoreLimitsBuilder::new()
-            .memory_size(limits.memory_bytes)
-            .instances(4)
-            .build();
-        HostState {
-            table,
-            wasi,
-            limits,
-        }
+        let allow_device_nodes = limits.allow_device_nodes;
+        let limits = StoreLimitsBuilder::new().memory_size(limits.memory_bytes).instances(4).build();
+        HostState { table, wasi, limits, allow_device_nodes }
     }
 
     /// The host directory behind a guest's directory descriptor, checking
