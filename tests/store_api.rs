@@ -14,12 +14,27 @@ fn sha(c: char) -> String {
     format!("sha256:{}", c.to_string().repeat(64))
 }
 
-fn image(store: &mut Store, id: &str, image_names: &[&str], layer: Option<&str>) -> graphstore::Image {
-    store.create_image(Some(id), &names(image_names), layer, "", &ImageOptions::default()).expect("create image")
+fn image(
+    store: &mut Store,
+    id: &str,
+    image_names: &[&str],
+    layer: Option<&str>,
+) -> graphstore::Image {
+    store
+        .create_image(
+            Some(id),
+            &names(image_names),
+            layer,
+            "",
+            &ImageOptions::default(),
+        )
+        .expect("create image")
 }
 
 fn layer(store: &mut Store, id: &str, parent: Option<&str>) -> graphstore::Layer {
-    store.create_layer(Some(id), parent, &[], &LayerOptions::default()).expect("create layer")
+    store
+        .create_layer(Some(id), parent, &[], &LayerOptions::default())
+        .expect("create layer")
 }
 
 #[test]
@@ -27,7 +42,16 @@ fn created_image_is_persisted_in_1_43_format() {
     let roots = Roots::new();
     let mut store = roots.open();
     let created = store
-        .create_image(Some("img1"), &names(&["a", "b", "a"]), None, "meta<&>", &ImageOptions { digest: Some(sha('d')), created: None })
+        .create_image(
+            Some("img1"),
+            &names(&["a", "b", "a"]),
+            None,
+            "meta<&>",
+            &ImageOptions {
+                digest: Some(sha('d')),
+                created: None,
+            },
+        )
         .unwrap();
     assert_eq!(created.names, names(&["a", "b"]));
     assert_eq!(created.digests, vec![sha('d')]);
@@ -35,7 +59,10 @@ fn created_image_is_persisted_in_1_43_format() {
     let created_text = json(&file)[0]["created"].as_str().unwrap().to_string();
     assert_eq!(
         file,
-        format!(r#"[{{"id":"img1","digest":"{}","names":["a","b"],"metadata":"meta\u003c\u0026\u003e","created":"{created_text}"}}]"#, sha('d'))
+        format!(
+            r#"[{{"id":"img1","digest":"{}","names":["a","b"],"metadata":"meta\u003c\u0026\u003e","created":"{created_text}"}}]"#,
+            sha('d')
+        )
     );
     assert!(created_text.ends_with('Z'));
     assert_eq!(store.image("b").unwrap(), created);
@@ -46,18 +73,49 @@ fn duplicates_are_refused_with_1_43_messages() {
     let roots = Roots::new();
     let mut store = roots.open();
     image(&mut store, "one", &["taken"], None);
-    let err = store.create_image(Some("one"), &[], None, "", &ImageOptions::default()).unwrap_err();
+    let err = store
+        .create_image(Some("one"), &[], None, "", &ImageOptions::default())
+        .unwrap_err();
     assert_eq!(err.kind(), Some(ErrorKind::DuplicateId));
-    assert_eq!(err.to_string(), "an image with ID \"one\" already exists: that ID is already in use");
-    let err = store.create_image(None, &names(&["taken"]), None, "", &ImageOptions::default()).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "an image with ID \"one\" already exists: that ID is already in use"
+    );
+    let err = store
+        .create_image(None, &names(&["taken"]), None, "", &ImageOptions::default())
+        .unwrap_err();
     assert_eq!(err.kind(), Some(ErrorKind::DuplicateName));
-    assert_eq!(err.to_string(), "image name \"taken\" is already associated with image \"one\": that name is already in use");
-    let err = store.create_image(None, &[], None, "", &ImageOptions { digest: Some("sha256:1234".into()), created: None }).unwrap_err();
-    assert_eq!(err.to_string(), "validating digests for new image: validating image digest \"sha256:1234\": invalid checksum digest length");
-    let err = store.create_image(None, &[], Some("nolayer"), "", &ImageOptions::default()).unwrap_err();
-    assert_eq!((err.kind(), err.to_string()), (Some(ErrorKind::LayerUnknown), "layer not known".to_string()));
+    assert_eq!(
+        err.to_string(),
+        "image name \"taken\" is already associated with image \"one\": that name is already in use"
+    );
+    let err = store
+        .create_image(
+            None,
+            &[],
+            None,
+            "",
+            &ImageOptions {
+                digest: Some("sha256:1234".into()),
+                created: None,
+            },
+        )
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "validating digests for new image: validating image digest \"sha256:1234\": invalid checksum digest length"
+    );
+    let err = store
+        .create_image(None, &[], Some("nolayer"), "", &ImageOptions::default())
+        .unwrap_err();
+    assert_eq!(
+        (err.kind(), err.to_string()),
+        (Some(ErrorKind::LayerUnknown), "layer not known".to_string())
+    );
     layer(&mut store, "l1", None);
-    let err = store.create_layer(Some("l1"), None, &[], &LayerOptions::default()).unwrap_err();
+    let err = store
+        .create_layer(Some("l1"), None, &[], &LayerOptions::default())
+        .unwrap_err();
     assert_eq!(err.to_string(), "that ID is already in use");
 }
 
@@ -88,9 +146,16 @@ fn references_resolve_by_id_name_and_unique_prefix() {
     image(&mut store, "abc1xx", &[], None);
     image(&mut store, "abc2yy", &["abc1"], None);
     assert_eq!(store.image("abc1xx").unwrap().id, "abc1xx");
-    assert_eq!(store.image("abc1").unwrap().id, "abc2yy", "a name beats a prefix");
+    assert_eq!(
+        store.image("abc1").unwrap().id,
+        "abc2yy",
+        "a name beats a prefix"
+    );
     assert_eq!(store.image("abc2").unwrap().id, "abc2yy");
-    assert_eq!(store.image("abc").unwrap_err().to_string(), "locating image with ID \"abc\": image not known");
+    assert_eq!(
+        store.image("abc").unwrap_err().to_string(),
+        "locating image with ID \"abc\": image not known"
+    );
     assert_eq!(store.lookup("abc1").unwrap(), "abc2yy");
     assert!(store.exists("abc2").unwrap());
     assert!(!store.exists("abc").unwrap());
@@ -101,26 +166,47 @@ fn image_data_items_record_sizes_digests_and_manifest_digests() {
     let roots = Roots::new();
     let mut store = roots.open();
     image(&mut store, "img", &[], None);
-    store.set_image_big_data("img", "manifest", b"{\"m\":1}", None).unwrap();
-    store.set_image_big_data("img", "sha256:abcdef", b"config", None).unwrap();
-    assert_eq!(store.list_image_big_data("img").unwrap(), names(&["manifest", "sha256:abcdef"]));
-    assert_eq!(store.image_big_data("img", "sha256:abcdef").unwrap(), b"config");
+    store
+        .set_image_big_data("img", "manifest", b"{\"m\":1}", None)
+        .unwrap();
+    store
+        .set_image_big_data("img", "sha256:abcdef", b"config", None)
+        .unwrap();
+    assert_eq!(
+        store.list_image_big_data("img").unwrap(),
+        names(&["manifest", "sha256:abcdef"])
+    );
+    assert_eq!(
+        store.image_big_data("img", "sha256:abcdef").unwrap(),
+        b"config"
+    );
     assert_eq!(store.image_big_data_size("img", "manifest").unwrap(), 7);
     let manifest_digest = store.image_big_data_digest("img", "manifest").unwrap();
-    assert_eq!(manifest_digest, "sha256:3227ed0614bb57255f2bde87551b9c1518eb4c8a4374cb40557d5bac62e7129f");
+    assert_eq!(
+        manifest_digest,
+        "sha256:3227ed0614bb57255f2bde87551b9c1518eb4c8a4374cb40557d5bac62e7129f"
+    );
     // Files use 1.43's names: plain keys as is, others base64-encoded.
     assert_eq!(roots.read_graph("vfs-images/img/manifest"), b"{\"m\":1}");
-    assert_eq!(roots.read_graph("vfs-images/img/=c2hhMjU2OmFiY2RlZg=="), b"config");
+    assert_eq!(
+        roots.read_graph("vfs-images/img/=c2hhMjU2OmFiY2RlZg=="),
+        b"config"
+    );
     // The first manifest digest becomes the sticky searchable digest.
     let img = store.image("img").unwrap();
     assert_eq!(img.digest.as_deref(), Some(manifest_digest.as_str()));
     assert_eq!(store.images_by_digest(&manifest_digest).unwrap().len(), 1);
-    store.set_image_big_data("img", "manifest", b"other", None).unwrap();
+    store
+        .set_image_big_data("img", "manifest", b"other", None)
+        .unwrap();
     let img = store.image("img").unwrap();
     assert_eq!(img.digest.as_deref(), Some(manifest_digest.as_str()));
     assert_eq!(img.digests.len(), 2);
     let err = store.image_big_data("img", "missing").unwrap_err();
-    assert_eq!(err.to_string(), "locating item named \"missing\" for image with ID \"img\" (consider removing the image to resolve the issue): file does not exist");
+    assert_eq!(
+        err.to_string(),
+        "locating item named \"missing\" for image with ID \"img\" (consider removing the image to resolve the issue): file does not exist"
+    );
     let err = store.set_image_big_data("img", "", b"x", None).unwrap_err();
     assert_eq!(err.kind(), Some(ErrorKind::InvalidBigDataName));
 }
@@ -133,15 +219,48 @@ fn layer_deletion_is_refused_while_something_depends_on_it() {
     layer(&mut store, "top", Some("base"));
     image(&mut store, "img", &["app"], Some("top"));
     let err = store.delete_layer("base").unwrap_err();
-    assert_eq!((err.kind(), err.to_string()), (Some(ErrorKind::LayerHasChildren), "used by layer top: layer has children".into()));
+    assert_eq!(
+        (err.kind(), err.to_string()),
+        (
+            Some(ErrorKind::LayerHasChildren),
+            "used by layer top: layer has children".into()
+        )
+    );
     let err = store.delete_layer("top").unwrap_err();
-    assert_eq!(err.to_string(), "layer top used by image img: layer is in use by an image");
-    let container = store.create_container(Some("ctr"), &names(&["web"]), Some("app"), None, "", &ContainerOptions::default()).unwrap();
-    assert_eq!(store.layer(&container.layer_id).unwrap().parent.as_deref(), Some("top"));
+    assert_eq!(
+        err.to_string(),
+        "layer top used by image img: layer is in use by an image"
+    );
+    let container = store
+        .create_container(
+            Some("ctr"),
+            &names(&["web"]),
+            Some("app"),
+            None,
+            "",
+            &ContainerOptions::default(),
+        )
+        .unwrap();
+    assert_eq!(
+        store.layer(&container.layer_id).unwrap().parent.as_deref(),
+        Some("top")
+    );
     let err = store.delete_layer(&container.layer_id).unwrap_err();
-    assert_eq!(err.to_string(), format!("layer {} used by container ctr: layer is in use by a container", container.layer_id));
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "layer {} used by container ctr: layer is in use by a container",
+            container.layer_id
+        )
+    );
     let err = store.delete_image("app", true).unwrap_err();
-    assert_eq!((err.kind(), err.to_string()), (Some(ErrorKind::ImageUsedByContainer), "image used by ctr: image is in use by a container".into()));
+    assert_eq!(
+        (err.kind(), err.to_string()),
+        (
+            Some(ErrorKind::ImageUsedByContainer),
+            "image used by ctr: image is in use by a container".into()
+        )
+    );
     let err = store.delete_layer("nothing").unwrap_err();
     assert_eq!(err.to_string(), "identifier is not a layer");
 }
@@ -155,11 +274,25 @@ fn delete_image_collects_the_layers_only_it_uses() {
     layer(&mut store, "top", Some("mid"));
     image(&mut store, "keeper", &[], Some("mid"));
     image(&mut store, "img", &[], Some("top"));
-    assert_eq!(store.delete_image("img", false).unwrap(), names(&["top"]), "dry run");
+    assert_eq!(
+        store.delete_image("img", false).unwrap().deleted_layers,
+        names(&["top"]),
+        "dry run"
+    );
     assert!(store.image_exists("img").unwrap());
-    assert_eq!(store.delete_image("keeper", false).unwrap(), Vec::<String>::new(), "mid still has a child");
-    assert_eq!(store.delete_image("img", true).unwrap(), names(&["top"]));
-    assert_eq!(store.delete_image("keeper", true).unwrap(), names(&["mid", "base"]));
+    assert_eq!(
+        store.delete_image("keeper", false).unwrap().deleted_layers,
+        Vec::<String>::new(),
+        "mid still has a child"
+    );
+    assert_eq!(
+        store.delete_image("img", true).unwrap().deleted_layers,
+        names(&["top"])
+    );
+    assert_eq!(
+        store.delete_image("keeper", true).unwrap().deleted_layers,
+        names(&["mid", "base"])
+    );
     assert!(store.layers().unwrap().is_empty());
     assert!(!roots.graph().join("vfs/dir/base").exists());
 }
@@ -170,24 +303,88 @@ fn containers_get_their_own_layer_and_directories() {
     let mut store = roots.open();
     layer(&mut store, "top", None);
     image(&mut store, "img", &["app"], Some("top"));
-    let options = ContainerOptions { volatile: true, ..ContainerOptions::default() };
-    let container = store.create_container(None, &names(&["c1"]), Some("app"), None, "meta", &options).unwrap();
+    let options = ContainerOptions {
+        volatile: true,
+        ..ContainerOptions::default()
+    };
+    let container = store
+        .create_container(None, &names(&["c1"]), Some("app"), None, "meta", &options)
+        .unwrap();
     assert_eq!(container.image_id, "img");
-    let flags: Vec<(String, String)> = container.flags.iter().map(|f| (f.key.clone(), f.value.clone())).collect();
-    assert_eq!(flags, vec![("MountLabel".into(), "\"\"".into()), ("ProcessLabel".into(), "\"\"".into()), ("Volatile".into(), "true".into())]);
-    assert_eq!(store.container_by_layer(&container.layer_id).unwrap().id, container.id);
-    assert_eq!(store.container(&container.layer_id).unwrap().id, container.id, "a container answers to its layer ID");
+    let flags: Vec<(String, String)> = container
+        .flags
+        .iter()
+        .map(|f| (f.key.clone(), f.value.clone()))
+        .collect();
+    assert_eq!(
+        flags,
+        vec![
+            ("MountLabel".into(), "\"\"".into()),
+            ("ProcessLabel".into(), "\"\"".into()),
+            ("Volatile".into(), "true".into())
+        ]
+    );
+    assert_eq!(
+        store.container_by_layer(&container.layer_id).unwrap().id,
+        container.id
+    );
+    assert_eq!(
+        store.container(&container.layer_id).unwrap().id,
+        container.id,
+        "a container answers to its layer ID"
+    );
     let dir = store.container_directory("c1").unwrap();
-    assert_eq!(dir, format!("{}/vfs-containers/{}/userdata", roots.graph().display(), container.id));
-    store.set_container_big_data("c1", "config.json", b"{}").unwrap();
-    assert_eq!(store.container_big_data_digest("c1", "config.json").unwrap(), "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a");
-    let err = store.create_container(None, &names(&["c1"]), Some("app"), None, "", &ContainerOptions::default()).unwrap_err();
-    assert!(err.to_string().starts_with("the container name \"c1\" is already in use by "), "{err}");
-    assert_eq!(store.layers().unwrap().len(), 2, "the failed container's layer was removed again");
+    assert_eq!(
+        dir,
+        format!(
+            "{}/vfs-containers/{}/userdata",
+            roots.graph().display(),
+            container.id
+        )
+    );
+    store
+        .set_container_big_data("c1", "config.json", b"{}")
+        .unwrap();
+    assert_eq!(
+        store
+            .container_big_data_digest("c1", "config.json")
+            .unwrap(),
+        "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"
+    );
+    let err = store
+        .create_container(
+            None,
+            &names(&["c1"]),
+            Some("app"),
+            None,
+            "",
+            &ContainerOptions::default(),
+        )
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("the container name \"c1\" is already in use by "),
+        "{err}"
+    );
+    assert_eq!(
+        store.layers().unwrap().len(),
+        2,
+        "the failed container's layer was removed again"
+    );
     store.delete_container("c1").unwrap();
     assert!(store.layer(&container.layer_id).is_err());
-    assert!(!roots.graph().join(format!("vfs-containers/{}", container.id)).exists());
-    assert!(!roots.run().join(format!("vfs-containers/{}", container.id)).exists());
+    assert!(
+        !roots
+            .graph()
+            .join(format!("vfs-containers/{}", container.id))
+            .exists()
+    );
+    assert!(
+        !roots
+            .run()
+            .join(format!("vfs-containers/{}", container.id))
+            .exists()
+    );
 }
 
 #[test]
@@ -203,7 +400,10 @@ fn metadata_flags_and_wipe() {
     store.clear_flag("l", "answer").unwrap();
     assert!(store.layer("l").unwrap().flags.is_empty());
     let err = store.set_metadata("zzz", "x").unwrap_err();
-    assert_eq!(err.to_string(), "identifier is not a layer, image, or container");
+    assert_eq!(
+        err.to_string(),
+        "identifier is not a layer, image, or container"
+    );
     store.wipe().unwrap();
     assert!(store.images().unwrap().is_empty() && store.layers().unwrap().is_empty());
     assert_eq!(roots.read_graph("vfs-images/images.json"), b"[]");
@@ -242,7 +442,9 @@ fn read_only_stores_refuse_writes() {
     options.read_only = true;
     let mut store = Store::open(options).unwrap();
     assert_eq!(store.image("n").unwrap().id, "i");
-    let err = store.create_image(None, &[], None, "", &ImageOptions::default()).unwrap_err();
+    let err = store
+        .create_image(None, &[], None, "", &ImageOptions::default())
+        .unwrap_err();
     assert_eq!(err.kind(), Some(ErrorKind::ReadOnly));
 }
 
@@ -256,11 +458,20 @@ fn additional_image_stores_are_read_only_sources() {
     let mut store = Store::open(options).unwrap();
     let found = store.image("ro-name").unwrap();
     assert!(found.read_only);
-    assert_eq!(store.delete_image("ro-name", true).unwrap_err().kind(), Some(ErrorKind::NotAnImage));
+    assert_eq!(
+        store.delete_image("ro-name", true).unwrap_err().kind(),
+        Some(ErrorKind::NotAnImage)
+    );
     // Naming it copies the record into the primary store.
     store.set_names("ro-image", &names(&["mine"])).unwrap();
     let images = store.images().unwrap();
-    assert_eq!(images.iter().map(|i| (i.id.as_str(), i.read_only)).collect::<Vec<_>>(), vec![("ro-image", false), ("ro-image", true)]);
+    assert_eq!(
+        images
+            .iter()
+            .map(|i| (i.id.as_str(), i.read_only))
+            .collect::<Vec<_>>(),
+        vec![("ro-image", false), ("ro-image", true)]
+    );
 }
 
 #[test]
@@ -268,7 +479,10 @@ fn bad_driver_options_are_refused() {
     let roots = Roots::new();
     let mut options = roots.options();
     options.driver_options = vec!["vfs.mountopt=nodev".into()];
-    assert_eq!(Store::open(options).err().unwrap().to_string(), "vfs driver does not support mount options");
+    assert_eq!(
+        Store::open(options).err().unwrap().to_string(),
+        "vfs driver does not support mount options"
+    );
     let mut options = roots.options();
     options.driver_name = "overlay".into();
     let err = Store::open(options).err().unwrap();
@@ -280,8 +494,21 @@ fn async_api_runs_store_calls() {
     let roots = Roots::new();
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
-        let store = graphstore::AsyncStore::open(StoreOptions::new(roots.graph(), roots.run())).await.unwrap();
-        let created = store.call(|s| s.create_image(None, &["async".to_string()], None, "", &ImageOptions::default())).await.unwrap();
+        let store = graphstore::AsyncStore::open(StoreOptions::new(roots.graph(), roots.run()))
+            .await
+            .unwrap();
+        let created = store
+            .call(|s| {
+                s.create_image(
+                    None,
+                    &["async".to_string()],
+                    None,
+                    "",
+                    &ImageOptions::default(),
+                )
+            })
+            .await
+            .unwrap();
         let listed = store.call(|s| s.images()).await.unwrap();
         assert_eq!(listed, vec![created]);
     });

@@ -55,6 +55,10 @@ impl GuestStore for StoreResource {
             uid_map: maps_from_wit(options.uid_map),
             gid_map: maps_from_wit(options.gid_map),
             read_only: options.read_only,
+            diff_limits: store::DiffLimits {
+                max_bytes: options.max_diff_bytes,
+                max_entries: options.max_diff_entries,
+            },
         };
         let store = Store::open(options).map_err(error_to_wit)?;
         Ok(api::Store::new(StoreResource {
@@ -84,13 +88,15 @@ impl GuestStore for StoreResource {
 
     fn put_layer(
         &self,
-        _id: Option<String>,
-        _parent: Option<String>,
-        _names: Vec<String>,
-        _options: LayerOptions,
-        _diff: InputStream,
+        id: Option<String>,
+        parent: Option<String>,
+        names: Vec<String>,
+        options: LayerOptions,
+        diff: InputStream,
     ) -> WitResult<wit::Layer> {
-        Err(not_yet("applying a layer diff"))
+        let options = layer_options_from_wit(options);
+        self.with(|s| s.put_layer(id.as_deref(), parent.as_deref(), names, &options, &diff))
+            .map(layer_to_wit)
     }
 
     fn create_image(
@@ -368,18 +374,19 @@ impl GuestStore for StoreResource {
         self.with(|s| s.mounted(&reference))
     }
 
-    fn apply_diff(&self, _to: String, _diff: InputStream) -> WitResult<i64> {
-        Err(not_yet("applying a layer diff"))
+    fn apply_diff(&self, to: String, diff: InputStream) -> WitResult<i64> {
+        self.with(|s| s.apply_diff(&to, &diff))
     }
 
     fn diff(
         &self,
-        _from: Option<String>,
-        _to: String,
-        _options: DiffOptions,
-        _out: &OutputStream,
+        from: Option<String>,
+        to: String,
+        options: DiffOptions,
+        out: &OutputStream,
     ) -> WitResult<()> {
-        Err(not_yet("producing a layer diff"))
+        let compression = options.compression.map(compression_from_wit);
+        self.with(|s| s.diff(from.as_deref(), &to, compression, out))
     }
 
     fn changes(&self, _from: Option<String>, _to: String) -> WitResult<Vec<Change>> {
@@ -406,8 +413,12 @@ impl GuestStore for StoreResource {
         self.with(|s| s.delete_layer(&reference))
     }
 
-    fn delete_image(&self, reference: String, commit: bool) -> WitResult<Vec<String>> {
+    fn delete_image(&self, reference: String, commit: bool) -> WitResult<wit::DeletedImage> {
         self.with(|s| s.delete_image(&reference, commit))
+            .map(|outcome| wit::DeletedImage {
+                deleted_layers: outcome.deleted_layers,
+                kept_leased_layers: outcome.kept_leased_layers,
+            })
     }
 
     fn delete_container(&self, reference: String) -> WitResult<()> {
@@ -420,6 +431,61 @@ impl GuestStore for StoreResource {
 
     fn shutdown(&self, force: bool) -> WitResult<Vec<String>> {
         self.with(|s| s.shutdown(force))
+    }
+
+    fn recovery_report(&self) -> Vec<String> {
+        self.inner
+            .borrow_mut()
+            .recovery_report()
+            .unwrap_or_else(|err| vec![format!("recovery check failed: {err}")])
+    }
+
+    fn put_blob(&self, data: InputStream) -> WitResult<String> {
+        self.with(|s| s.put_blob(&data))
+    }
+
+    fn get_blob(&self, digest: String, out: &OutputStream) -> WitResult<u64> {
+        self.with(|s| s.get_blob(&digest, out))
+    }
+
+    fn delete_blob(&self, digest: String) -> WitResult<()> {
+        self.with(|s| s.delete_blob(&digest))
+    }
+
+    fn blobs(&self) -> WitResult<Vec<String>> {
+        self.with(|s| s.list_blobs())
+    }
+
+    fn set_blob_metadata(&self, digest: String, key: String, value: Vec<u8>) -> WitResult<()> {
+        self.with(|s| s.set_blob_metadata(&digest, &key, &value))
+    }
+
+    fn blob_metadata(&self, digest: String, key: String) -> WitResult<Vec<u8>> {
+        self.with(|s| s.blob_metadata(&digest, &key))
+    }
+
+    fn delete_blob_metadata(&self, digest: String, key: String) -> WitResult<()> {
+        self.with(|s| s.delete_blob_metadata(&digest, &key))
+    }
+
+    fn retain_layers(&self, session: String, layers: Vec<String>) -> WitResult<()> {
+        self.with(|s| s.retain_layers(&session, &layers))
+    }
+
+    fn release_layers(&self, session: String, layers: Vec<String>) -> WitResult<()> {
+        self.with(|s| s.release_layers(&session, &layers))
+    }
+
+    fn leases(&self) -> WitResult<Vec<(String, Vec<String>)>> {
+        self.with(|s| s.leases())
+    }
+
+    fn heads(&self) -> WitResult<Vec<String>> {
+        self.with(|s| s.heads())
+    }
+
+    fn children(&self, layer: String) -> WitResult<Vec<String>> {
+        self.with(|s| s.children(&layer))
     }
 }
 
@@ -482,6 +548,16 @@ fn flags_to_wit(flags: records::Flags) -> Vec<wit::Flag> {
 
 fn optional(text: String) -> Option<String> {
     (!text.is_empty()).then_some(text)
+}
+
+fn compression_from_wit(compression: wit::Compression) -> Compression {
+    match compression {
+        wit::Compression::None => Compression::None,
+        wit::Compression::Bzip2 => Compression::Bzip2,
+        wit::Compression::Gzip => Compression::Gzip,
+        wit::Compression::Xz => Compression::Xz,
+        wit::Compression::Zstd => Compression::Zstd,
+    }
 }
 
 fn compression_to_wit(compression: Compression) -> wit::Compression {
@@ -585,5 +661,8 @@ fn error_to_wit(error: StoreError) -> wit::Error {
         ErrorKind::InvalidInput => wit::Error::InvalidInput(message),
         ErrorKind::Corrupt => wit::Error::Corrupt(message),
         ErrorKind::Io => wit::Error::Io(message),
+        ErrorKind::BlobUnknown => wit::Error::BlobUnknown(message),
+        ErrorKind::BlobCorrupt => wit::Error::BlobCorrupt(message),
+        ErrorKind::LayerLeased => wit::Error::LayerLeased(message),
     }
 }

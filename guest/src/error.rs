@@ -31,6 +31,9 @@ pub enum ErrorKind {
     InvalidInput,
     Corrupt,
     Io,
+    BlobUnknown,
+    BlobCorrupt,
+    LayerLeased,
 }
 
 impl ErrorKind {
@@ -64,6 +67,9 @@ impl ErrorKind {
             ErrorKind::InvalidInput => "invalid input",
             ErrorKind::Corrupt => "store metadata is corrupt",
             ErrorKind::Io => "input/output error",
+            ErrorKind::BlobUnknown => "blob not known",
+            ErrorKind::BlobCorrupt => "blob content does not match its digest",
+            ErrorKind::LayerLeased => "layer is held by a lease",
         }
     }
 }
@@ -132,3 +138,12 @@ impl StoreError {
 
 /// Result alias for store operations.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+impl From<crate::archive::ArchiveError> for StoreError {
+    fn from(error: crate::archive::ArchiveError) -> Self {
+        match error {
+            crate::archive::ArchiveError::Io(io) => StoreError::io(io.to_string()),
+            other => StoreError::invalid(other.to_string()),
+        }
+    }
+}

@@ -12,6 +12,7 @@
 //! choosing. Pure modules ([`format`], [`records`], [`ident`]) do no I/O and
 //! are shared with the host for output formatting.
 
+pub mod archive;
 pub mod error;
 pub mod format;
 pub mod ident;

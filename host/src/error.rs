@@ -78,6 +78,9 @@ impl From<WitError> for Error {
             WitError::InvalidInput(m) => (ErrorKind::InvalidInput, m),
             WitError::Corrupt(m) => (ErrorKind::Corrupt, m),
             WitError::Io(m) => (ErrorKind::Io, m),
+            WitError::BlobUnknown(m) => (ErrorKind::BlobUnknown, m),
+            WitError::BlobCorrupt(m) => (ErrorKind::BlobCorrupt, m),
+            WitError::LayerLeased(m) => (ErrorKind::LayerLeased, m),
         };
         Error::Store { kind, message }
     }

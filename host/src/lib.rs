@@ -19,6 +19,7 @@
 
 pub mod async_store;
 pub mod bindings;
+pub mod cli;
 pub mod engine;
 pub mod error;
 pub mod locking;
@@ -26,6 +27,7 @@ pub mod options;
 pub mod posix;
 pub mod state;
 pub mod store;
+pub mod streams;
 
 pub use async_store::AsyncStore;
 pub use error::{Error, ErrorKind};
@@ -34,10 +36,12 @@ pub use state::Limits;
 pub use store::Store;
 
 pub use bindings::exports::graphstore::store::types::{
-    Change, ChangeKind, Compression, Container, ContainerOptions, DiffOptions, Flag, IdMap, Image,
-    ImageOptions, Layer, LayerOptions, Timestamp,
+    Change, ChangeKind, Compression, Container, ContainerOptions, DeletedImage, DiffOptions, Flag,
+    IdMap, Image, ImageOptions, Layer, LayerOptions, Timestamp,
 };
 
+// The option records are generated from WIT, so `Default` cannot be derived on them.
+#[allow(clippy::derivable_impls)]
 impl Default for LayerOptions {
     fn default() -> Self {
         LayerOptions {
@@ -51,6 +55,7 @@ impl Default for LayerOptions {
     }
 }
 
+#[allow(clippy::derivable_impls)]
 impl Default for ImageOptions {
     fn default() -> Self {
         ImageOptions {
@@ -60,6 +65,7 @@ impl Default for ImageOptions {
     }
 }
 
+#[allow(clippy::derivable_impls)]
 impl Default for ContainerOptions {
     fn default() -> Self {
         ContainerOptions {

@@ -29,6 +29,10 @@ pub struct StoreOptions {
     pub read_only: bool,
     /// Sandbox limits.
     pub limits: Limits,
+    /// Most decompressed bytes one layer diff may expand to.
+    pub max_diff_bytes: Option<u64>,
+    /// Most tar entries one layer diff may hold.
+    pub max_diff_entries: Option<u64>,
 }
 
 impl StoreOptions {
@@ -43,6 +47,8 @@ impl StoreOptions {
             gid_map: Vec::new(),
             read_only: false,
             limits: Limits::default(),
+            max_diff_bytes: None,
+            max_diff_entries: None,
         }
     }
 

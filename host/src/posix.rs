@@ -10,9 +10,9 @@ use crate::bindings::graphstore::store::posix::{Host, NodeKind, Stat};
 use crate::state::HostState;
 use rustix::fs::{AtFlags, Mode, OFlags};
 use std::fs::File;
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::Path;
 use wasmtime::component::Resource;
-use std::os::fd::{AsRawFd, OwnedFd};
 use wasmtime_wasi::p2::bindings::sync::clocks::wall_clock::Datetime;
 use wasmtime_wasi::p2::bindings::sync::filesystem::types::{Descriptor, ErrorCode};
 
@@ -94,10 +94,17 @@ pub fn mkdir_beneath(root: &File, path: &str, mode: u32) -> Result<(), ErrorCode
 /// without following a final symlink.
 fn open_object(root: &File, path: &str) -> Result<OwnedFd, ErrorCode> {
     if path == "." {
-        return rustix::fs::openat(root, ".", OFlags::PATH | OFlags::CLOEXEC, Mode::empty()).map_err(errno_code);
+        return rustix::fs::openat(root, ".", OFlags::PATH | OFlags::CLOEXEC, Mode::empty())
+            .map_err(errno_code);
     }
     let (parent, name) = open_parent(root, path)?;
-    rustix::fs::openat(&parent, name, OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC, Mode::empty()).map_err(errno_code)
+    rustix::fs::openat(
+        &parent,
+        name,
+        OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(errno_code)
 }
 
 /// The `/proc` magic link naming exactly the object `fd` refers to; path
@@ -125,12 +132,23 @@ pub fn chmod_beneath(root: &File, path: &str, mode: u32) -> Result<(), ErrorCode
 /// Sets the owner of `path` beneath `root` (a final symlink itself).
 pub fn lchown_beneath(root: &File, path: &str, uid: u32, gid: u32) -> Result<(), ErrorCode> {
     let target = open_object(root, path)?;
-    let (uid, gid) = (rustix::fs::Uid::from_raw(uid), rustix::fs::Gid::from_raw(gid));
+    let (uid, gid) = (
+        rustix::fs::Uid::from_raw(uid),
+        rustix::fs::Gid::from_raw(gid),
+    );
     rustix::fs::chownat(&target, "", Some(uid), Some(gid), AtFlags::EMPTY_PATH).map_err(errno_code)
 }
 
 /// Creates a FIFO or (when `allow_devices`) a device node beneath `root`.
-pub fn mknod_beneath(root: &File, path: &str, kind: NodeKind, mode: u32, major: u32, minor: u32, allow_devices: bool) -> Result<(), ErrorCode> {
+pub fn mknod_beneath(
+    root: &File,
+    path: &str,
+    kind: NodeKind,
+    mode: u32,
+    major: u32,
+    minor: u32,
+    allow_devices: bool,
+) -> Result<(), ErrorCode> {
     let file_type = match kind {
         NodeKind::Fifo => rustix::fs::FileType::Fifo,
         NodeKind::CharacterDevice if allow_devices => rustix::fs::FileType::CharacterDevice,
@@ -139,26 +157,68 @@ pub fn mknod_beneath(root: &File, path: &str, kind: NodeKind, mode: u32, major: 
     };
     let (parent, name) = open_parent(root, path)?;
     let device = rustix::fs::makedev(major, minor);
-    rustix::fs::mknodat(&parent, name, file_type, Mode::from_raw_mode(mode), device).map_err(errno_code)
+    rustix::fs::mknodat(&parent, name, file_type, Mode::from_raw_mode(mode), device)
+        .map_err(errno_code)
 }
 
 /// Sets access and modification times of `path` beneath `root` (a final
 /// symlink itself).
-pub fn set_times_beneath(root: &File, path: &str, access: Datetime, modification: Datetime) -> Result<(), ErrorCode> {
-    let timespec = |t: Datetime| rustix::fs::Timespec { tv_sec: t.seconds as i64, tv_nsec: i64::from(t.nanoseconds) };
-    let times = rustix::fs::Timestamps { last_access: timespec(access), last_modification: timespec(modification) };
+pub fn set_times_beneath(
+    root: &File,
+    path: &str,
+    access: Datetime,
+    modification: Datetime,
+) -> Result<(), ErrorCode> {
+    let timespec = |t: Datetime| rustix::fs::Timespec {
+        tv_sec: t.seconds as i64,
+        tv_nsec: i64::from(t.nanoseconds),
+    };
+    let times = rustix::fs::Timestamps {
+        last_access: timespec(access),
+        last_modification: timespec(modification),
+    };
     let (parent, name) = open_parent(root, path)?;
     rustix::fs::utimensat(&parent, name, &times, AtFlags::SYMLINK_NOFOLLOW).map_err(errno_code)
 }
 
+/// Creates symlink `path` beneath `root` with content `target`.
+pub fn symlink_beneath(root: &File, path: &str, target: &str) -> Result<(), ErrorCode> {
+    let (parent, name) = open_parent(root, path)?;
+    rustix::fs::symlinkat(target, &parent, name).map_err(errno_code)
+}
+
+/// The content of symlink `path` beneath `root`.
+pub fn readlink_beneath(root: &File, path: &str) -> Result<String, ErrorCode> {
+    let (parent, name) = open_parent(root, path)?;
+    let target = rustix::fs::readlinkat(&parent, name, Vec::new()).map_err(errno_code)?;
+    target
+        .into_string()
+        .map_err(|_| ErrorCode::IllegalByteSequence)
+}
+
 /// Sets extended attribute `name` on `path` beneath `root`.
-pub fn set_xattr_beneath(root: &File, path: &str, name: &str, value: &[u8]) -> Result<(), ErrorCode> {
+pub fn set_xattr_beneath(
+    root: &File,
+    path: &str,
+    name: &str,
+    value: &[u8],
+) -> Result<(), ErrorCode> {
     let target = open_object(root, path)?;
-    rustix::fs::setxattr(magic_path(&target).as_str(), name, value, rustix::fs::XattrFlags::empty()).map_err(errno_code)
+    rustix::fs::setxattr(
+        magic_path(&target).as_str(),
+        name,
+        value,
+        rustix::fs::XattrFlags::empty(),
+    )
+    .map_err(errno_code)
 }
 
 /// Value of extended attribute `name` of `path` beneath `root`.
-pub fn get_xattr_beneath(root: &File, path: &str, name: &str) -> Result<Option<Vec<u8>>, ErrorCode> {
+pub fn get_xattr_beneath(
+    root: &File,
+    path: &str,
+    name: &str,
+) -> Result<Option<Vec<u8>>, ErrorCode> {
     let target = open_object(root, path)?;
     let mut value = vec![0u8; MAX_XATTR_VALUE];
     match rustix::fs::getxattr(magic_path(&target).as_str(), name, &mut value[..]) {
@@ -175,7 +235,8 @@ pub fn get_xattr_beneath(root: &File, path: &str, name: &str) -> Result<Option<V
 pub fn list_xattrs_beneath(root: &File, path: &str) -> Result<Vec<String>, ErrorCode> {
     let target = open_object(root, path)?;
     let mut list = vec![0u8; MAX_XATTR_LIST];
-    let length = rustix::fs::listxattr(magic_path(&target).as_str(), &mut list[..]).map_err(errno_code)?;
+    let length =
+        rustix::fs::listxattr(magic_path(&target).as_str(), &mut list[..]).map_err(errno_code)?;
     Ok(list[..length]
         .split(|b| *b == 0)
         .filter(|name| !name.is_empty())
@@ -226,28 +287,84 @@ impl Host for HostState {
         lstat_beneath(&*self.directory(&dir, false)?, &path)
     }
 
-    fn lchown(&mut self, dir: Resource<Descriptor>, path: String, uid: u32, gid: u32) -> Result<(), ErrorCode> {
+    fn lchown(
+        &mut self,
+        dir: Resource<Descriptor>,
+        path: String,
+        uid: u32,
+        gid: u32,
+    ) -> Result<(), ErrorCode> {
         lchown_beneath(&*self.directory(&dir, true)?, &path, uid, gid)
     }
 
-    fn mknod(&mut self, dir: Resource<Descriptor>, path: String, kind: NodeKind, mode: u32, major: u32, minor: u32) -> Result<(), ErrorCode> {
+    fn mknod(
+        &mut self,
+        dir: Resource<Descriptor>,
+        path: String,
+        kind: NodeKind,
+        mode: u32,
+        major: u32,
+        minor: u32,
+    ) -> Result<(), ErrorCode> {
         let allow_devices = self.allow_device_nodes;
-        mknod_beneath(&*self.directory(&dir, true)?, &path, kind, mode, major, minor, allow_devices)
+        mknod_beneath(
+            &*self.directory(&dir, true)?,
+            &path,
+            kind,
+            mode,
+            major,
+            minor,
+            allow_devices,
+        )
     }
 
-    fn set_times(&mut self, dir: Resource<Descriptor>, path: String, access: Datetime, modification: Datetime) -> Result<(), ErrorCode> {
+    fn set_times(
+        &mut self,
+        dir: Resource<Descriptor>,
+        path: String,
+        access: Datetime,
+        modification: Datetime,
+    ) -> Result<(), ErrorCode> {
         set_times_beneath(&*self.directory(&dir, true)?, &path, access, modification)
     }
 
-    fn set_xattr(&mut self, dir: Resource<Descriptor>, path: String, name: String, value: Vec<u8>) -> Result<(), ErrorCode> {
+    fn set_xattr(
+        &mut self,
+        dir: Resource<Descriptor>,
+        path: String,
+        name: String,
+        value: Vec<u8>,
+    ) -> Result<(), ErrorCode> {
         set_xattr_beneath(&*self.directory(&dir, true)?, &path, &name, &value)
     }
 
-    fn get_xattr(&mut self, dir: Resource<Descriptor>, path: String, name: String) -> Result<Option<Vec<u8>>, ErrorCode> {
+    fn get_xattr(
+        &mut self,
+        dir: Resource<Descriptor>,
+        path: String,
+        name: String,
+    ) -> Result<Option<Vec<u8>>, ErrorCode> {
         get_xattr_beneath(&*self.directory(&dir, false)?, &path, &name)
     }
 
-    fn list_xattrs(&mut self, dir: Resource<Descriptor>, path: String) -> Result<Vec<String>, ErrorCode> {
+    fn symlink(
+        &mut self,
+        dir: Resource<Descriptor>,
+        path: String,
+        target: String,
+    ) -> Result<(), ErrorCode> {
+        symlink_beneath(&*self.directory(&dir, true)?, &path, &target)
+    }
+
+    fn readlink(&mut self, dir: Resource<Descriptor>, path: String) -> Result<String, ErrorCode> {
+        readlink_beneath(&*self.directory(&dir, false)?, &path)
+    }
+
+    fn list_xattrs(
+        &mut self,
+        dir: Resource<Descriptor>,
+        path: String,
+    ) -> Result<Vec<String>, ErrorCode> {
         list_xattrs_beneath(&*self.directory(&dir, false)?, &path)
     }
 }
@@ -319,14 +436,31 @@ mod tests {
             libc::S_IFLNK
         );
         // Nothing reaches through the link to the outside file.
-        let epoch = Datetime { seconds: 0, nanoseconds: 0 };
+        let epoch = Datetime {
+            seconds: 0,
+            nanoseconds: 0,
+        };
         set_times_beneath(&root, "link", epoch, epoch).unwrap();
-        assert_ne!(std::fs::metadata(&outside).unwrap().modified().unwrap(), std::time::UNIX_EPOCH);
+        assert_ne!(
+            std::fs::metadata(&outside).unwrap().modified().unwrap(),
+            std::time::UNIX_EPOCH
+        );
         for escape in ["../outside.txt", "up/outside.txt"] {
             assert!(set_times_beneath(&root, escape, epoch, epoch).is_err());
             assert!(set_xattr_beneath(&root, escape, "user.x", b"1").is_err());
             assert!(lchown_beneath(&root, escape, 0, 0).is_err());
-            assert!(mknod_beneath(&root, &format!("{escape}.fifo"), NodeKind::Fifo, 0o644, 0, 0, true).is_err());
+            assert!(
+                mknod_beneath(
+                    &root,
+                    &format!("{escape}.fifo"),
+                    NodeKind::Fifo,
+                    0o644,
+                    0,
+                    0,
+                    true
+                )
+                .is_err()
+            );
         }
     }
 
@@ -335,20 +469,48 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("file"), b"x").unwrap();
         let root = File::open(dir.path()).unwrap();
-        let when = Datetime { seconds: 1_000_000_000, nanoseconds: 5 };
+        let when = Datetime {
+            seconds: 1_000_000_000,
+            nanoseconds: 5,
+        };
         set_times_beneath(&root, "file", when, when).unwrap();
-        let modified = std::fs::metadata(dir.path().join("file")).unwrap().modified().unwrap();
-        assert_eq!(modified, std::time::UNIX_EPOCH + std::time::Duration::new(1_000_000_000, 5));
+        let modified = std::fs::metadata(dir.path().join("file"))
+            .unwrap()
+            .modified()
+            .unwrap();
+        assert_eq!(
+            modified,
+            std::time::UNIX_EPOCH + std::time::Duration::new(1_000_000_000, 5)
+        );
         mknod_beneath(&root, "pipe", NodeKind::Fifo, 0o600, 0, 0, false).unwrap();
-        assert_eq!(lstat_beneath(&root, "pipe").unwrap().mode & libc::S_IFMT, libc::S_IFIFO);
-        assert_eq!(mknod_beneath(&root, "null", NodeKind::CharacterDevice, 0o666, 1, 3, false), Err(ErrorCode::NotPermitted));
-        let me = (rustix::process::getuid().as_raw(), rustix::process::getgid().as_raw());
+        assert_eq!(
+            lstat_beneath(&root, "pipe").unwrap().mode & libc::S_IFMT,
+            libc::S_IFIFO
+        );
+        assert_eq!(
+            mknod_beneath(&root, "null", NodeKind::CharacterDevice, 0o666, 1, 3, false),
+            Err(ErrorCode::NotPermitted)
+        );
+        let me = (
+            rustix::process::getuid().as_raw(),
+            rustix::process::getgid().as_raw(),
+        );
         lchown_beneath(&root, "file", me.0, me.1).unwrap();
         match set_xattr_beneath(&root, "file", "user.graphstore", b"value") {
             Ok(()) => {
-                assert_eq!(get_xattr_beneath(&root, "file", "user.graphstore").unwrap(), Some(b"value".to_vec()));
-                assert!(list_xattrs_beneath(&root, "file").unwrap().contains(&"user.graphstore".to_string()));
-                assert_eq!(get_xattr_beneath(&root, "file", "user.absent").unwrap(), None);
+                assert_eq!(
+                    get_xattr_beneath(&root, "file", "user.graphstore").unwrap(),
+                    Some(b"value".to_vec())
+                );
+                assert!(
+                    list_xattrs_beneath(&root, "file")
+                        .unwrap()
+                        .contains(&"user.graphstore".to_string())
+                );
+                assert_eq!(
+                    get_xattr_beneath(&root, "file", "user.absent").unwrap(),
+                    None
+                );
             }
             // Some file systems refuse user xattrs.
             Err(code) => assert_eq!(code, ErrorCode::Unsupported),

@@ -50,8 +50,16 @@ impl HostState {
         let mut table = ResourceTable::new();
         table.set_max_capacity(limits.handles);
         let allow_device_nodes = limits.allow_device_nodes;
-        let limits = StoreLimitsBuilder::new().memory_size(limits.memory_bytes).instances(4).build();
-        HostState { table, wasi, limits, allow_device_nodes }
+        let limits = StoreLimitsBuilder::new()
+            .memory_size(limits.memory_bytes)
+            .instances(4)
+            .build();
+        HostState {
+            table,
+            wasi,
+            limits,
+            allow_device_nodes,
+        }
     }
 
     /// The host directory behind a guest's directory descriptor, checking

@@ -1,16 +1,20 @@
 //! The blocking Rust API: one sandboxed component instance per open store.
 
+use crate::DiffOptions;
 use crate::bindings::Graphstore;
 use crate::bindings::exports::graphstore::store::types as wit;
 use crate::engine::Runtime;
 use crate::error::Error;
 use crate::options::{StoreOptions, parse_driver_options};
 use crate::state::HostState;
-use crate::{Container, ContainerOptions, Image, ImageOptions, Layer, LayerOptions};
+use crate::streams::{ReaderStream, WriterStream};
+use crate::{Container, ContainerOptions, DeletedImage, Image, ImageOptions, Layer, LayerOptions};
 use graphstore_guest::store::{GRAPH_ROOT_PREOPEN, IMAGE_STORE_PREOPEN_PREFIX, RUN_ROOT_PREOPEN};
+use std::io::{Read, Write};
 use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
-use wasmtime::component::ResourceAny;
+use wasmtime::component::{Resource, ResourceAny};
+use wasmtime_wasi::p2::{DynInputStream, DynOutputStream};
 use wasmtime_wasi::{FsPerms, WasiCtxBuilder};
 
 /// Mode of root directories graphstore creates (as containers/storage does).
@@ -96,6 +100,8 @@ impl Store {
             uid_map: maps_to_wit(&options.uid_map),
             gid_map: maps_to_wit(&options.gid_map),
             read_only: options.read_only,
+            max_diff_bytes: options.max_diff_bytes,
+            max_diff_entries: options.max_diff_entries,
         };
         let handle = instance
             .graphstore_store_store_api()
@@ -133,6 +139,17 @@ impl Store {
             ));
         }
         Ok(())
+    }
+
+    /// What opening the store cleaned up after a crash, one line each.
+    pub fn recovery_report(&mut self) -> Result<Vec<String>, Error> {
+        self.check_usable()?;
+        let outcome = self
+            .instance
+            .graphstore_store_store_api()
+            .store()
+            .call_recovery_report(&mut self.wasm, self.handle);
+        self.finish(outcome.map(Ok))
     }
 
     /// Version pairs (empty, as in containers/storage 1.43).
@@ -276,11 +293,156 @@ forward! {
     /// Deletes a layer nothing depends on.
     fn delete_layer => call_delete_layer(reference: &str) -> ();
     /// Deletes an image and the layers only it used (dry run unless `commit`).
-    fn delete_image => call_delete_image(reference: &str, commit: bool) -> Vec<String>;
+    fn delete_image => call_delete_image(reference: &str, commit: bool) -> DeletedImage;
     /// Deletes a container, its layer and directories.
     fn delete_container => call_delete_container(reference: &str) -> ();
     /// Deletes everything.
     fn wipe => call_wipe() -> ();
     /// Checks nothing is mounted (unmounting with `force`).
     fn shutdown => call_shutdown(force: bool) -> Vec<String>;
+    /// Removes a blob and its metadata.
+    fn delete_blob => call_delete_blob(digest: &str) -> ();
+    /// Digests of all stored blobs.
+    fn blobs => call_blobs() -> Vec<String>;
+    /// Sets a blob metadata item (the blob must exist).
+    fn set_blob_metadata => call_set_blob_metadata(digest: &str, key: &str, value: &[u8]) -> ();
+    /// A blob metadata item.
+    fn blob_metadata => call_blob_metadata(digest: &str, key: &str) -> Vec<u8>;
+    /// Removes a blob metadata item.
+    fn delete_blob_metadata => call_delete_blob_metadata(digest: &str, key: &str) -> ();
+    /// Session `session` holds `layers` until it releases them.
+    fn retain_layers => call_retain_layers(session: &str, layers: &[String]) -> ();
+    /// Session `session` releases `layers`.
+    fn release_layers => call_release_layers(session: &str, layers: &[String]) -> ();
+    /// Every session with the layers it holds.
+    fn leases => call_leases() -> Vec<(String, Vec<String>)>;
+    /// Layers that are no layer's parent.
+    fn heads => call_heads() -> Vec<String>;
+    /// Layers whose parent is `layer`.
+    fn children => call_children(layer: &str) -> Vec<String>;
+}
+
+/// Calls that stream layer diffs between the embedder and the component.
+impl Store {
+    fn push_input(
+        &mut self,
+        reader: impl Read + Send + 'static,
+    ) -> Result<Resource<DynInputStream>, Error> {
+        let stream: DynInputStream = Box::new(ReaderStream::new(reader));
+        self.wasm
+            .data_mut()
+            .table
+            .push(stream)
+            .map_err(|e| Error::Runtime(e.to_string()))
+    }
+
+    /// Creates a layer (a child of `parent`, if any) and applies the tar diff
+    /// read from `diff` (compressed or not).
+    pub fn put_layer(
+        &mut self,
+        id: Option<&str>,
+        parent: Option<&str>,
+        names: &[String],
+        options: &LayerOptions,
+        diff: impl Read + Send + 'static,
+    ) -> Result<Layer, Error> {
+        self.check_usable()?;
+        let stream = self.push_input(diff)?;
+        let outcome = self
+            .instance
+            .graphstore_store_store_api()
+            .store()
+            .call_put_layer(
+                &mut self.wasm,
+                self.handle,
+                id,
+                parent,
+                names,
+                options,
+                stream,
+            );
+        self.finish(outcome)
+    }
+
+    /// Applies the tar diff read from `diff` to layer `to`; returns the
+    /// uncompressed size.
+    pub fn apply_diff(&mut self, to: &str, diff: impl Read + Send + 'static) -> Result<i64, Error> {
+        self.check_usable()?;
+        let stream = self.push_input(diff)?;
+        let outcome = self
+            .instance
+            .graphstore_store_store_api()
+            .store()
+            .call_apply_diff(&mut self.wasm, self.handle, to, stream);
+        self.finish(outcome)
+    }
+
+    /// Stores the content read from `data` as a blob; returns its digest.
+    pub fn put_blob(&mut self, data: impl Read + Send + 'static) -> Result<String, Error> {
+        self.check_usable()?;
+        let stream = self.push_input(data)?;
+        let outcome = self
+            .instance
+            .graphstore_store_store_api()
+            .store()
+            .call_put_blob(&mut self.wasm, self.handle, stream);
+        self.finish(outcome)
+    }
+
+    /// Writes blob `digest` to `out`, verifying it; returns its size. On
+    /// `ErrorKind::BlobCorrupt` the bytes already written must be discarded.
+    pub fn get_blob(
+        &mut self,
+        digest: &str,
+        out: impl Write + Send + 'static,
+    ) -> Result<u64, Error> {
+        self.check_usable()?;
+        self.with_output(out, |store, stream| {
+            store
+                .instance
+                .graphstore_store_store_api()
+                .store()
+                .call_get_blob(&mut store.wasm, store.handle, digest, stream)
+        })
+    }
+
+    /// Runs a call that takes a borrowed output stream writing to `out`.
+    fn with_output<T>(
+        &mut self,
+        out: impl Write + Send + 'static,
+        call: impl FnOnce(
+            &mut Self,
+            Resource<DynOutputStream>,
+        ) -> wasmtime::Result<Result<T, wit::Error>>,
+    ) -> Result<T, Error> {
+        let stream: DynOutputStream = Box::new(WriterStream::new(out));
+        let stream = self
+            .wasm
+            .data_mut()
+            .table
+            .push(stream)
+            .map_err(|e| Error::Runtime(e.to_string()))?;
+        let borrowed = Resource::<DynOutputStream>::new_borrow(stream.rep());
+        let outcome = call(self, borrowed);
+        let _ = self.wasm.data_mut().table.delete(stream);
+        self.finish(outcome)
+    }
+
+    /// Writes the diff of `to` against `from` (default: its parent) to `out`.
+    pub fn diff(
+        &mut self,
+        from: Option<&str>,
+        to: &str,
+        options: DiffOptions,
+        out: impl Write + Send + 'static,
+    ) -> Result<(), Error> {
+        self.check_usable()?;
+        self.with_output(out, |store, stream| {
+            store
+                .instance
+                .graphstore_store_store_api()
+                .store()
+                .call_diff(&mut store.wasm, store.handle, from, to, options, stream)
+        })
+    }
 }

@@ -17,7 +17,9 @@ pub struct Roots {
 impl Roots {
     /// Fresh, empty roots.
     pub fn new() -> Roots {
-        Roots { dir: tempfile::tempdir().expect("create a temporary directory") }
+        Roots {
+            dir: tempfile::tempdir().expect("create a temporary directory"),
+        }
     }
 
     /// The graph root.
@@ -74,7 +76,8 @@ impl Roots {
 
     /// Reads a file below the graph root.
     pub fn read_graph(&self, relative: &str) -> Vec<u8> {
-        std::fs::read(self.graph().join(relative)).unwrap_or_else(|e| panic!("read {relative}: {e}"))
+        std::fs::read(self.graph().join(relative))
+            .unwrap_or_else(|e| panic!("read {relative}: {e}"))
     }
 }
 
@@ -112,15 +115,35 @@ pub fn reference_cli() -> PathBuf {
 }
 
 fn run(program: PathBuf, flags: &[String], args: &[&str], stdin: Option<&[u8]>) -> Run {
+    use std::os::unix::process::CommandExt;
     let mut command = Command::new(program);
-    command.args(flags).args(args).stdout(Stdio::piped()).stderr(Stdio::piped());
-    command.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() });
+    // Both CLIs name themselves after argv[0] in usage messages.
+    command.arg0(REFERENCE_CLI);
+    command
+        .args(flags)
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    command.stdin(if stdin.is_some() {
+        Stdio::piped()
+    } else {
+        Stdio::null()
+    });
     let mut child = command.spawn().expect("start the CLI");
     if let Some(input) = stdin {
         use std::io::Write;
-        child.stdin.take().expect("piped").write_all(input).expect("write stdin");
+        child
+            .stdin
+            .take()
+            .expect("piped")
+            .write_all(input)
+            .expect("write stdin");
     }
-    let Output { status, stdout, stderr } = child.wait_with_output().expect("wait for the CLI");
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = child.wait_with_output().expect("wait for the CLI");
     Run {
         stdout: String::from_utf8_lossy(&stdout).into_owned(),
         stderr: String::from_utf8_lossy(&stderr).into_owned(),
@@ -133,13 +156,28 @@ fn run(program: PathBuf, flags: &[String], args: &[&str], stdin: Option<&[u8]>) 
 pub fn tree(root: &Path) -> Vec<String> {
     fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) {
         use std::os::unix::fs::PermissionsExt;
-        let Ok(entries) = std::fs::read_dir(dir) else { return };
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
         for entry in entries.flatten() {
             let path = entry.path();
             let meta = std::fs::symlink_metadata(&path).expect("lstat");
-            let kind = if meta.is_dir() { 'd' } else if meta.file_type().is_symlink() { 'l' } else { 'f' };
-            let relative = path.strip_prefix(root).expect("below root").display().to_string();
-            out.push(format!("{kind} {:o} {relative}", meta.permissions().mode() & 0o7777));
+            let kind = if meta.is_dir() {
+                'd'
+            } else if meta.file_type().is_symlink() {
+                'l'
+            } else {
+                'f'
+            };
+            let relative = path
+                .strip_prefix(root)
+                .expect("below root")
+                .display()
+                .to_string();
+            out.push(format!(
+                "{kind} {:o} {relative}",
+                meta.permissions().mode() & 0o7777
+            ));
             if meta.is_dir() {
                 walk(root, &path, out);
             }

@@ -10,6 +10,8 @@ use wasip2::filesystem::types::{
 
 /// Largest single read or write request sent to the host.
 const IO_CHUNK: u64 = 1 << 20;
+/// Prefix of temporary files (as Go's `os.CreateTemp` pattern in 1.43).
+pub const TEMP_PREFIX: &str = ".tmp-";
 
 /// What kind of object a directory entry is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,6 +81,19 @@ impl Dir {
         ))
     }
 
+    /// A second handle on this same directory.
+    pub fn reopen(&self) -> Result<Dir> {
+        let flags = DescriptorFlags::READ | DescriptorFlags::MUTATE_DIRECTORY;
+        let fd = self
+            .fd
+            .open_at(PathFlags::empty(), ".", OpenFlags::DIRECTORY, flags)
+            .map_err(|code| self.error("open", ".", code))?;
+        Ok(Dir {
+            fd,
+            path: self.path.clone(),
+        })
+    }
+
     /// Opens sub-directory `name`; `None` when it does not exist.
     pub fn open_dir(&self, name: &str) -> Result<Option<Dir>> {
         check_component(name)?;
@@ -121,86 +136,76 @@ impl Dir {
 
     /// Reads all of file `name`; `None` when it does not exist.
     pub fn read_file(&self, name: &str) -> Result<Option<Vec<u8>>> {
-        check_component(name)?;
-        let file = match self.fd.open_at(
-            PathFlags::empty(),
-            name,
-            OpenFlags::empty(),
-            DescriptorFlags::READ,
-        ) {
-            Ok(file) => file,
-            Err(ErrorCode::NoEntry) => return Ok(None),
-            Err(code) => return Err(self.error("open", name, code)),
+        let Some(mut reader) = self.open_reader(name)? else {
+            return Ok(None);
         };
         let mut contents = Vec::new();
-        loop {
-            let (chunk, end) = file
-                .read(IO_CHUNK, contents.len() as u64)
-                .map_err(|code| self.error("read", name, code))?;
+        while let Some(chunk) = reader.next_chunk()? {
             contents.extend_from_slice(&chunk);
-            if end || chunk.is_empty() {
-                return Ok(Some(contents));
-            }
         }
+        Ok(Some(contents))
     }
 
     /// Replaces file `name` atomically and durably: a temporary file in this
     /// directory (mode 0600) is written and synced, renamed over `name`, and
     /// the directory is synced. A crash leaves the old or the new contents.
     pub fn write_file_atomic(&self, name: &str, contents: &[u8]) -> Result<()> {
-        check_component(name)?;
-        let temp = self.create_temp(name)?;
-        let result = self.fill_and_publish(&temp.1, &temp.0, name, contents);
-        if result.is_err() {
-            let _ = self.fd.unlink_file_at(&temp.1);
-        }
-        result
+        let mut file = self.begin_atomic(name)?;
+        file.append(contents)?;
+        file.commit()
     }
 
-    fn create_temp(&self, name: &str) -> Result<(Descriptor, String)> {
+    /// Starts replacing file `name` atomically: write with
+    /// [`AtomicFile::append`], publish with [`AtomicFile::commit`]; dropping
+    /// it without committing removes the temporary file.
+    pub fn begin_atomic(&self, name: &str) -> Result<AtomicFile<'_>> {
+        check_component(name)?;
         let flags = OpenFlags::CREATE | OpenFlags::EXCLUSIVE;
         loop {
             let suffix = u32::from_le_bytes(crate::platform::random_bytes::<4>());
-            let temp_name = format!(".tmp-{name}{suffix}");
+            let temp_name = format!("{TEMP_PREFIX}{name}{suffix}");
             match self.fd.open_at(
                 PathFlags::empty(),
                 &temp_name,
                 flags,
                 DescriptorFlags::WRITE,
             ) {
-                Ok(file) => return Ok((file, temp_name)),
+                Ok(file) => {
+                    let pending = AtomicFile {
+                        dir: self,
+                        file,
+                        temp_name,
+                        target: name.to_string(),
+                        written: 0,
+                        done: false,
+                    };
+                    posix::chmod(&self.fd, &pending.temp_name, FILE_MODE)
+                        .map_err(|code| self.error("chmod", &pending.temp_name, code))?;
+                    return Ok(pending);
+                }
                 Err(ErrorCode::Exist) => continue,
                 Err(code) => return Err(self.error("create", &temp_name, code)),
             }
         }
     }
 
-    fn fill_and_publish(
-        &self,
-        temp_name: &str,
-        file: &Descriptor,
-        name: &str,
-        contents: &[u8],
-    ) -> Result<()> {
-        posix::chmod(&self.fd, temp_name, FILE_MODE)
-            .map_err(|code| self.error("chmod", temp_name, code))?;
-        let mut written = 0usize;
-        while written < contents.len() {
-            let end = contents.len().min(written + IO_CHUNK as usize);
-            let count = file
-                .write(&contents[written..end], written as u64)
-                .map_err(|code| self.error("write", temp_name, code))?;
-            if count == 0 {
-                return Err(self.error("write", temp_name, ErrorCode::InsufficientSpace));
-            }
-            written += count as usize;
+    /// Opens file `name` for reading in chunks; `None` when it does not exist.
+    pub fn open_reader(&self, name: &str) -> Result<Option<FileReader>> {
+        check_component(name)?;
+        match self.fd.open_at(
+            PathFlags::empty(),
+            name,
+            OpenFlags::empty(),
+            DescriptorFlags::READ,
+        ) {
+            Ok(file) => Ok(Some(FileReader {
+                file,
+                path: self.child_path(name),
+                offset: 0,
+            })),
+            Err(ErrorCode::NoEntry) => Ok(None),
+            Err(code) => Err(self.error("open", name, code)),
         }
-        file.sync_data()
-            .map_err(|code| self.error("sync", temp_name, code))?;
-        self.fd
-            .rename_at(temp_name, &self.fd, name)
-            .map_err(|code| self.error("rename", name, code))?;
-        self.fd.sync().map_err(|code| self.error("sync", ".", code))
     }
 
     /// Removes file `name`; a missing file is fine.
@@ -303,5 +308,124 @@ pub fn describe(code: ErrorCode) -> &'static str {
         ErrorCode::Quota => "disk quota exceeded",
         ErrorCode::Io => "input/output error",
         other => other.name(),
+    }
+}
+
+/// A file being written under a temporary name, published by `commit`.
+pub struct AtomicFile<'a> {
+    dir: &'a Dir,
+    file: Descriptor,
+    temp_name: String,
+    target: String,
+    written: u64,
+    done: bool,
+}
+
+impl AtomicFile<'_> {
+    /// Appends `bytes`.
+    pub fn append(&mut self, mut bytes: &[u8]) -> Result<()> {
+        while !bytes.is_empty() {
+            let end = bytes.len().min(IO_CHUNK as usize);
+            let count = self
+                .file
+                .write(&bytes[..end], self.written)
+                .map_err(|code| self.dir.error("write", &self.temp_name, code))?;
+            if count == 0 {
+                return Err(self
+                    .dir
+                    .error("write", &self.temp_name, ErrorCode::InsufficientSpace));
+            }
+            self.written += count;
+            bytes = &bytes[count as usize..];
+        }
+        Ok(())
+    }
+
+    /// Bytes written so far.
+    pub fn len(&self) -> u64 {
+        self.written
+    }
+
+    /// Whether nothing was written yet.
+    pub fn is_empty(&self) -> bool {
+        self.written == 0
+    }
+
+    /// Syncs the data, renames it over the target and syncs the directory.
+    pub fn commit(self) -> Result<()> {
+        let target = self.target.clone();
+        self.commit_as(&target)
+    }
+
+    /// Like `commit`, but publishes under `target` (a name only known once
+    /// the content is written, e.g. its digest).
+    pub fn commit_as(mut self, target: &str) -> Result<()> {
+        check_component(target)?;
+        self.file
+            .sync_data()
+            .map_err(|code| self.dir.error("sync", &self.temp_name, code))?;
+        self.dir
+            .fd
+            .rename_at(&self.temp_name, &self.dir.fd, target)
+            .map_err(|code| self.dir.error("rename", target, code))?;
+        self.done = true;
+        self.dir
+            .fd
+            .sync()
+            .map_err(|code| self.dir.error("sync", ".", code))
+    }
+}
+
+impl Drop for AtomicFile<'_> {
+    fn drop(&mut self) {
+        if !self.done {
+            let _ = self.dir.fd.unlink_file_at(&self.temp_name);
+        }
+    }
+}
+
+/// A file read in chunks (it owns its descriptor).
+pub struct FileReader {
+    file: Descriptor,
+    path: String,
+    offset: u64,
+}
+
+impl FileReader {
+    /// The next chunk of the file; `None` at its end.
+    pub fn next_chunk(&mut self) -> Result<Option<Vec<u8>>> {
+        let (chunk, end) = self
+            .file
+            .read(IO_CHUNK, self.offset)
+            .map_err(|code| StoreError::io(format!("read {}: {}", self.path, describe(code))))?;
+        self.offset += chunk.len() as u64;
+        if chunk.is_empty() && end {
+            return Ok(None);
+        }
+        Ok(Some(chunk))
+    }
+}
+
+impl std::io::Read for FileReader {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        let wanted = (out.len() as u64).min(IO_CHUNK);
+        let (chunk, _) = self.file.read(wanted, self.offset).map_err(|code| {
+            std::io::Error::other(format!("read {}: {}", self.path, describe(code)))
+        })?;
+        out[..chunk.len()].copy_from_slice(&chunk);
+        self.offset += chunk.len() as u64;
+        Ok(chunk.len())
+    }
+}
+
+impl std::io::Write for AtomicFile<'_> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.append(bytes)
+            .map_err(|err| std::io::Error::other(err.message))?;
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }

@@ -10,8 +10,9 @@
 
 mod dir;
 mod lock;
+pub mod streams;
 
-pub use dir::{Dir, EntryKind, FileInfo, describe};
+pub use dir::{AtomicFile, Dir, EntryKind, FileInfo, FileReader, TEMP_PREFIX, describe};
 pub use lock::{Lock, LockGuard};
 
 use crate::error::{Result, StoreError};

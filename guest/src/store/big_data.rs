@@ -25,15 +25,21 @@ fn item_file_name(kind: Kind, key: &str) -> Result<String> {
 fn read_item(records_dir: &Dir, kind: Kind, id: &str, key: &str) -> Result<Vec<u8>> {
     let file_name = item_file_name(kind, key)?;
     let missing = || {
-        let hint = if kind == Kind::Image {
-            " (consider removing the image to resolve the issue)"
-        } else {
-            ""
+        // 1.43 words a missing item differently per kind: containers pass
+        // the file error through.
+        let message = match kind {
+            Kind::Container => format!(
+                "open {}/{id}/{file_name}: no such file or directory",
+                records_dir.path()
+            ),
+            Kind::Image => format!(
+                "locating item named {key:?} for image with ID {id:?} (consider removing the image to resolve the issue): file does not exist"
+            ),
+            Kind::Layer => {
+                format!("locating item named {key:?} for layer with ID {id:?}: file does not exist")
+            }
         };
-        StoreError::io(format!(
-            "locating item named {key:?} for {} with ID {id:?}{hint}: file does not exist",
-            kind.noun()
-        ))
+        StoreError::io(message)
     };
     let dir = records_dir.open_dir(id)?.ok_or_else(missing)?;
     dir.read_file(&file_name)?.ok_or_else(missing)

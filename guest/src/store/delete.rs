@@ -4,7 +4,16 @@
 
 use super::{Access, Store};
 use crate::error::{ErrorKind, Result, StoreError};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// What deleting an image removed, and what a lease made it keep.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeletedImage {
+    /// Layers removed (or removable, in a dry run), in deletion order.
+    pub deleted_layers: Vec<String>,
+    /// Layers that would have been removed but are held by a lease.
+    pub kept_leased_layers: Vec<String>,
+}
 
 impl Store {
     /// Deletes a layer that has no children and is no image's top layer and
@@ -41,6 +50,12 @@ impl Store {
                 format_args!("layer {reference} used by container {}", container.id),
             ));
         }
+        if let Some(session) = self.leased_layers()?.get(&id) {
+            return Err(StoreError::with_context(
+                ErrorKind::LayerLeased,
+                format_args!("layer {reference} is retained by session {session:?}"),
+            ));
+        }
         self.layers()?
             .delete(&id)
             .map_err(|err| err.wrap(format_args!("delete layer {reference}")))?;
@@ -64,7 +79,7 @@ impl Store {
 
     /// Deletes an image no container uses, and the layers only it needed
     /// (returned in deletion order). With `commit` false nothing changes.
-    pub fn delete_image(&mut self, reference: &str, commit: bool) -> Result<Vec<String>> {
+    pub fn delete_image(&mut self, reference: &str, commit: bool) -> Result<DeletedImage> {
         if commit {
             self.check_writable()?;
         }
@@ -86,23 +101,29 @@ impl Store {
                 format_args!("image used by {}", container.id),
             ));
         }
-        let removable = self.removable_layers(&image)?;
+        let leased = self.leased_layers()?;
+        let outcome = self.removable_layers(&image, &leased)?;
         if commit {
             self.images.remove(position);
             self.images.save()?;
             self.images.dir().remove_tree(&image.id)?;
             let layers = self.layers()?;
-            for id in &removable {
+            for id in &outcome.deleted_layers {
                 layers.delete(id)?;
             }
         }
-        Ok(removable)
+        Ok(outcome)
     }
 
     /// 1.43's layer collection for deleting `image`: its mapped layers, then
     /// the top layer and its ancestors up to the first one that a container
     /// uses, another image uses, or that has a child not being removed.
-    fn removable_layers(&mut self, image: &crate::records::Image) -> Result<Vec<String>> {
+    /// Leased layers (and so their ancestors) stay and are reported.
+    fn removable_layers(
+        &mut self,
+        image: &crate::records::Image,
+        leased: &BTreeMap<String, String>,
+    ) -> Result<DeletedImage> {
         let other_images_layers: BTreeSet<String> = self
             .all_images()?
             .into_iter()
@@ -118,18 +139,28 @@ impl Store {
             .map(|c| c.layer_id.clone())
             .collect();
         let layers = self.layers()?;
-        let mut removable: Vec<String> = image
-            .mapped_top_layers
-            .iter()
-            .filter(|id| layers.file.position_of_id(id).is_some())
-            .cloned()
-            .collect();
+        let mut kept = Vec::new();
+        let mut removable = Vec::new();
+        for id in &image.mapped_top_layers {
+            if layers.file.position_of_id(id).is_none() {
+                continue;
+            }
+            if leased.contains_key(id) {
+                kept.push(id.clone());
+            } else {
+                removable.push(id.clone());
+            }
+        }
         let mut current = image.top_layer.clone();
         while !current.is_empty() {
             let Some(position) = layers.file.position_of_id(&current) else {
                 break;
             };
             if container_layers.contains(&current) || other_images_layers.contains(&current) {
+                break;
+            }
+            if leased.contains_key(&current) {
+                kept.push(current);
                 break;
             }
             let has_other_child = layers
@@ -143,7 +174,10 @@ impl Store {
             removable.push(current.clone());
             current = layers.file.at(position).parent.clone();
         }
-        Ok(removable)
+        Ok(DeletedImage {
+            deleted_layers: removable,
+            kept_leased_layers: kept,
+        })
     }
 
     /// Deletes a container, its layer and its data and runtime directories.

@@ -56,6 +56,8 @@ pub struct LayerStore {
     pub mounts: HashMap<String, Mount>,
     pub additional: Vec<RecordFile<Layer>>,
     pub vfs: Vfs,
+    /// Layers removed at open because a crash left them incomplete.
+    recovered: Vec<String>,
 }
 
 impl LayerStore {
@@ -129,6 +131,7 @@ impl LayerStore {
             mounts: HashMap::new(),
             additional,
             vfs: Vfs::new(driver_dir, additional_trees),
+            recovered: Vec::new(),
         };
         if !read_only {
             let _guards = store.lock(true)?;
@@ -235,8 +238,15 @@ impl LayerStore {
             .collect();
         for id in incomplete {
             self.delete(&id)?;
+            self.recovered
+                .push(format!("Found incomplete layer {id:?}, deleting it"));
         }
         Ok(())
+    }
+
+    /// The recovery lines gathered so far (and forgets them).
+    pub fn take_recovered(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.recovered)
     }
 
     /// A view of the record at `position` of the primary store.

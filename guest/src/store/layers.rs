@@ -40,6 +40,20 @@ impl Store {
         names: Vec<String>,
         options: &LayerOptions,
     ) -> Result<LayerView> {
+        let id = self.begin_layer(id, parent, names, options)?;
+        self.finish_layer(&id)
+    }
+
+    /// Adds a layer record flagged incomplete and creates its tree (empty,
+    /// or a copy of the parent's); returns its ID. A crash before
+    /// `finish_layer` leaves a record the next open removes.
+    pub(super) fn begin_layer(
+        &mut self,
+        id: Option<&str>,
+        parent: Option<&str>,
+        names: Vec<String>,
+        options: &LayerOptions,
+    ) -> Result<String> {
         let parent_layer = match parent {
             Some(reference) => {
                 let layer = self
@@ -130,7 +144,16 @@ impl Store {
             let _ = layers.delete(&id);
             return Err(err);
         }
-        let position = layers.file.position_of_id(&id).expect("just added");
+        Ok(id)
+    }
+
+    /// Clears the incomplete flag of a layer made by `begin_layer` and saves.
+    pub(super) fn finish_layer(&mut self, id: &str) -> Result<LayerView> {
+        let layers = self.layers()?;
+        let position = layers
+            .file
+            .position_of_id(id)
+            .expect("created by begin_layer");
         layers.file.at_mut(position).flags.remove(INCOMPLETE_FLAG);
         layers.save()?;
         Ok(layers.view(position))

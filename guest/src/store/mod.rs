@@ -5,16 +5,24 @@
 //! then images, then containers), reloads whatever another process changed,
 //! and saves what it changed before the locks are released.
 
+mod apply;
 mod big_data;
+mod blobs;
 mod containers;
 mod delete;
+mod diff;
+mod extract;
+mod graph;
 mod images;
 mod layer_store;
 mod layers;
+mod leases;
 mod naming;
 mod vfs;
 
+pub use apply::DiffLimits;
 pub use containers::ContainerOptions;
+pub use delete::DeletedImage;
 pub use images::ImageOptions;
 pub use layer_store::LayerView;
 pub use layers::LayerOptions;
@@ -58,6 +66,7 @@ pub struct StoreOptions {
     pub uid_map: Vec<IdMap>,
     pub gid_map: Vec<IdMap>,
     pub read_only: bool,
+    pub diff_limits: DiffLimits,
 }
 
 /// An image and what 1.43 computes about it but does not persist.
@@ -94,6 +103,20 @@ pub struct Store {
     images: RecordFile<Image>,
     containers: RecordFile<Container>,
     additional_images: Vec<RecordFile<Image>>,
+}
+
+impl Store {
+    /// What was cleaned up after a crash: incomplete layers and temporary
+    /// files (opening the layer store and sweeping the blob directories).
+    pub fn recovery_report(&mut self) -> Result<Vec<String>> {
+        let mut report = if self.options.read_only {
+            Vec::new()
+        } else {
+            self.layers()?.take_recovered()
+        };
+        report.extend(self.sweep_blob_temporaries()?);
+        Ok(report)
+    }
 }
 
 impl Store {

@@ -1,10 +1,10 @@
 //! The vfs driver: each layer is a full directory tree under `G/vfs/dir/<id>`;
 //! a child layer starts as a copy of its parent's tree.
 
-use crate::bindings::graphstore::store::posix;
+use crate::bindings::graphstore::store::posix::{self, NodeKind};
 use crate::disk::{Dir, EntryKind, describe};
 use crate::error::{Result, StoreError};
-use wasip2::filesystem::types::{DescriptorFlags, OpenFlags, PathFlags};
+use wasip2::filesystem::types::{DescriptorFlags, ErrorCode, OpenFlags, PathFlags};
 
 /// Sub-directory of the driver directory that holds layer trees.
 const LAYER_DIRS: &str = "dir";
@@ -102,55 +102,151 @@ fn set_mode(dir: &Dir, name: &str, mode: u32) -> Result<()> {
     })
 }
 
-/// Copies the entries of `source` into `target`: directories, regular files
-/// and symlinks with their permission bits. (Owners, times, xattrs, hard
-/// links and device nodes need the host's POSIX interface; see the
-/// layer-content work.)
+/// Extended attributes a layer copy keeps (those 1.43's vfs copy keeps).
+fn copied_xattr(name: &str) -> bool {
+    name.starts_with("user.") || name == "security.capability" || name == "trusted.overlay.opaque"
+}
+
+/// Copies the tree of `source` into `target` as 1.43's vfs driver does:
+/// directories, files, symlinks, FIFOs and device nodes with their mode,
+/// owner, times and extended attributes; hard links stay hard links.
 fn copy_tree(source: &Dir, target: &Dir) -> Result<()> {
-    for (name, kind) in source.entries()? {
-        let stat = posix::lstat(source.descriptor(), &name).map_err(|code| {
-            StoreError::io(format!(
-                "lstat {}: {}",
-                source.child_path(&name),
-                describe(code)
-            ))
-        })?;
-        match kind {
-            EntryKind::Directory => {
-                target.make_dir(&name, stat.mode & PERMISSION_BITS)?;
-                let (from, to) = (source.open_dir(&name)?, target.open_dir(&name)?);
-                if let (Some(from), Some(to)) = (from, to) {
-                    copy_tree(&from, &to)?;
+    let mut copier = TreeCopier {
+        links: std::collections::HashMap::new(),
+        target_root: target,
+    };
+    copier.copy_dir(source, target, &mut Vec::new())?;
+    copy_metadata(source, target, ".", &posix_lstat(source, ".")?)
+}
+
+/// State of one tree copy: where each multiply-linked inode went first.
+struct TreeCopier<'a> {
+    links: std::collections::HashMap<(u64, u64), Vec<String>>,
+    target_root: &'a Dir,
+}
+
+impl TreeCopier<'_> {
+    fn copy_dir(&mut self, source: &Dir, target: &Dir, path: &mut Vec<String>) -> Result<()> {
+        for (name, kind) in source.entries()? {
+            let stat = posix_lstat(source, &name)?;
+            match kind {
+                EntryKind::Directory => {
+                    target.make_dir(&name, stat.mode & PERMISSION_BITS)?;
+                    if let (Some(from), Some(to)) =
+                        (source.open_dir(&name)?, target.open_dir(&name)?)
+                    {
+                        path.push(name.clone());
+                        self.copy_dir(&from, &to, path)?;
+                        path.pop();
+                    }
                 }
-                set_mode(target, &name, stat.mode)?;
+                EntryKind::File => {
+                    if stat.nlink > 1 {
+                        let mut here = path.clone();
+                        here.push(name.clone());
+                        if let Some(first) = self.links.get(&(stat.dev, stat.ino)) {
+                            self.link_to(first, target, &name)?;
+                            continue;
+                        }
+                        self.links.insert((stat.dev, stat.ino), here);
+                    }
+                    copy_file(source, target, &name)?;
+                }
+                EntryKind::Symlink => {
+                    let link = posix::readlink(source.descriptor(), &name)
+                        .map_err(|code| io(source, "readlink", &name, code))?;
+                    posix::symlink(target.descriptor(), &name, &link)
+                        .map_err(|code| io(target, "symlink", &name, code))?;
+                }
+                EntryKind::Other => {
+                    let node = match stat.mode & S_IFMT {
+                        S_IFIFO => NodeKind::Fifo,
+                        S_IFCHR => NodeKind::CharacterDevice,
+                        S_IFBLK => NodeKind::BlockDevice,
+                        _ => continue, // sockets are not copied
+                    };
+                    let (major, minor) = device_numbers(stat.rdev);
+                    match posix::mknod(
+                        target.descriptor(),
+                        &name,
+                        node,
+                        stat.mode & PERMISSION_BITS,
+                        major,
+                        minor,
+                    ) {
+                        Ok(()) => {}
+                        // Device nodes are skipped where the store may not create them (1.43: rootless).
+                        Err(ErrorCode::NotPermitted) if node != NodeKind::Fifo => continue,
+                        Err(code) => return Err(io(target, "mknod", &name, code)),
+                    }
+                }
             }
-            EntryKind::File => {
-                copy_file(source, target, &name)?;
-                set_mode(target, &name, stat.mode)?;
-            }
-            EntryKind::Symlink => {
-                let link = source.descriptor().readlink_at(&name).map_err(|code| {
-                    StoreError::io(format!(
-                        "readlink {}: {}",
-                        source.child_path(&name),
-                        describe(code)
-                    ))
-                })?;
-                target
-                    .descriptor()
-                    .symlink_at(&link, &name)
-                    .map_err(|code| {
-                        StoreError::io(format!(
-                            "symlink {}: {}",
-                            target.child_path(&name),
-                            describe(code)
-                        ))
-                    })?;
-            }
-            EntryKind::Other => {}
+            copy_metadata(source, target, &name, &stat)?;
+        }
+        Ok(())
+    }
+
+    /// Makes `name` in `target` a hard link to the copy at `first`.
+    fn link_to(&self, first: &[String], target: &Dir, name: &str) -> Result<()> {
+        let (first_name, first_parent) = first.split_last().expect("a path has a name");
+        let source_dir = super::extract::resolve_dir(self.target_root, first_parent, false)?
+            .ok_or_else(|| StoreError::io(format!("copy of {} vanished", first.join("/"))))?;
+        source_dir
+            .descriptor()
+            .link_at(PathFlags::empty(), first_name, target.descriptor(), name)
+            .map_err(|code| io(target, "link", name, code))
+    }
+}
+
+const S_IFMT: u32 = 0o170000;
+const S_IFIFO: u32 = 0o010000;
+const S_IFCHR: u32 = 0o020000;
+const S_IFBLK: u32 = 0o060000;
+const S_IFLNK: u32 = 0o120000;
+
+/// Linux's split of a device number into major and minor.
+fn device_numbers(rdev: u64) -> (u32, u32) {
+    let major = ((rdev >> 32) & 0xffff_f000) | ((rdev >> 8) & 0xfff);
+    let minor = ((rdev >> 12) & 0xffff_ff00) | (rdev & 0xff);
+    (major as u32, minor as u32)
+}
+
+fn io(dir: &Dir, op: &str, name: &str, code: ErrorCode) -> StoreError {
+    StoreError::io(format!("{op} {}: {}", dir.child_path(name), describe(code)))
+}
+
+fn posix_lstat(dir: &Dir, name: &str) -> Result<posix::Stat> {
+    posix::lstat(dir.descriptor(), name).map_err(|code| io(dir, "lstat", name, code))
+}
+
+/// Owner, mode (not for symlinks), kept xattrs and times of `name`.
+fn copy_metadata(source: &Dir, target: &Dir, name: &str, stat: &posix::Stat) -> Result<()> {
+    posix::lchown(target.descriptor(), name, stat.uid, stat.gid)
+        .map_err(|code| io(target, "lchown", name, code))?;
+    let is_link = stat.mode & S_IFMT == S_IFLNK;
+    if !is_link {
+        posix::chmod(target.descriptor(), name, stat.mode & PERMISSION_BITS)
+            .map_err(|code| io(target, "chmod", name, code))?;
+    }
+    let xattrs = posix::list_xattrs(source.descriptor(), name).unwrap_or_default();
+    for key in xattrs.iter().filter(|key| copied_xattr(key)) {
+        if let Ok(Some(value)) = posix::get_xattr(source.descriptor(), name, key) {
+            posix::set_xattr(target.descriptor(), name, key, &value)
+                .map_err(|code| io(target, "setxattr", name, code))?;
         }
     }
-    Ok(())
+    let times = source
+        .descriptor()
+        .stat_at(PathFlags::empty(), name)
+        .map_err(|code| io(source, "stat", name, code))?;
+    let zero = wasip2::clocks::wall_clock::Datetime {
+        seconds: 0,
+        nanoseconds: 0,
+    };
+    let modified = times.data_modification_timestamp.unwrap_or(zero);
+    let accessed = times.data_access_timestamp.unwrap_or(modified);
+    posix::set_times(target.descriptor(), name, accessed, modified)
+        .map_err(|code| io(target, "utimes", name, code))
 }
 
 fn copy_file(source: &Dir, target: &Dir, name: &str) -> Result<()> {

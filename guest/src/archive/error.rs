@@ -1,0 +1,107 @@
+//! The archive module's error type. Where containers/storage 1.43 (through
+//! Go's `archive/tar` and tar-split) has a fixed message, the variant's
+//! message is that text, so the store can show it unchanged.
+
+use std::io;
+
+/// Why reading, disassembling or reassembling a layer diff failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ArchiveError {
+    /// The input ended inside a header, a member's content or a
+    /// compressed stream (Go: `io.ErrUnexpectedEOF`).
+    #[error("unexpected EOF")]
+    Truncated,
+    /// A header block failed validation (Go: `tar.ErrHeader`); `reason`
+    /// says which check, for logs and tests.
+    #[error("archive/tar: invalid tar header")]
+    InvalidHeader {
+        /// Offset of the offending block in the decompressed stream.
+        offset: u64,
+        /// Which check failed, e.g. `checksum mismatch`.
+        reason: &'static str,
+    },
+    /// A GNU long-name or PAX header larger than the limit this reader
+    /// accepts (Go's own reader later gained the same limit).
+    #[error("archive/tar: extension header of {size} bytes exceeds the {limit}-byte limit")]
+    ExtensionTooLarge {
+        /// The size the header claims.
+        size: i64,
+        /// [`super::header::MAX_EXTENSION_SIZE`].
+        limit: u64,
+    },
+    /// A tar feature this implementation does not reproduce (sparse files).
+    #[error("archive/tar: {0} are not supported")]
+    Unsupported(&'static str),
+    /// Two members' names are equal after path cleaning (tar-split's
+    /// `ErrDuplicatePath`).
+    #[error("duplicates of file paths not supported")]
+    DuplicatePath {
+        /// The second member's name as stored.
+        name: Vec<u8>,
+    },
+    /// A file's content did not match the CRC-64 recorded in the tar-split.
+    #[error("file integrity checksum failed for {}", go_quote(.name))]
+    ChecksumMismatch {
+        /// The entry's name.
+        name: Vec<u8>,
+    },
+    /// A tar-split line is not a valid entry.
+    #[error("invalid tar-split entry: {0}")]
+    InvalidEntry(String),
+    /// The disassembler was used again after it had failed.
+    #[error("tar stream already failed")]
+    Poisoned,
+    /// Reading the input, a decompressor, a file or writing the output failed.
+    #[error(transparent)]
+    Io(#[from] io::Error),
+}
+
+impl ArchiveError {
+    /// Maps a read error from the (decompressed) input: an early EOF is a
+    /// truncated archive, anything else stays an I/O error.
+    pub fn from_read(error: io::Error) -> Self {
+        if error.kind() == io::ErrorKind::UnexpectedEof {
+            ArchiveError::Truncated
+        } else {
+            ArchiveError::Io(error)
+        }
+    }
+}
+
+/// Quotes `bytes` as Go's `%q` does: printable characters as they are,
+/// quotes and backslashes escaped, control characters and invalid UTF-8 as
+/// escapes (approximating Go's `IsPrint` by "not a control character").
+fn go_quote(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len() + 2);
+    out.push('"');
+    for chunk in bytes.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            match c {
+                '"' | '\\' => {
+                    out.push('\\');
+                    out.push(c);
+                }
+                '\u{7}' => out.push_str("\\a"),
+                '\u{8}' => out.push_str("\\b"),
+                '\u{c}' => out.push_str("\\f"),
+                '\n' => out.push_str("\\n"),
+                '\r' => out.push_str("\\r"),
+                '\t' => out.push_str("\\t"),
+                '\u{b}' => out.push_str("\\v"),
+                c if (c as u32) < 0x20 || c == '\u{7f}' => {
+                    out.push_str(&format!("\\x{:02x}", c as u32));
+                }
+                c if c.is_control() => out.push_str(&format!("\\u{:04x}", c as u32)),
+                c => out.push(c),
+            }
+        }
+        for byte in chunk.invalid() {
+            out.push_str(&format!("\\x{byte:02x}"));
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Result alias for archive operations.
+pub type Result<T, E = ArchiveError> = std::result::Result<T, E>;

@@ -1,0 +1,112 @@
+//! Reading and writing `wasi:io` streams in chunks.
+
+use crate::error::{Result, StoreError};
+use wasip2::io::streams::{InputStream, OutputStream, StreamError};
+
+/// Largest chunk requested from an input stream at once.
+pub const STREAM_CHUNK: u64 = 256 * 1024;
+
+/// The next chunk of `stream`; `None` at its end.
+pub fn read_chunk(stream: &InputStream) -> Result<Option<Vec<u8>>> {
+    loop {
+        match stream.blocking_read(STREAM_CHUNK) {
+            Ok(chunk) if chunk.is_empty() => continue,
+            Ok(chunk) => return Ok(Some(chunk)),
+            Err(StreamError::Closed) => return Ok(None),
+            Err(StreamError::LastOperationFailed(err)) => {
+                return Err(StoreError::io(format!(
+                    "reading input: {}",
+                    err.to_debug_string()
+                )));
+            }
+        }
+    }
+}
+
+/// Writes all of `bytes` to `stream`, respecting its write budget.
+pub fn write_all(stream: &OutputStream, mut bytes: &[u8]) -> Result<()> {
+    let failed = |err: StreamError| match err {
+        StreamError::Closed => StoreError::io("writing output: the stream was closed"),
+        StreamError::LastOperationFailed(err) => {
+            StoreError::io(format!("writing output: {}", err.to_debug_string()))
+        }
+    };
+    while !bytes.is_empty() {
+        let budget = stream.check_write().map_err(failed)?;
+        if budget == 0 {
+            stream.subscribe().block();
+            continue;
+        }
+        let count = bytes.len().min(budget as usize);
+        stream.write(&bytes[..count]).map_err(failed)?;
+        bytes = &bytes[count..];
+    }
+    Ok(())
+}
+
+/// Flushes `stream`, waiting until the data has been handed on.
+pub fn flush(stream: &OutputStream) -> Result<()> {
+    stream
+        .blocking_flush()
+        .map_err(|_| StoreError::io("flushing output failed"))
+}
+
+/// `std::io::Read` over a `wasi:io` input stream.
+pub struct StreamReader<'a> {
+    stream: &'a InputStream,
+    buffer: Vec<u8>,
+    offset: usize,
+}
+
+impl<'a> StreamReader<'a> {
+    /// Reads `stream`.
+    pub fn new(stream: &'a InputStream) -> Self {
+        StreamReader {
+            stream,
+            buffer: Vec::new(),
+            offset: 0,
+        }
+    }
+}
+
+impl std::io::Read for StreamReader<'_> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        if self.offset == self.buffer.len() {
+            match read_chunk(self.stream).map_err(|err| std::io::Error::other(err.message))? {
+                Some(chunk) => {
+                    self.buffer = chunk;
+                    self.offset = 0;
+                }
+                None => return Ok(0),
+            }
+        }
+        let count = out.len().min(self.buffer.len() - self.offset);
+        out[..count].copy_from_slice(&self.buffer[self.offset..self.offset + count]);
+        self.offset += count;
+        Ok(count)
+    }
+}
+
+/// `std::io::Write` over a `wasi:io` output stream (unbuffered; wrap it in a
+/// `BufWriter`).
+pub struct StreamWriter<'a> {
+    stream: &'a OutputStream,
+}
+
+impl<'a> StreamWriter<'a> {
+    /// Writes to `stream`.
+    pub fn new(stream: &'a OutputStream) -> Self {
+        StreamWriter { stream }
+    }
+}
+
+impl std::io::Write for StreamWriter<'_> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        write_all(self.stream, bytes).map_err(|err| std::io::Error::other(err.message))?;
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        flush(self.stream).map_err(|err| std::io::Error::other(err.message))
+    }
+}

@@ -1,0 +1,148 @@
+//! Applying layer diffs: `put-layer` (create, then apply) and `apply-diff`
+//! (§5.1, §5.2). The diff streams through compression detection, a digest
+//! of the input as supplied, decompression, the tar-split recorder and the
+//! extractor; nothing holds the whole diff in memory.
+
+use super::extract::Extractor;
+use super::layer_store::TAR_SPLIT_SUFFIX;
+use super::layers::LayerOptions;
+use super::{Access, LayerView, Store};
+use crate::archive::{DigestingReader, Disassembler, Disassembly, SniffingReader, TarSplitWriter};
+use crate::disk::streams::StreamReader;
+use crate::error::{ErrorKind, Result, StoreError};
+use std::io::Read;
+use wasip2::io::streams::InputStream;
+
+/// Limits on what one diff may expand to (decompression bombs, inode floods).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DiffLimits {
+    /// Most decompressed bytes; `None` for no limit.
+    pub max_bytes: Option<u64>,
+    /// Most tar members; `None` for no limit.
+    pub max_entries: Option<u64>,
+}
+
+/// A reader that fails once more than `limit` bytes were read.
+struct Bounded<R> {
+    inner: R,
+    remaining: Option<u64>,
+}
+
+impl<R: Read> Read for Bounded<R> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        let count = self.inner.read(out)?;
+        if let Some(remaining) = &mut self.remaining {
+            *remaining = remaining.checked_sub(count as u64).ok_or_else(|| {
+                std::io::Error::other(
+                    "the diff expands beyond the store's size limit for layer diffs",
+                )
+            })?;
+        }
+        Ok(count)
+    }
+}
+
+impl Store {
+    /// Creates a layer and applies `diff` to it; on failure the layer is
+    /// removed again.
+    pub fn put_layer(
+        &mut self,
+        id: Option<&str>,
+        parent: Option<&str>,
+        names: Vec<String>,
+        options: &LayerOptions,
+        diff: &InputStream,
+    ) -> Result<LayerView> {
+        self.check_writable()?;
+        let _held = self.hold(Access::Write, Access::None, Access::Read)?;
+        let id = self.begin_layer(id, parent, names, options)?;
+        if let Err(err) = self.apply_to_layer(&id, diff) {
+            let _ = self.layers()?.delete(&id);
+            return Err(err);
+        }
+        self.finish_layer(&id)
+    }
+
+    /// Applies `diff` to existing layer `to`; returns the uncompressed size.
+    /// On failure whatever was extracted stays and the record is unchanged
+    /// (as in 1.43).
+    pub fn apply_diff(&mut self, to: &str, diff: &InputStream) -> Result<i64> {
+        self.check_writable()?;
+        let _held = self.hold(Access::Write, Access::None, Access::Read)?;
+        let layers = self.layers()?;
+        let position = layers
+            .file
+            .resolve(to)
+            .ok_or_else(|| StoreError::new(ErrorKind::LayerUnknown))?;
+        let id = layers.file.at(position).id.clone();
+        self.apply_to_layer(&id, diff)?;
+        let layers = self.layers()?;
+        let position = layers.file.position_of_id(&id).expect("still present");
+        Ok(layers.file.at(position).uncompressed_size)
+    }
+
+    /// Extracts `diff` into layer `id`, replaces its tar-split and records
+    /// digests, sizes, compression and ID sets.
+    fn apply_to_layer(&mut self, id: &str, diff: &InputStream) -> Result<()> {
+        let limits = self.options.diff_limits;
+        let layers = self.layers()?;
+        let position = layers
+            .file
+            .position_of_id(id)
+            .ok_or_else(|| StoreError::new(ErrorKind::LayerUnknown))?;
+        let record = layers.file.at(position).clone();
+        let tree = layers.vfs.open_layer(id)?.ok_or_else(|| {
+            StoreError::io(format!(
+                "{}: no such file or directory",
+                layers.vfs.layer_path(id)
+            ))
+        })?;
+
+        let mut supplied = DigestingReader::new(StreamReader::new(diff));
+        let sniffed = SniffingReader::new(&mut supplied)
+            .map_err(|err| StoreError::io(format!("reading the diff: {err}")))?;
+        let compression = sniffed.compression();
+        let expanded = Bounded {
+            inner: sniffed.into_decompressed()?,
+            remaining: limits.max_bytes,
+        };
+        let tar_split = layers
+            .file
+            .dir()
+            .begin_atomic(&format!("{id}{TAR_SPLIT_SUFFIX}"))?;
+        let mut tar = Disassembler::new(expanded, TarSplitWriter::gzip(tar_split));
+        let mut extractor = Extractor::new(&tree, &record.uid_map, &record.gid_map);
+        let mut members = 0u64;
+        while let Some(member) = tar.next_member()? {
+            members += 1;
+            if limits.max_entries.is_some_and(|max| members > max) {
+                return Err(StoreError::invalid(format!(
+                    "the diff has more than {} entries, the store's limit for layer diffs",
+                    limits.max_entries.unwrap_or_default()
+                )));
+            }
+            extractor.apply(&member, &mut tar)?;
+        }
+        extractor.finish()?;
+        let Disassembly {
+            sink,
+            diff: expanded,
+            uids,
+            gids,
+        } = tar.finish()?;
+        sink.finish()?.commit()?;
+        let supplied = supplied
+            .finish()
+            .map_err(|err| StoreError::io(format!("reading the diff: {err}")))?;
+
+        let layer = layers.file.at_mut(position);
+        layer.compressed_digest = supplied.digest_string();
+        layer.compressed_size = supplied.size as i64;
+        layer.uncompressed_digest = expanded.digest_string();
+        layer.uncompressed_size = expanded.size as i64;
+        layer.compression = compression;
+        layer.uid_set = uids;
+        layer.gid_set = gids;
+        layers.save()
+    }
+}

@@ -1,0 +1,115 @@
+//! Producing a layer's diff (§5.3). When the layer is unchanged since its
+//! diff was applied, the original tar is rebuilt byte for byte from the
+//! tar-split file and the layer's files (each file's CRC-64 verified).
+
+use super::extract::resolve_dir;
+use super::layer_store::TAR_SPLIT_SUFFIX;
+use super::{Access, Store};
+use crate::archive::{ArchiveError, TarSplitReader, assemble, gzip_writer};
+use crate::disk::Dir;
+use crate::disk::streams::StreamWriter;
+use crate::error::{ErrorKind, Result, StoreError};
+use crate::records::Compression;
+use std::io::{BufWriter, Read, Write};
+use wasip2::io::streams::OutputStream;
+
+/// Buffer between the tar producer and the output stream.
+const OUTPUT_BUFFER: usize = 1 << 20;
+
+/// 1.43's name of an output compression it cannot produce.
+fn unsupported_compression(compression: Compression) -> Option<StoreError> {
+    let name = match compression {
+        Compression::Bzip2 => "tar.bz2",
+        Compression::Xz => "tar.xz",
+        Compression::Zstd => "tar.zst",
+        Compression::None | Compression::Gzip => return None,
+    };
+    Some(StoreError::custom(
+        ErrorKind::Unsupported,
+        format!("unsupported compression format {name}"),
+    ))
+}
+
+/// Opens file `name` (a tar member name) of the layer tree for reading.
+fn open_member(tree: &Dir, name: &[u8]) -> std::result::Result<Box<dyn Read>, ArchiveError> {
+    let text = std::str::from_utf8(name)
+        .map_err(|_| ArchiveError::Io(std::io::Error::other("file name is not UTF-8")))?;
+    let cleaned =
+        String::from_utf8(crate::archive::path::clean(text.as_bytes())).unwrap_or_default();
+    let parts: Vec<String> = cleaned
+        .split('/')
+        .filter(|p| !p.is_empty() && *p != ".")
+        .map(str::to_string)
+        .collect();
+    let not_found = || {
+        ArchiveError::Io(std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            format!("{text}: no such file in the layer"),
+        ))
+    };
+    let (file, parent) = parts.split_last().ok_or_else(not_found)?;
+    let dir = resolve_dir(tree, parent, false)
+        .map_err(|err| ArchiveError::Io(std::io::Error::other(err.message)))?
+        .ok_or_else(not_found)?;
+    let reader = dir
+        .open_reader(file)
+        .map_err(|err| ArchiveError::Io(std::io::Error::other(err.message)))?
+        .ok_or_else(not_found)?;
+    Ok(Box::new(reader))
+}
+
+impl Store {
+    /// Writes the diff of layer `to` against `from` (default: its parent)
+    /// to `out`, compressed as `compression` (default: as it was applied).
+    pub fn diff(
+        &mut self,
+        from: Option<&str>,
+        to: &str,
+        compression: Option<Compression>,
+        out: &OutputStream,
+    ) -> Result<()> {
+        let _held = self.hold(Access::Read, Access::None, Access::None)?;
+        let layers = self.layers()?;
+        let layer = layers
+            .find(to)
+            .ok_or_else(|| StoreError::new(ErrorKind::LayerUnknown))?
+            .record;
+        // An unknown `from` falls back to the parent, as in 1.43.
+        let from = from
+            .and_then(|reference| layers.find(reference))
+            .map(|l| l.record.id)
+            .unwrap_or(layer.parent.clone());
+        let compression = compression.unwrap_or(layer.compression);
+        if let Some(err) = unsupported_compression(compression) {
+            return Err(err);
+        }
+        let tree = layers.vfs.open_layer(&layer.id)?.ok_or_else(|| {
+            StoreError::io(format!(
+                "{}: no such file or directory",
+                layers.vfs.layer_path(&layer.id)
+            ))
+        })?;
+        let tar_split_name = format!("{}{TAR_SPLIT_SUFFIX}", layer.id);
+        let tar_split = if from == layer.parent {
+            layers.file.dir().open_reader(&tar_split_name)?
+        } else {
+            None
+        };
+        let Some(tar_split) = tar_split else {
+            return Err(StoreError::custom(
+                ErrorKind::Unsupported,
+                "computing a diff by comparing layer trees is not implemented yet (only diffs of applied layers against their parent)",
+            ));
+        };
+        let sink = BufWriter::with_capacity(OUTPUT_BUFFER, StreamWriter::new(out));
+        let mut sink: Box<dyn Write> = match compression {
+            Compression::Gzip => Box::new(gzip_writer(sink)),
+            _ => Box::new(sink),
+        };
+        assemble(TarSplitReader::gzip(tar_split), &mut sink, |name| {
+            open_member(&tree, name)
+        })?;
+        drop(sink); // finishes the gzip stream and flushes the buffer
+        crate::disk::streams::flush(out)
+    }
+}

@@ -1,0 +1,432 @@
+//! Writing tar members into a layer tree with 1.43's extraction rules
+//! (§5.5): whiteouts, opaque directories, replacing existing entries,
+//! ownership through the layer's ID maps, directory times applied last.
+//!
+//! Confinement: every path is resolved component by component from the
+//! layer's directory descriptor. A symlink met on the way is followed the
+//! way a chroot would follow it — absolute targets restart at the layer
+//! root and `..` never climbs above it — so a hostile archive can plant
+//! links but never write through them to anything outside the layer.
+
+use crate::archive::{Member, MemberKind, path as tar_path};
+use crate::bindings::graphstore::store::posix::{self, NodeKind};
+use crate::disk::{Dir, EntryKind, describe};
+use crate::error::{Result, StoreError};
+use crate::format::timestamp::Timestamp;
+use crate::records::IdMap;
+use std::collections::HashSet;
+use std::io::Read;
+use wasip2::clocks::wall_clock::Datetime;
+use wasip2::filesystem::types::{DescriptorFlags, ErrorCode, OpenFlags, PathFlags};
+
+/// Mode of parent directories created because the archive lacks them.
+const IMPLIED_DIR_MODE: u32 = 0o755;
+/// Symlinks followed while resolving one path before giving up (as Linux).
+const MAX_SYMLINKS: usize = 40;
+/// Bytes copied per write when extracting a file.
+const WRITE_CHUNK: usize = 1 << 20;
+/// Prefix of whiteout names.
+const WHITEOUT_PREFIX: &str = ".wh.";
+/// Prefix of AUFS metadata names (skipped).
+const WHITEOUT_META_PREFIX: &str = ".wh..wh.";
+/// The opaque-directory marker.
+const OPAQUE_MARKER: &str = ".wh..wh..opq";
+/// Permission bits of a tar mode.
+const PERMISSION_BITS: i64 = 0o7777;
+
+/// Maps a container ID to the host ID the layer stores (identity without maps).
+pub fn to_host(id: i64, maps: &[IdMap]) -> Result<u32> {
+    let id =
+        u32::try_from(id).map_err(|_| StoreError::invalid(format!("ID {id} is out of range")))?;
+    if maps.is_empty() {
+        return Ok(id);
+    }
+    maps.iter()
+        .find(|m| {
+            id >= m.container_id && u64::from(id) < u64::from(m.container_id) + u64::from(m.size)
+        })
+        .map(|m| m.host_id + (id - m.container_id))
+        .ok_or_else(|| {
+            StoreError::invalid(format!("Container ID {id} cannot be mapped to a host ID"))
+        })
+}
+
+/// Splits a cleaned relative path into components.
+fn components(path: &str) -> Vec<String> {
+    path.split('/')
+        .filter(|c| !c.is_empty() && *c != ".")
+        .map(str::to_string)
+        .collect()
+}
+
+fn io_error(dir: &Dir, op: &str, name: &str, code: ErrorCode) -> StoreError {
+    StoreError::io(format!("{op} {}: {}", dir.child_path(name), describe(code)))
+}
+
+/// Opens the directory at logical path `parts` beneath `root`, following
+/// symlinks inside the root, creating missing directories when `create`.
+pub fn resolve_dir(root: &Dir, parts: &[String], create: bool) -> Result<Option<Dir>> {
+    let mut pending: Vec<String> = parts.iter().rev().cloned().collect();
+    let mut logical: Vec<String> = Vec::new();
+    let mut current = root.reopen()?;
+    let mut followed = 0;
+    while let Some(part) = pending.pop() {
+        if part == ".." {
+            logical.pop();
+            current = restart(root, &logical)?;
+            continue;
+        }
+        match current.entry_kind(&part)? {
+            Some(EntryKind::Directory) => {}
+            Some(EntryKind::Symlink) => {
+                followed += 1;
+                if followed > MAX_SYMLINKS {
+                    return Err(StoreError::invalid(format!(
+                        "too many levels of symbolic links at {}",
+                        current.child_path(&part)
+                    )));
+                }
+                let target = posix::readlink(current.descriptor(), &part)
+                    .map_err(|code| io_error(&current, "readlink", &part, code))?;
+                if target.starts_with('/') {
+                    logical.clear();
+                }
+                pending.extend(components(&target).into_iter().rev());
+                current = restart(root, &logical)?;
+                continue;
+            }
+            Some(_) => {
+                return Err(StoreError::io(format!(
+                    "{}: not a directory",
+                    current.child_path(&part)
+                )));
+            }
+            None if create => current.make_dir(&part, IMPLIED_DIR_MODE)?,
+            None => return Ok(None),
+        }
+        current = current
+            .open_dir(&part)?
+            .ok_or_else(|| StoreError::io(format!("{} vanished", current.child_path(&part))))?;
+        logical.push(part);
+    }
+    Ok(Some(current))
+}
+
+/// Re-opens the logical path `logical` (already symlink-free) from the root.
+fn restart(root: &Dir, logical: &[String]) -> Result<Dir> {
+    let mut dir = root.reopen()?;
+    for part in logical {
+        dir = dir
+            .open_dir(part)?
+            .ok_or_else(|| StoreError::io(format!("{} vanished", dir.child_path(part))))?;
+    }
+    Ok(dir)
+}
+
+fn datetime(t: Timestamp) -> Datetime {
+    Datetime {
+        seconds: t.seconds.max(0) as u64,
+        nanoseconds: t.nanoseconds,
+    }
+}
+
+/// Extracts members into one layer tree.
+pub struct Extractor<'a> {
+    root: &'a Dir,
+    uid_map: &'a [IdMap],
+    gid_map: &'a [IdMap],
+    /// Paths this archive created (an opaque marker keeps them).
+    created: HashSet<String>,
+    /// Directory times, applied after all members.
+    dir_times: Vec<(Vec<String>, Datetime, Datetime)>,
+    /// The last parent directory resolved, by logical path.
+    last_parent: Option<(Vec<String>, Dir)>,
+}
+
+impl<'a> Extractor<'a> {
+    /// An extractor writing into `root` with the layer's ID maps.
+    pub fn new(root: &'a Dir, uid_map: &'a [IdMap], gid_map: &'a [IdMap]) -> Self {
+        Extractor {
+            root,
+            uid_map,
+            gid_map,
+            created: HashSet::new(),
+            dir_times: Vec::new(),
+            last_parent: None,
+        }
+    }
+
+    fn parent(&mut self, parts: &[String]) -> Result<&Dir> {
+        let cached = matches!(&self.last_parent, Some((path, _)) if path.as_slice() == parts);
+        if !cached {
+            let dir = resolve_dir(self.root, parts, true)?.expect("created on demand");
+            self.last_parent = Some((parts.to_vec(), dir));
+        }
+        Ok(&self.last_parent.as_ref().expect("set above").1)
+    }
+
+    /// Applies one member; `content` is its data (read fully for regular files).
+    pub fn apply(&mut self, member: &Member, content: &mut dyn Read) -> Result<()> {
+        let cleaned = tar_path::clean(&member.path);
+        let text = String::from_utf8(cleaned).map_err(|_| {
+            StoreError::invalid(format!(
+                "unsupported file name {:?} in archive: not UTF-8",
+                String::from_utf8_lossy(&member.path)
+            ))
+        })?;
+        let parts = components(&text);
+        if parts.first().is_some_and(|p| p == "..") {
+            return Err(StoreError::invalid(format!(
+                "invalid archive: {text:?} is outside of the layer"
+            )));
+        }
+        let kind = member.kind();
+        if kind == MemberKind::GlobalHeader {
+            return Ok(());
+        }
+        let Some((name, parent_parts)) = parts.split_last() else {
+            // The archive's root entry ("./"): its metadata applies to the layer root.
+            return self.apply_metadata(self.root, ".", member, &[]);
+        };
+        if let Some(hidden) = name.strip_prefix(WHITEOUT_PREFIX) {
+            return self.apply_whiteout(parent_parts, name, hidden);
+        }
+        let parent = self.parent(parent_parts)?;
+        let existing = parent.entry_kind(name)?;
+        if let Some(existing) = existing
+            && !(existing == EntryKind::Directory && kind == MemberKind::Directory)
+        {
+            parent.remove_tree(name)?;
+        }
+        self.create(parent_parts, name, member, content)?;
+        self.created.insert(text);
+        Ok(())
+    }
+
+    fn create(
+        &mut self,
+        parent_parts: &[String],
+        name: &str,
+        member: &Member,
+        content: &mut dyn Read,
+    ) -> Result<()> {
+        let mode = (member.mode & PERMISSION_BITS) as u32;
+        let root = self.root;
+        let parent = self.parent(parent_parts)?;
+        match member.kind() {
+            MemberKind::Directory => {
+                if parent.entry_kind(name)?.is_none() {
+                    parent.make_dir(name, mode)?;
+                }
+            }
+            MemberKind::Regular => write_file(parent, name, content)?,
+            MemberKind::Symlink => {
+                let target = String::from_utf8(member.link_target.clone()).map_err(|_| {
+                    StoreError::invalid(format!("symlink {name:?} has a target that is not UTF-8"))
+                })?;
+                posix::symlink(parent.descriptor(), name, &target)
+                    .map_err(|code| io_error(parent, "symlink", name, code))?;
+            }
+            MemberKind::HardLink => {
+                let target =
+                    String::from_utf8(tar_path::clean(&member.link_target)).map_err(|_| {
+                        StoreError::invalid(format!(
+                            "hard link {name:?} has a target that is not UTF-8"
+                        ))
+                    })?;
+                let target_parts = components(&target);
+                let missing = || {
+                    StoreError::invalid(format!(
+                        "invalid hard link {name:?}: target {target:?} is not in the layer"
+                    ))
+                };
+                let (target_name, target_parent) = target_parts.split_last().ok_or_else(missing)?;
+                if target_parent.first().is_some_and(|p| p == "..") {
+                    return Err(missing());
+                }
+                let source = resolve_dir(root, target_parent, false)?.ok_or_else(missing)?;
+                if source
+                    .entry_kind(target_name)?
+                    .is_none_or(|k| k == EntryKind::Directory)
+                {
+                    return Err(missing());
+                }
+                source
+                    .descriptor()
+                    .link_at(PathFlags::empty(), target_name, parent.descriptor(), name)
+                    .map_err(|code| io_error(parent, "link", name, code))?;
+                // A hard link shares its target's metadata; nothing more to apply.
+                return Ok(());
+            }
+            MemberKind::CharDevice | MemberKind::BlockDevice | MemberKind::Fifo => {
+                let node = match member.kind() {
+                    MemberKind::CharDevice => NodeKind::CharacterDevice,
+                    MemberKind::BlockDevice => NodeKind::BlockDevice,
+                    _ => NodeKind::Fifo,
+                };
+                let (major, minor) = (member.dev_major as u32, member.dev_minor as u32);
+                posix::mknod(parent.descriptor(), name, node, mode, major, minor).map_err(
+                    |code| match code {
+                        ErrorCode::NotPermitted => StoreError::invalid(format!(
+                            "device node {name:?}: device nodes are not permitted for this store"
+                        )),
+                        other => io_error(parent, "mknod", name, other),
+                    },
+                )?;
+            }
+            MemberKind::GlobalHeader => return Ok(()),
+            MemberKind::Other(flag) => {
+                return Err(StoreError::invalid(format!(
+                    "unhandled tar header type {} for {name:?}",
+                    flag as char
+                )));
+            }
+        }
+        let parent = self.last_parent.take().expect("resolved above");
+        let result = self.apply_metadata(&parent.1, name, member, parent_parts);
+        self.last_parent = Some(parent);
+        result
+    }
+
+    /// Owner (mapped to host IDs), mode, xattrs and times of a new entry;
+    /// directory times are deferred to `finish`.
+    fn apply_metadata(
+        &mut self,
+        dir: &Dir,
+        name: &str,
+        member: &Member,
+        parent_parts: &[String],
+    ) -> Result<()> {
+        let uid = to_host(member.uid, self.uid_map)?;
+        let gid = to_host(member.gid, self.gid_map)?;
+        posix::lchown(dir.descriptor(), name, uid, gid)
+            .map_err(|code| io_error(dir, "lchown", name, code))?;
+        let kind = member.kind();
+        if kind != MemberKind::Symlink {
+            let mode = (member.mode & PERMISSION_BITS) as u32;
+            posix::chmod(dir.descriptor(), name, mode)
+                .map_err(|code| io_error(dir, "chmod", name, code))?;
+        }
+        for (key, value) in &member.xattrs {
+            let key = String::from_utf8_lossy(key);
+            posix::set_xattr(dir.descriptor(), name, &key, value)
+                .map_err(|code| io_error(dir, "setxattr", name, code))?;
+        }
+        let modification = datetime(member.mtime);
+        let access = match member.atime {
+            Some(atime)
+                if (atime.seconds, atime.nanoseconds)
+                    > (member.mtime.seconds, member.mtime.nanoseconds) =>
+            {
+                datetime(atime)
+            }
+            _ => modification,
+        };
+        if kind == MemberKind::Directory {
+            let mut path = parent_parts.to_vec();
+            if name != "." {
+                path.push(name.to_string());
+            }
+            self.dir_times.push((path, access, modification));
+        } else {
+            posix::set_times(dir.descriptor(), name, access, modification)
+                .map_err(|code| io_error(dir, "utimes", name, code))?;
+        }
+        Ok(())
+    }
+
+    fn apply_whiteout(&mut self, parent_parts: &[String], name: &str, hidden: &str) -> Result<()> {
+        self.last_parent = None;
+        let Some(parent) = resolve_dir(self.root, parent_parts, false)? else {
+            return Ok(());
+        };
+        if name == OPAQUE_MARKER {
+            let prefix = parent_parts.join("/");
+            for (entry, _) in parent.entries()? {
+                let path = if prefix.is_empty() {
+                    entry.clone()
+                } else {
+                    format!("{prefix}/{entry}")
+                };
+                if !self.created.contains(&path) {
+                    parent.remove_tree(&entry)?;
+                }
+            }
+        } else if !name.starts_with(WHITEOUT_META_PREFIX) {
+            parent.remove_tree(hidden)?;
+        }
+        Ok(())
+    }
+
+    /// Applies the deferred directory times.
+    pub fn finish(self) -> Result<()> {
+        for (path, access, modification) in self.dir_times.iter().rev() {
+            let (dir, name) = match path.split_last() {
+                Some((name, parent)) => (resolve_dir(self.root, parent, false)?, name.as_str()),
+                None => (Some(self.root.reopen()?), "."),
+            };
+            if let Some(dir) = dir {
+                posix::set_times(dir.descriptor(), name, *access, *modification)
+                    .map_err(|code| io_error(&dir, "utimes", name, code))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Creates file `name` in `parent` with the bytes of `content`.
+fn write_file(parent: &Dir, name: &str, content: &mut dyn Read) -> Result<()> {
+    let file = parent
+        .descriptor()
+        .open_at(
+            PathFlags::empty(),
+            name,
+            OpenFlags::CREATE | OpenFlags::EXCLUSIVE,
+            DescriptorFlags::WRITE,
+        )
+        .map_err(|code| io_error(parent, "create", name, code))?;
+    let mut buffer = vec![0u8; WRITE_CHUNK];
+    let mut offset = 0u64;
+    loop {
+        // A failing read here means a truncated or corrupt archive.
+        let count = content
+            .read(&mut buffer)
+            .map_err(|err| StoreError::invalid(format!("reading archive: {err}")))?;
+        if count == 0 {
+            return Ok(());
+        }
+        let mut written = 0;
+        while written < count {
+            let done = file
+                .write(&buffer[written..count], offset + written as u64)
+                .map_err(|code| io_error(parent, "write", name, code))?;
+            written += done as usize;
+        }
+        offset += count as u64;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_map_to_host_ranges() {
+        let maps = [IdMap {
+            container_id: 0,
+            host_id: 100000,
+            size: 65536,
+        }];
+        assert_eq!(to_host(1000, &maps).unwrap(), 101000);
+        assert_eq!(to_host(1000, &[]).unwrap(), 1000);
+        assert!(to_host(70000, &maps).is_err());
+        assert!(to_host(-1, &[]).is_err());
+    }
+
+    #[test]
+    fn paths_split_into_components() {
+        assert_eq!(components("a/./b//c"), vec!["a", "b", "c"]);
+        assert_eq!(components("/x"), vec!["x"]);
+        assert!(components(".").is_empty());
+    }
+}

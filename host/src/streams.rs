@@ -1,0 +1,128 @@
+//! `wasi:io` streams over ordinary Rust readers and writers, so layer diffs
+//! flow between an embedder and the component without being held in memory.
+//!
+//! The store runs synchronously (blocking calls are allowed on its thread),
+//! so these streams are always "ready" and simply block in `read`/`write`.
+
+use bytes::Bytes;
+use std::io::{Read, Write};
+use wasmtime_wasi::p2::{InputStream, OutputStream, Pollable, StreamError, StreamResult};
+
+/// Largest chunk handed to the component per read.
+pub const READ_CHUNK: usize = 256 * 1024;
+/// How many bytes the component may write before the host flushes.
+pub const WRITE_BUDGET: usize = 1 << 20;
+
+/// An input stream reading from a blocking reader.
+pub struct ReaderStream {
+    reader: Box<dyn Read + Send>,
+    finished: bool,
+}
+
+impl ReaderStream {
+    /// Wraps `reader`.
+    pub fn new(reader: impl Read + Send + 'static) -> Self {
+        ReaderStream {
+            reader: Box::new(reader),
+            finished: false,
+        }
+    }
+}
+
+#[wasmtime_wasi::async_trait]
+impl Pollable for ReaderStream {
+    async fn ready(&mut self) {}
+}
+
+impl InputStream for ReaderStream {
+    fn read(&mut self, size: usize) -> StreamResult<Bytes> {
+        if self.finished {
+            return Err(StreamError::Closed);
+        }
+        let mut buffer = vec![0u8; size.min(READ_CHUNK)];
+        loop {
+            match self.reader.read(&mut buffer) {
+                Ok(0) if !buffer.is_empty() => {
+                    self.finished = true;
+                    return Err(StreamError::Closed);
+                }
+                Ok(count) => {
+                    buffer.truncate(count);
+                    return Ok(Bytes::from(buffer));
+                }
+                Err(err) if err.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(err) => return Err(StreamError::LastOperationFailed(err.into())),
+            }
+        }
+    }
+}
+
+/// An output stream writing to a blocking writer.
+pub struct WriterStream {
+    writer: Box<dyn Write + Send>,
+}
+
+impl WriterStream {
+    /// Wraps `writer`.
+    pub fn new(writer: impl Write + Send + 'static) -> Self {
+        WriterStream {
+            writer: Box::new(writer),
+        }
+    }
+}
+
+#[wasmtime_wasi::async_trait]
+impl Pollable for WriterStream {
+    async fn ready(&mut self) {}
+}
+
+impl OutputStream for WriterStream {
+    fn write(&mut self, bytes: Bytes) -> StreamResult<()> {
+        self.writer
+            .write_all(&bytes)
+            .map_err(|err| StreamError::LastOperationFailed(err.into()))
+    }
+
+    fn flush(&mut self) -> StreamResult<()> {
+        self.writer
+            .flush()
+            .map_err(|err| StreamError::LastOperationFailed(err.into()))
+    }
+
+    fn check_write(&mut self) -> StreamResult<usize> {
+        Ok(WRITE_BUDGET)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reader_stream_yields_chunks_then_closes() {
+        let mut stream = ReaderStream::new(std::io::Cursor::new(vec![7u8; READ_CHUNK + 10]));
+        assert_eq!(stream.read(usize::MAX).unwrap().len(), READ_CHUNK);
+        assert_eq!(stream.read(100).unwrap().as_ref(), &[7u8; 10][..]);
+        assert!(matches!(stream.read(100), Err(StreamError::Closed)));
+        assert!(matches!(stream.read(100), Err(StreamError::Closed)));
+    }
+
+    #[test]
+    fn writer_stream_passes_bytes_through() {
+        let shared = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        struct Sink(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+        impl Write for Sink {
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(buf);
+                Ok(buf.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let mut stream = WriterStream::new(Sink(shared.clone()));
+        stream.write(Bytes::from_static(b"abc")).unwrap();
+        stream.flush().unwrap();
+        assert_eq!(*shared.lock().unwrap(), b"abc");
+    }
+}

@@ -1,0 +1,322 @@
+//! Layer contents: importing tar diffs through the component, compared with
+//! containers-storage 1.43 importing the same tars (records, trees on disk,
+//! tar-split), and the reference reproducing our diffs byte for byte.
+
+mod common;
+
+use common::{Roots, json};
+use graphstore::{ErrorKind, LayerOptions};
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::Path;
+use std::process::Command;
+
+/// Builds a small but varied tree and returns the tar of it.
+fn sample_tar(dir: &Path) -> Vec<u8> {
+    let src = dir.join("src");
+    std::fs::create_dir_all(src.join("etc/deep/er")).unwrap();
+    std::fs::create_dir_all(src.join("data")).unwrap();
+    std::fs::write(src.join("etc/hosts"), b"127.0.0.1 localhost\n").unwrap();
+    std::fs::write(src.join("etc/deep/er/file"), vec![7u8; 70_000]).unwrap();
+    std::fs::write(src.join("data/a.txt"), b"a").unwrap();
+    std::fs::write(src.join("data/empty"), b"").unwrap();
+    std::os::unix::fs::symlink("/etc/hosts", src.join("abs-link")).unwrap();
+    std::os::unix::fs::symlink("../etc/hosts", src.join("data/rel-link")).unwrap();
+    std::fs::hard_link(src.join("data/a.txt"), src.join("data/hard")).unwrap();
+    assert!(
+        Command::new("mkfifo")
+            .arg(src.join("fifo"))
+            .status()
+            .unwrap()
+            .success()
+    );
+    std::fs::set_permissions(
+        src.join("data/a.txt"),
+        std::fs::Permissions::from_mode(0o640),
+    )
+    .unwrap();
+    std::os::unix::fs::chown(src.join("data/a.txt"), Some(1000), Some(100)).unwrap();
+    std::os::unix::fs::lchown(src.join("data/rel-link"), Some(2000), Some(2000)).unwrap();
+    let tar = dir.join("layer.tar");
+    let status = Command::new("tar")
+        .args(["--xattrs", "-C"])
+        .arg(&src)
+        .arg("-cf")
+        .arg(&tar)
+        .arg(".")
+        .status()
+        .unwrap();
+    assert!(status.success());
+    std::fs::read(tar).unwrap()
+}
+
+/// `path type mode uid:gid size mtime target-or-content-length` for every entry of a tree.
+fn describe_tree(root: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut pending = vec![root.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let meta = std::fs::symlink_metadata(&path).unwrap();
+            let relative = path.strip_prefix(root).unwrap().display().to_string();
+            let extra = if meta.file_type().is_symlink() {
+                std::fs::read_link(&path).unwrap().display().to_string()
+            } else if meta.is_file() {
+                format!("{} bytes, {} links", meta.len(), meta.nlink())
+            } else {
+                String::new()
+            };
+            out.push(format!(
+                "{relative} {:o} {}:{} mtime={} {extra}",
+                meta.mode(),
+                meta.uid(),
+                meta.gid(),
+                meta.mtime()
+            ));
+            if meta.is_dir() {
+                pending.push(path);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn without_created(mut value: serde_json::Value) -> serde_json::Value {
+    for record in value.as_array_mut().unwrap() {
+        record.as_object_mut().unwrap().remove("created");
+    }
+    value
+}
+
+#[test]
+fn imports_match_the_reference_and_diff_back_byte_for_byte() {
+    let work = tempfile::tempdir().unwrap();
+    let tar = sample_tar(work.path());
+    let gzip = {
+        let path = work.path().join("layer.tar");
+        assert!(
+            Command::new("gzip")
+                .arg("-k")
+                .arg(&path)
+                .status()
+                .unwrap()
+                .success()
+        );
+        std::fs::read(work.path().join("layer.tar.gz")).unwrap()
+    };
+    for (label, input) in [("plain", tar.clone()), ("gzip", gzip)] {
+        let (ours, theirs) = (Roots::new(), Roots::new());
+        let layer = ours
+            .open()
+            .put_layer(
+                Some("L1"),
+                None,
+                &["base".to_string()],
+                &LayerOptions::default(),
+                std::io::Cursor::new(input.clone()),
+            )
+            .unwrap();
+        theirs
+            .reference_with_input(&["import-layer", "-i", "L1", "-n", "base"], &input)
+            .ok();
+
+        let read = |roots: &Roots| {
+            without_created(json(
+                &String::from_utf8(roots.read_graph("vfs-layers/layers.json")).unwrap(),
+            ))
+        };
+        assert_eq!(read(&ours), read(&theirs), "{label}: layers.json differs");
+        assert_eq!(layer.uncompressed_size, tar.len() as i64);
+        assert_eq!(
+            describe_tree(&ours.graph().join("vfs/dir/L1")),
+            describe_tree(&theirs.graph().join("vfs/dir/L1")),
+            "{label}: trees differ"
+        );
+        // The reference rebuilds the original tar from our tar-split and files.
+        let diff = Command::new(common::reference_cli())
+            .args(ours.flags())
+            .args(["diff", "-u", "L1"])
+            .output()
+            .unwrap();
+        assert!(
+            diff.status.success(),
+            "{}",
+            String::from_utf8_lossy(&diff.stderr)
+        );
+        assert!(
+            diff.stdout == tar,
+            "{label}: reference diff of our layer differs from the input"
+        );
+        // Our tar-split entries equal the reference's.
+        let entries = |roots: &Roots| {
+            graphstore_guest::archive::decode_gz(&roots.read_graph("vfs-layers/L1.tar-split.gz"))
+                .unwrap()
+        };
+        assert_eq!(
+            entries(&ours),
+            entries(&theirs),
+            "{label}: tar-split differs"
+        );
+    }
+}
+
+#[test]
+fn child_layers_apply_whiteouts_and_opaque_directories() {
+    let work = tempfile::tempdir().unwrap();
+    let base = sample_tar(work.path());
+    let child_dir = work.path().join("child");
+    std::fs::create_dir_all(child_dir.join("data")).unwrap();
+    std::fs::create_dir_all(child_dir.join("etc")).unwrap();
+    std::fs::write(child_dir.join("data/.wh.a.txt"), b"").unwrap();
+    std::fs::write(child_dir.join("etc/.wh..wh..opq"), b"").unwrap();
+    std::fs::write(child_dir.join("etc/new"), b"new").unwrap();
+    let child_tar = work.path().join("child.tar");
+    assert!(
+        Command::new("tar")
+            .arg("-C")
+            .arg(&child_dir)
+            .arg("-cf")
+            .arg(&child_tar)
+            .arg(".")
+            .status()
+            .unwrap()
+            .success()
+    );
+    let child = std::fs::read(child_tar).unwrap();
+
+    let (ours, theirs) = (Roots::new(), Roots::new());
+    let mut store = ours.open();
+    store
+        .put_layer(
+            Some("base"),
+            None,
+            &[],
+            &LayerOptions::default(),
+            std::io::Cursor::new(base.clone()),
+        )
+        .unwrap();
+    store
+        .put_layer(
+            Some("child"),
+            Some("base"),
+            &[],
+            &LayerOptions::default(),
+            std::io::Cursor::new(child.clone()),
+        )
+        .unwrap();
+    theirs
+        .reference_with_input(&["import-layer", "-i", "base"], &base)
+        .ok();
+    theirs
+        .reference_with_input(&["import-layer", "-i", "child", "base"], &child)
+        .ok();
+    let tree = describe_tree(&ours.graph().join("vfs/dir/child"));
+    assert_eq!(tree, describe_tree(&theirs.graph().join("vfs/dir/child")));
+    assert!(!ours.graph().join("vfs/dir/child/data/a.txt").exists());
+    assert!(ours.graph().join("vfs/dir/child/data/hard").exists());
+    let etc: Vec<_> = std::fs::read_dir(ours.graph().join("vfs/dir/child/etc"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(etc, vec!["new"]);
+}
+
+#[test]
+fn a_failed_import_leaves_no_layer_behind() {
+    let work = tempfile::tempdir().unwrap();
+    let tar = sample_tar(work.path());
+    let roots = Roots::new();
+    let mut store = roots.open();
+    let truncated = tar[..tar.len() / 2 + 100].to_vec();
+    let err = store
+        .put_layer(
+            Some("broken"),
+            None,
+            &[],
+            &LayerOptions::default(),
+            std::io::Cursor::new(truncated),
+        )
+        .unwrap_err();
+    assert_eq!(err.kind(), Some(ErrorKind::InvalidInput), "{err}");
+    assert!(store.layers().unwrap().is_empty());
+    assert!(!roots.graph().join("vfs/dir/broken").exists());
+    assert!(
+        !roots
+            .graph()
+            .join("vfs-layers/broken.tar-split.gz")
+            .exists()
+    );
+}
+
+/// Runs `Store::diff` into memory.
+fn our_diff(
+    store: &mut graphstore::Store,
+    to: &str,
+    compression: Option<graphstore::Compression>,
+) -> Result<Vec<u8>, graphstore::Error> {
+    #[derive(Clone, Default)]
+    struct Sink(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+    impl std::io::Write for Sink {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let sink = Sink::default();
+    store.diff(
+        None,
+        to,
+        graphstore::DiffOptions { compression },
+        sink.clone(),
+    )?;
+    Ok(sink.0.lock().unwrap().clone())
+}
+
+#[test]
+fn diffs_reproduce_the_applied_tar_from_either_implementation() {
+    let work = tempfile::tempdir().unwrap();
+    let tar = sample_tar(work.path());
+    // A root where the reference imported the layer: we read its tar-split.
+    let theirs = Roots::new();
+    theirs
+        .reference_with_input(&["import-layer", "-i", "L1"], &tar)
+        .ok();
+    assert!(our_diff(&mut theirs.open(), "L1", None).unwrap() == tar);
+    // Our own import, plain and gzip output.
+    let ours = Roots::new();
+    let mut store = ours.open();
+    store
+        .put_layer(
+            Some("L1"),
+            None,
+            &[],
+            &LayerOptions::default(),
+            std::io::Cursor::new(tar.clone()),
+        )
+        .unwrap();
+    assert!(our_diff(&mut store, "L1", None).unwrap() == tar);
+    let gzipped = our_diff(&mut store, "L1", Some(graphstore::Compression::Gzip)).unwrap();
+    let mut unzipped = Vec::new();
+    std::io::Read::read_to_end(
+        &mut flate2::read::GzDecoder::new(&gzipped[..]),
+        &mut unzipped,
+    )
+    .unwrap();
+    assert!(unzipped == tar);
+    let err = our_diff(&mut store, "L1", Some(graphstore::Compression::Xz)).unwrap_err();
+    assert_eq!(err.to_string(), "unsupported compression format tar.xz");
+    // A file changed behind the store's back fails the integrity check.
+    std::fs::write(
+        ours.graph().join("vfs/dir/L1/etc/hosts"),
+        b"127.0.0.1 evil.example\n",
+    )
+    .unwrap();
+    let err = our_diff(&mut store, "L1", None).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "file integrity checksum failed for \"./etc/hosts\""
+    );
+}
