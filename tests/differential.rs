@@ -376,3 +376,62 @@ fn argument_errors() {
         ],
     );
 }
+
+/// A tar of a small tree (directories, files, links) made by GNU tar.
+fn small_tar() -> Vec<u8> {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("src");
+    std::fs::create_dir_all(src.join("etc/sub")).unwrap();
+    std::fs::write(src.join("etc/hosts"), b"127.0.0.1 localhost\n").unwrap();
+    std::fs::write(src.join("etc/sub/big"), vec![b'x'; 30_000]).unwrap();
+    std::os::unix::fs::symlink("/etc/hosts", src.join("link")).unwrap();
+    let tar = dir.path().join("x.tar");
+    let status = std::process::Command::new("tar")
+        .args(["--mtime=2020-01-01", "--owner=0", "--group=0", "-C"])
+        .arg(&src)
+        .arg("-cf")
+        .arg(&tar)
+        .arg(".")
+        .status()
+        .unwrap();
+    assert!(status.success());
+    std::fs::read(tar).unwrap()
+}
+
+#[test]
+fn layer_contents() {
+    let tar = small_tar();
+    let mut child = Vec::new();
+    {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("src/etc")).unwrap();
+        std::fs::write(dir.path().join("src/etc/.wh.hosts"), b"").unwrap();
+        std::fs::write(dir.path().join("src/new"), b"new file\n").unwrap();
+        let out = std::process::Command::new("tar")
+            .args(["--mtime=2020-01-02", "--owner=0", "--group=0", "-C"])
+            .arg(dir.path().join("src"))
+            .args(["-cf", "-", "."])
+            .output()
+            .unwrap();
+        child.extend(out.stdout);
+    }
+    assert_same(
+        "layer contents",
+        &[
+            step_with_input("import-layer -i base -n base", &tar),
+            step_with_input("import-layer --json -i child base", &child),
+            step("layers --json"),
+            step("layer base child"),
+            step("diff -u base"),
+            step("diff child"),
+            step("diff -b base"),
+            step("create-layer -i empty"),
+            step_with_input("applydiff empty", &tar),
+            step("layer --json empty"),
+            step("diff empty"),
+            step_with_input("applydiff nothing", &tar),
+            step("create-image -i img child"),
+            step("image img"),
+        ],
+    );
+}

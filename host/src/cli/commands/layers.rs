@@ -8,22 +8,32 @@ use std::collections::HashMap;
 
 /// `create-layer [parent]`: prints the ID and `\t<name>` lines, or the record.
 pub(super) fn create(ctx: &mut Ctx<'_>) -> CommandResult {
+    let options = layer_options(ctx)?;
+    let id = non_empty(ctx.inv.flag_str(n::ID));
+    let parent = ctx.inv.args.first().map(String::as_str);
+    let layer = ctx
+        .store
+        .create_layer(id, parent, &names_option(ctx), &options)?;
+    print_layer_created(ctx, &layer);
+    Ok(())
+}
+
+/// The layer options of `create-layer` and `import-layer` flags.
+pub(super) fn layer_options(ctx: &Ctx<'_>) -> Result<LayerOptions, super::Failure> {
     let mappings = idmap::from_flags(ctx)?;
-    let options = LayerOptions {
+    Ok(LayerOptions {
         mount_label: ctx.inv.flag_str(n::LABEL).to_string(),
         uid_map: mappings.uid_map,
         gid_map: mappings.gid_map,
         host_uid_mapping: mappings.host_uid,
         host_gid_mapping: mappings.host_gid,
         read_only: ctx.inv.flag_bool(n::READONLY),
-    };
-    let id = non_empty(ctx.inv.flag_str(n::ID));
-    let parent = ctx.inv.args.first().map(String::as_str);
-    let layer = ctx
-        .store
-        .create_layer(id, parent, &names_option(ctx), &options)?;
-    ctx.print_created(&layer.id, &layer.names, "\n", || layer_record(&layer));
-    Ok(())
+    })
+}
+
+/// Prints a new layer as `create-layer` and `import-layer` do.
+pub(super) fn print_layer_created(ctx: &mut Ctx<'_>, layer: &Layer) {
+    ctx.print_created(&layer.id, &layer.names, "\n", || layer_record(layer));
 }
 
 /// `layers [-t]`: every layer with the images and container using it.

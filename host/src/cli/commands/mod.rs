@@ -2,6 +2,7 @@
 //! what they share: the output context and the failure type.
 
 mod containers;
+mod contents;
 mod data;
 mod generic;
 mod idmap;
@@ -187,10 +188,10 @@ fn dispatch(ctx: &mut Ctx<'_>) -> CommandResult {
         C::Mount => generic::mount(ctx),
         C::Unmount => generic::unmount(ctx),
         C::Mounted => generic::mounted(ctx),
-        C::ImportLayer
-        | C::ApplyDiff
-        | C::Diff
-        | C::Changes
+        C::ImportLayer => contents::import_layer(ctx),
+        C::ApplyDiff => contents::apply_diff(ctx),
+        C::Diff => contents::diff(ctx),
+        C::Changes
         | C::DiffSize
         | C::Copy
         | C::LayerParentOwners

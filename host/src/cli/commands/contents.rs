@@ -1,0 +1,73 @@
+//! Commands that move layer contents: `import-layer`, `applydiff`, `diff`.
+//! Diffs stream between the process's files and the store; none is held in
+//! memory whole.
+
+use super::layers::{layer_options, print_layer_created};
+use super::{CommandResult, Ctx, Failure, names_option, non_empty, output};
+use crate::cli::spec::flag_names as n;
+use crate::{Compression, DiffOptions};
+use std::fs::File;
+use std::io::Read;
+
+/// Where a diff comes from: the `--file` given, else standard input.
+fn diff_input(ctx: &Ctx<'_>) -> Result<Box<dyn Read + Send>, Failure> {
+    let path = ctx.inv.flag_str(n::FILE);
+    if path.is_empty() {
+        return Ok(Box::new(std::io::stdin()));
+    }
+    let file = File::open(path)
+        .map_err(|error| Failure::Message(output::path_error("open", path, &error)))?;
+    Ok(Box::new(file))
+}
+
+/// `import-layer [PARENT]`: a new layer from a (possibly compressed) tar.
+pub(super) fn import_layer(ctx: &mut Ctx<'_>) -> CommandResult {
+    let options = layer_options(ctx)?;
+    let input = diff_input(ctx)?;
+    let id = non_empty(ctx.inv.flag_str(n::ID));
+    let parent = ctx.inv.args.first().map(String::as_str);
+    let layer = ctx
+        .store
+        .put_layer(id, parent, &names_option(ctx), &options, input)?;
+    print_layer_created(ctx, &layer);
+    Ok(())
+}
+
+/// `applydiff LAYER`: applies a tar to an existing layer.
+pub(super) fn apply_diff(ctx: &mut Ctx<'_>) -> CommandResult {
+    let input = diff_input(ctx)?;
+    ctx.store.apply_diff(ctx.arg(0), input)?;
+    Ok(())
+}
+
+/// The output compression `diff` flags ask for: xz > bzip2 > gzip >
+/// uncompressed whatever their order; none means the layer's own.
+fn requested_compression(ctx: &Ctx<'_>) -> Option<Compression> {
+    [
+        (n::XZ, Compression::Xz),
+        (n::BZIP2, Compression::Bzip2),
+        (n::GZIP, Compression::Gzip),
+        (n::UNCOMPRESSED, Compression::None),
+    ]
+    .into_iter()
+    .find(|(flag, _)| ctx.inv.flag_bool(flag))
+    .map(|(_, compression)| compression)
+}
+
+/// `diff LAYER [FROM]`: writes the layer's diff to `--file` or standard output.
+pub(super) fn diff(ctx: &mut Ctx<'_>) -> CommandResult {
+    let options = DiffOptions {
+        compression: requested_compression(ctx),
+    };
+    let from = ctx.inv.args.get(1).map(String::as_str);
+    let path = ctx.inv.flag_str(n::FILE);
+    if path.is_empty() {
+        ctx.store
+            .diff(from, ctx.arg(0), options, std::io::stdout())?;
+    } else {
+        let file = File::create(path)
+            .map_err(|error| Failure::Message(output::path_error("open", path, &error)))?;
+        ctx.store.diff(from, ctx.arg(0), options, file)?;
+    }
+    Ok(())
+}
