@@ -314,3 +314,104 @@ fn opening_cleans_what_a_crash_left_behind() {
             .exists()
     );
 }
+
+#[test]
+fn cli_blob_commands_round_trip_and_detect_corruption() {
+    let roots = Roots::new();
+    let digest = roots
+        .graphstore_with_input(&["blob", "put"], b"manifest bytes")
+        .ok()
+        .trim()
+        .to_string();
+    assert_eq!(digest, sha256(b"manifest bytes"));
+    assert_eq!(
+        roots.graphstore(&["blob", "get", &digest]).ok(),
+        "manifest bytes"
+    );
+    assert_eq!(
+        roots.graphstore(&["blob", "ls"]).ok(),
+        format!("{digest}\n")
+    );
+    assert_eq!(
+        roots.graphstore(&["blob", "--json", "ls"]).ok(),
+        format!("[\"{digest}\"]\n")
+    );
+    roots
+        .graphstore_with_input(
+            &["blob", "set-meta", &digest, "media-type"],
+            b"application/json",
+        )
+        .ok();
+    assert_eq!(
+        roots
+            .graphstore(&["blob", "get-meta", &digest, "media-type"])
+            .ok(),
+        "application/json"
+    );
+    roots
+        .graphstore(&["blob", "rm-meta", &digest, "media-type"])
+        .ok();
+    assert_eq!(
+        roots
+            .graphstore(&["blob", "get-meta", &digest, "media-type"])
+            .code,
+        1
+    );
+    let path = roots
+        .graph()
+        .join("blobs/content/sha256")
+        .join(digest.strip_prefix("sha256:").unwrap());
+    std::fs::write(&path, b"manifest bytez").unwrap();
+    let out = roots.dir.path().join("out");
+    let run = roots.graphstore(&["blob", "-f", out.to_str().unwrap(), "get", &digest]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr
+            .ends_with(": blob content does not match its digest\n"),
+        "{run:?}"
+    );
+    assert!(
+        !out.exists(),
+        "unverified content was left in the output file"
+    );
+    roots.graphstore(&["blob", "rm", &digest]).ok();
+    assert_eq!(roots.graphstore(&["blob", "ls"]).ok(), "");
+    assert_eq!(roots.graphstore(&["blob", "frobnicate"]).code, 1);
+}
+
+#[test]
+fn a_lease_taken_by_one_process_protects_layers_from_another() {
+    let roots = Roots::new();
+    roots.graphstore(&["create-layer", "-i", "base"]).ok();
+    roots
+        .graphstore(&["create-layer", "-i", "top", "base"])
+        .ok();
+    roots.graphstore(&["create-image", "-i", "img", "top"]).ok();
+    // The "pull" process retains the layers it is working on.
+    roots
+        .graphstore(&["lease", "retain", "pull-1", "base", "top"])
+        .ok();
+    assert_eq!(
+        roots.graphstore(&["lease", "ls"]).ok(),
+        "pull-1\tbase\npull-1\ttop\n"
+    );
+    // Another process deletes the image: the image goes, the layers stay.
+    let run = roots.graphstore(&["delete-image", "img"]);
+    assert_eq!((run.code, run.stderr.as_str()), (0, ""));
+    assert_eq!(roots.graphstore(&["images", "-q"]).ok(), "");
+    let run = roots.graphstore(&["delete-layer", "top"]);
+    assert_eq!(
+        run.stderr,
+        "top: layer top is retained by session \"pull-1\": layer is held by a lease\n"
+    );
+    assert_eq!(roots.graphstore(&["heads"]).ok(), "top\n");
+    assert_eq!(roots.graphstore(&["children", "base"]).ok(), "top\n");
+    // Released, the layers can go; the reference CLI sees a consistent store.
+    roots
+        .graphstore(&["lease", "release", "pull-1", "base", "top"])
+        .ok();
+    assert_eq!(roots.graphstore(&["lease", "--json", "ls"]).ok(), "{}\n");
+    roots.graphstore(&["delete-layer", "top"]).ok();
+    roots.reference(&["delete-layer", "base"]).ok();
+    assert_eq!(roots.reference(&["layers", "--json"]).ok(), "[]\n");
+}

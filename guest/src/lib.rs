@@ -13,6 +13,7 @@
 //! are shared with the host for output formatting.
 
 pub mod archive;
+pub mod changes;
 pub mod error;
 pub mod format;
 pub mod ident;

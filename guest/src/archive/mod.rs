@@ -37,6 +37,7 @@ pub mod path;
 pub mod pax;
 mod sniff;
 mod tar_split;
+pub mod writer;
 mod zstd;
 
 pub use assemble::assemble;

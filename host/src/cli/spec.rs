@@ -436,6 +436,14 @@ pub enum CommandId {
     Version,
     /// `wipe`
     Wipe,
+    /// `blob` (graphstore): the content-addressable blob store.
+    Blob,
+    /// `lease` (graphstore): layer leases.
+    Lease,
+    /// `heads` (graphstore): layers that are no layer's parent.
+    Heads,
+    /// `children` (graphstore): a layer's children.
+    Children,
 }
 
 /// One command as declared by 1.43.
@@ -471,6 +479,7 @@ impl CommandId {
     pub fn spec(self) -> &'static CommandSpec {
         COMMANDS
             .iter()
+            .chain(EXTENSION_COMMANDS)
             .find(|command| command.id == self)
             .expect("every CommandId has a table entry")
     }
@@ -478,8 +487,67 @@ impl CommandId {
 
 /// The command whose name or alias is `word`, as 1.43 looks it up.
 pub fn find_command(word: &str) -> Option<&'static CommandSpec> {
-    COMMANDS.iter().find(|command| command.is_named(word))
+    COMMANDS
+        .iter()
+        .chain(EXTENSION_COMMANDS)
+        .find(|command| command.is_named(word))
 }
+
+/// Flags of `blob`: `--file` (input of put/set-meta, output of get/get-meta) and `--json`.
+const BLOB_FLAGS: &[FlagSpec] = &[
+    string_flag(
+        n::FILE,
+        Some("f"),
+        "Read from or write to file instead of stdin/stdout",
+    ),
+    JSON,
+];
+
+/// graphstore's own commands (Docker's blob store, leases and graph
+/// queries). They are not in 1.43's command listing, so `--help` stays
+/// identical to 1.43's; each has its own `--help`.
+pub static EXTENSION_COMMANDS: &[CommandSpec] = &[
+    command(
+        C::Blob,
+        "blob",
+        &[],
+        "Content-addressable blobs (graphstore)",
+        "[options [...]] put | get DIGEST | rm DIGEST [...] | ls | set-meta DIGEST KEY | get-meta DIGEST KEY | rm-meta DIGEST KEY",
+        1,
+        0,
+        BLOB_FLAGS,
+    ),
+    command(
+        C::Lease,
+        "lease",
+        &[],
+        "Layer leases (graphstore)",
+        "[options [...]] retain SESSION layerNameOrID [...] | release SESSION layerNameOrID [...] | ls",
+        1,
+        0,
+        JSON_ONLY,
+    ),
+    command(
+        C::Heads,
+        "heads",
+        &[],
+        "List layers that are no layer's parent (graphstore)",
+        OPTS,
+        0,
+        0,
+        JSON_ONLY,
+    ),
+    command(
+        C::Children,
+        "children",
+        &[],
+        "List the children of a layer (graphstore)",
+        "[options [...]] layerNameOrID",
+        1,
+        1,
+        JSON_ONLY,
+    ),
+];
 
 const OPTS: &str = "[options [...]]";
 

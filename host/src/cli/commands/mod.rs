@@ -4,6 +4,7 @@
 mod containers;
 mod contents;
 mod data;
+mod extensions;
 mod generic;
 mod idmap;
 mod images;
@@ -188,17 +189,19 @@ fn dispatch(ctx: &mut Ctx<'_>) -> CommandResult {
         C::Mount => generic::mount(ctx),
         C::Unmount => generic::unmount(ctx),
         C::Mounted => generic::mounted(ctx),
+        C::Blob => extensions::blob(ctx),
+        C::Lease => extensions::lease(ctx),
+        C::Heads => extensions::heads(ctx),
+        C::Children => extensions::children(ctx),
         C::ImportLayer => contents::import_layer(ctx),
         C::ApplyDiff => contents::apply_diff(ctx),
         C::Diff => contents::diff(ctx),
-        C::Changes
-        | C::DiffSize
-        | C::Copy
-        | C::LayerParentOwners
-        | C::ContainerParentOwners => Err(Failure::Message(format!(
-            "{}: not supported by graphstore yet",
-            ctx.inv.command_name
-        ))),
+        C::Changes | C::DiffSize | C::Copy | C::LayerParentOwners | C::ContainerParentOwners => {
+            Err(Failure::Message(format!(
+                "{}: not supported by graphstore yet",
+                ctx.inv.command_name
+            )))
+        }
     }
 }
 
