@@ -389,12 +389,23 @@ impl GuestStore for StoreResource {
         self.with(|s| s.diff(from.as_deref(), &to, compression, out))
     }
 
-    fn changes(&self, _from: Option<String>, _to: String) -> WitResult<Vec<Change>> {
-        Err(not_yet("listing layer changes"))
+    fn changes(&self, from: Option<String>, to: String) -> WitResult<Vec<Change>> {
+        let list = self.with(|s| s.changes(from.as_deref(), &to))?;
+        Ok(list
+            .into_iter()
+            .map(|change| Change {
+                path: change.path,
+                kind: match change.kind {
+                    crate::changes::ChangeKind::Modify => wit::ChangeKind::Modify,
+                    crate::changes::ChangeKind::Add => wit::ChangeKind::Add,
+                    crate::changes::ChangeKind::Delete => wit::ChangeKind::Delete,
+                },
+            })
+            .collect())
     }
 
-    fn diff_size(&self, _from: Option<String>, _to: String) -> WitResult<i64> {
-        Err(not_yet("computing a layer diff size"))
+    fn diff_size(&self, from: Option<String>, to: String) -> WitResult<i64> {
+        self.with(|s| s.diff_size(from.as_deref(), &to))
     }
 
     fn layer_parent_owners(&self, _layer: String) -> WitResult<(Vec<u32>, Vec<u32>)> {

@@ -300,6 +300,10 @@ forward! {
     fn wipe => call_wipe() -> ();
     /// Checks nothing is mounted (unmounting with `force`).
     fn shutdown => call_shutdown(force: bool) -> Vec<String>;
+    /// The changes of `to` against `from` (default: its parent), sorted by path.
+    fn changes => call_changes(from: Option<&str>, to: &str) -> Vec<crate::Change>;
+    /// The size of the changes of `to` against `from`.
+    fn diff_size => call_diff_size(from: Option<&str>, to: &str) -> i64;
     /// Removes a blob and its metadata.
     fn delete_blob => call_delete_blob(digest: &str) -> ();
     /// Digests of all stored blobs.

@@ -95,20 +95,23 @@ impl Store {
         } else {
             None
         };
-        let Some(tar_split) = tar_split else {
-            return Err(StoreError::custom(
-                ErrorKind::Unsupported,
-                "computing a diff by comparing layer trees is not implemented yet (only diffs of applied layers against their parent)",
-            ));
-        };
         let sink = BufWriter::with_capacity(OUTPUT_BUFFER, StreamWriter::new(out));
         let mut sink: Box<dyn Write> = match compression {
             Compression::Gzip => Box::new(gzip_writer(sink)),
             _ => Box::new(sink),
         };
-        assemble(TarSplitReader::gzip(tar_split), &mut sink, |name| {
-            open_member(&tree, name)
-        })?;
+        match tar_split {
+            Some(tar_split) => {
+                assemble(TarSplitReader::gzip(tar_split), &mut sink, |name| {
+                    open_member(&tree, name)
+                })?;
+            }
+            // No record of the applied diff (or another base): compare trees.
+            None => {
+                let from = (!from.is_empty()).then_some(from.as_str());
+                self.naive_diff(from, &layer.id, &mut sink)?;
+            }
+        }
         drop(sink); // finishes the gzip stream and flushes the buffer
         crate::disk::streams::flush(out)
     }

@@ -12,6 +12,7 @@ mod containers;
 mod delete;
 mod diff;
 mod extract;
+mod tree;
 mod graph;
 mod images;
 mod layer_store;

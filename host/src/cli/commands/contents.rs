@@ -5,7 +5,7 @@
 use super::layers::{layer_options, print_layer_created};
 use super::{CommandResult, Ctx, Failure, names_option, non_empty, output};
 use crate::cli::spec::flag_names as n;
-use crate::{Compression, DiffOptions};
+use crate::{ChangeKind, Compression, DiffOptions};
 use std::fs::File;
 use std::io::Read;
 
@@ -69,5 +69,68 @@ pub(super) fn diff(ctx: &mut Ctx<'_>) -> CommandResult {
             .map_err(|error| Failure::Message(output::path_error("open", path, &error)))?;
         ctx.store.diff(from, ctx.arg(0), options, file)?;
     }
+    Ok(())
+}
+
+/// `changes LAYER [FROM]`: `Modify "/etc"` lines, or JSON `[{"Path":…,"Kind":0}]`
+/// (`null` when nothing changed).
+pub(super) fn changes(ctx: &mut Ctx<'_>) -> CommandResult {
+    let from = ctx.inv.args.get(1).map(String::as_str);
+    let list = ctx.store.changes(from, ctx.arg(0))?;
+    if ctx.json() {
+        #[derive(serde::Serialize)]
+        struct Entry<'a> {
+            #[serde(rename = "Path")]
+            path: &'a str,
+            #[serde(rename = "Kind")]
+            kind: u8,
+        }
+        let entries: Vec<Entry> = list
+            .iter()
+            .map(|c| Entry {
+                path: &c.path,
+                kind: change_code(c.kind),
+            })
+            .collect();
+        ctx.print_json_array(&entries, true);
+    } else {
+        let text: String = list
+            .iter()
+            .map(|change| {
+                format!(
+                    "{} {}\n",
+                    change_label(change.kind),
+                    crate::cli::args::go_quote(&change.path)
+                )
+            })
+            .collect();
+        ctx.print(text);
+    }
+    Ok(())
+}
+
+/// 1.43's numeric code of a change kind.
+fn change_code(kind: ChangeKind) -> u8 {
+    match kind {
+        ChangeKind::Modify => 0,
+        ChangeKind::Add => 1,
+        ChangeKind::Delete => 2,
+    }
+}
+
+/// 1.43's word for a change kind.
+fn change_label(kind: ChangeKind) -> &'static str {
+    match kind {
+        ChangeKind::Modify => "Modify",
+        ChangeKind::Add => "Add",
+        ChangeKind::Delete => "Delete",
+    }
+}
+
+/// `diffsize LAYER [FROM]`: the size of the changes.
+pub(super) fn diff_size(ctx: &mut Ctx<'_>) -> CommandResult {
+    let from = ctx.inv.args.get(1).map(String::as_str);
+    let size = ctx.store.diff_size(from, ctx.arg(0))?;
+    ctx.print(format!("{size}\n"));
     Ok(())
 }

@@ -196,12 +196,11 @@ fn dispatch(ctx: &mut Ctx<'_>) -> CommandResult {
         C::ImportLayer => contents::import_layer(ctx),
         C::ApplyDiff => contents::apply_diff(ctx),
         C::Diff => contents::diff(ctx),
-        C::Changes | C::DiffSize | C::Copy | C::LayerParentOwners | C::ContainerParentOwners => {
-            Err(Failure::Message(format!(
-                "{}: not supported by graphstore yet",
-                ctx.inv.command_name
-            )))
-        }
+        C::Changes => contents::changes(ctx),
+        C::DiffSize => contents::diff_size(ctx),
+        C::Copy | C::LayerParentOwners | C::ContainerParentOwners => Err(Failure::Message(
+            format!("{}: not supported by graphstore yet", ctx.inv.command_name),
+        )),
     }
 }
 

@@ -1,0 +1,218 @@
+//! Reading a layer tree into a [`Snapshot`] for comparison, and comparing
+//! two layers: `changes`, `diff-size` and the naive diff (§5.3, §5.4).
+
+use super::extract::resolve_dir;
+use super::{Access, Store};
+use crate::bindings::graphstore::store::posix;
+use crate::changes::{self, Change, EntryInfo, EntryKind, IdMaps, NoNames, Snapshot};
+use crate::disk::{Dir, EntryKind as DirEntryKind, describe};
+use crate::error::{ErrorKind, Result, StoreError};
+use crate::format::timestamp::Timestamp;
+use crate::records::Layer;
+use wasip2::filesystem::types::PathFlags;
+
+/// Extended attributes 1.43 compares and exports.
+fn wanted_xattr(name: &str) -> bool {
+    name.starts_with(changes::USER_XATTR_PREFIX)
+        || name == changes::CAPABILITY_XATTR
+        || name == changes::IMA_XATTR
+}
+
+const S_IFMT: u32 = 0o170000;
+
+fn kind_of(mode: u32) -> EntryKind {
+    match mode & S_IFMT {
+        0o040000 => EntryKind::Directory,
+        0o120000 => EntryKind::Symlink,
+        0o020000 => EntryKind::CharDevice,
+        0o060000 => EntryKind::BlockDevice,
+        0o010000 => EntryKind::Fifo,
+        0o140000 => EntryKind::Socket,
+        _ => EntryKind::Regular,
+    }
+}
+
+/// Describes entry `name` of `dir` the way the comparison needs it.
+fn entry_info(dir: &Dir, name: &str) -> Result<EntryInfo> {
+    let failed = |op: &str, code| {
+        StoreError::io(format!("{op} {}: {}", dir.child_path(name), describe(code)))
+    };
+    let stat = posix::lstat(dir.descriptor(), name).map_err(|code| failed("lstat", code))?;
+    let times = dir
+        .descriptor()
+        .stat_at(PathFlags::empty(), name)
+        .map_err(|code| failed("stat", code))?;
+    let mtime = times
+        .data_modification_timestamp
+        .map_or(Timestamp::utc(0, 0), |t| {
+            Timestamp::utc(t.seconds as i64, t.nanoseconds)
+        });
+    let kind = kind_of(stat.mode);
+    let link_target = if kind == EntryKind::Symlink {
+        posix::readlink(dir.descriptor(), name).map_err(|code| failed("readlink", code))?
+    } else {
+        String::new()
+    };
+    let mut xattrs = std::collections::BTreeMap::new();
+    for key in posix::list_xattrs(dir.descriptor(), name).unwrap_or_default() {
+        if wanted_xattr(&key)
+            && let Ok(Some(value)) = posix::get_xattr(dir.descriptor(), name, &key)
+        {
+            xattrs.insert(key, value);
+        }
+    }
+    Ok(EntryInfo {
+        kind,
+        mode: stat.mode,
+        uid: stat.uid,
+        gid: stat.gid,
+        rdev: stat.rdev,
+        size: stat.size,
+        mtime,
+        link_target,
+        xattrs,
+        dev: stat.dev,
+        ino: stat.ino,
+        nlink: stat.nlink,
+    })
+}
+
+/// Reads the whole tree below `root` (parents before children).
+pub fn snapshot(root: &Dir) -> Result<Snapshot> {
+    let mut tree = Snapshot::new();
+    let mut pending = vec![(String::new(), root.reopen()?)];
+    while let Some((prefix, dir)) = pending.pop() {
+        let mut entries = dir.entries()?;
+        entries.sort_by(|a, b| a.0.cmp(&b.0));
+        for (name, kind) in entries {
+            let path = format!("{prefix}/{name}");
+            let info = entry_info(&dir, &name)?;
+            tree.insert(&path, info)
+                .map_err(|err| StoreError::corrupt(format!("{}: {err}", dir.child_path(&name))))?;
+            if kind == DirEntryKind::Directory
+                && let Some(child) = dir.open_dir(&name)?
+            {
+                pending.push((path, child));
+            }
+        }
+    }
+    Ok(tree)
+}
+
+fn id_maps(layer: &Layer) -> IdMaps {
+    IdMaps::new(layer.uid_map.clone(), layer.gid_map.clone())
+}
+
+/// A layer and the layer it is compared with.
+struct Comparison {
+    layer: Layer,
+    tree: Dir,
+    base: Option<(Layer, Dir)>,
+}
+
+impl Store {
+    /// Resolves `to` and `from` (default: `to`'s parent; an unknown `from`
+    /// falls back to the parent, as in 1.43) and opens their trees.
+    fn comparison(&mut self, from: Option<&str>, to: &str) -> Result<Comparison> {
+        let layers = self.layers()?;
+        let layer = layers
+            .find(to)
+            .ok_or_else(|| StoreError::new(ErrorKind::LayerUnknown))?
+            .record;
+        let base = from
+            .and_then(|reference| layers.find(reference))
+            .or_else(|| layers.find(&layer.parent))
+            .map(|l| l.record);
+        let open = |id: &str| -> Result<Dir> {
+            layers.vfs.open_layer(id)?.ok_or_else(|| {
+                StoreError::io(format!(
+                    "{}: no such file or directory",
+                    layers.vfs.layer_path(id)
+                ))
+            })
+        };
+        let tree = open(&layer.id)?;
+        let base = match base {
+            Some(base) if !layer.parent.is_empty() || from.is_some() => {
+                let dir = open(&base.id)?;
+                Some((base, dir))
+            }
+            _ => None,
+        };
+        Ok(Comparison { layer, tree, base })
+    }
+
+    /// The changes between two layers, sorted by path.
+    pub fn changes(&mut self, from: Option<&str>, to: &str) -> Result<Vec<Change>> {
+        let _held = self.hold(Access::Read, Access::None, Access::None)?;
+        let comparison = self.comparison(from, to)?;
+        Ok(compare(&comparison)?.0)
+    }
+
+    /// The size of the changes between two layers.
+    pub fn diff_size(&mut self, from: Option<&str>, to: &str) -> Result<i64> {
+        let _held = self.hold(Access::Read, Access::None, Access::None)?;
+        let comparison = self.comparison(from, to)?;
+        let (list, new) = compare(&comparison)?;
+        Ok(changes::diff_size(&list, &new))
+    }
+
+    /// Writes a tar of the changes between two layers (or the whole tree of
+    /// a base layer) to `out`.
+    pub(super) fn naive_diff(
+        &mut self,
+        from: Option<&str>,
+        to: &str,
+        out: &mut dyn std::io::Write,
+    ) -> Result<()> {
+        let comparison = self.comparison(from, to)?;
+        let maps = id_maps(&comparison.layer);
+        let plan = match &comparison.base {
+            Some(_) => {
+                let (list, new) = compare(&comparison)?;
+                changes::plan_diff(&list, &new, &maps, &NoNames, crate::platform::now())
+            }
+            None => changes::plan_tree(&snapshot(&comparison.tree)?, &maps, &NoNames),
+        };
+        let mut tar = crate::archive::writer::TarWriter::new(out);
+        let tree = &comparison.tree;
+        changes::write_ops(&plan.ops, &mut tar, |path| open_in_tree(tree, path))
+            .map_err(|err| StoreError::io(err.to_string()))?;
+        tar.finish()
+            .map_err(|err| StoreError::io(err.to_string()))?;
+        Ok(())
+    }
+}
+
+/// The change list and the new tree's snapshot.
+fn compare(comparison: &Comparison) -> Result<(Vec<Change>, Snapshot)> {
+    let new = snapshot(&comparison.tree)?;
+    let (old, old_maps) = match &comparison.base {
+        Some((base, dir)) => (snapshot(dir)?, id_maps(base)),
+        None => (Snapshot::new(), IdMaps::new(Vec::new(), Vec::new())),
+    };
+    let list = changes::changes(&old, &new, &old_maps, &id_maps(&comparison.layer));
+    Ok((list, new))
+}
+
+/// Opens the file at snapshot path `path` (`/a/b`) in `tree`.
+fn open_in_tree(tree: &Dir, path: &str) -> std::io::Result<crate::disk::FileReader> {
+    let parts: Vec<String> = path
+        .split('/')
+        .filter(|p| !p.is_empty())
+        .map(str::to_string)
+        .collect();
+    let not_found = || {
+        std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            format!("{path}: not in the layer"),
+        )
+    };
+    let (name, parent) = parts.split_last().ok_or_else(not_found)?;
+    let dir = resolve_dir(tree, parent, false)
+        .map_err(|e| std::io::Error::other(e.message))?
+        .ok_or_else(not_found)?;
+    dir.open_reader(name)
+        .map_err(|e| std::io::Error::other(e.message))?
+        .ok_or_else(not_found)
+}
