@@ -408,3 +408,125 @@ fn changes_diffsize_and_tree_diffs_match_the_reference() {
         members(&diff(&theirs, common::reference_cli()))
     );
 }
+
+#[test]
+fn id_mapped_layers_and_containers_match_the_reference() {
+    let work = tempfile::tempdir().unwrap();
+    let tar = sample_tar(work.path());
+    let (ours, theirs) = (Roots::new(), Roots::new());
+    let maps = ["--uidmap", "0:100000:65536", "--gidmap", "0:200000:65536"];
+    // The same commands on both implementations (`ours` runs graphstore).
+    for (roots, graphstore) in [(&ours, true), (&theirs, false)] {
+        let run = |args: &[&str], input: &[u8]| {
+            if graphstore {
+                roots.graphstore_with_input(args, input)
+            } else {
+                roots.reference_with_input(args, input)
+            }
+        };
+        run(&["import-layer", "-i", "base"], &tar).ok();
+        run(&["create-image", "-i", "img", "base"], &[]).ok();
+        for (command, id, target) in [
+            ("create-container", "c1", "img"),
+            ("create-container", "c2", "img"),
+        ] {
+            let mut args = vec![command, "-i", id];
+            args.extend(maps);
+            args.push(target);
+            run(&args, &[]).ok();
+        }
+        let mut args = vec!["create-layer", "-i", "mapped-base"];
+        args.extend(maps);
+        run(&args, &[]).ok();
+        run(
+            &[
+                "create-layer",
+                "-i",
+                "unmapped-child",
+                "--hostuidmap",
+                "--hostgidmap",
+                "mapped-base",
+            ],
+            &[],
+        )
+        .ok();
+    }
+    let image = |roots: &Roots| {
+        json(&String::from_utf8(roots.read_graph("vfs-images/images.json")).unwrap())[0].clone()
+    };
+    let (our_image, their_image) = (image(&ours), image(&theirs));
+    let mapped = |image: &serde_json::Value| {
+        image["mapped-layers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        mapped(&our_image).len(),
+        1,
+        "one mapped copy, reused by the second container"
+    );
+    assert_eq!(mapped(&their_image).len(), 1);
+    // The mapped copy's tree: owners shifted by the maps, like the reference's.
+    let tree_of = |roots: &Roots, id: &str| describe_tree(&roots.graph().join("vfs/dir").join(id));
+    assert_eq!(
+        tree_of(&ours, &mapped(&our_image)[0]),
+        tree_of(&theirs, &mapped(&their_image)[0])
+    );
+    let container_layer = |roots: &Roots, name: &str| {
+        let list =
+            json(&String::from_utf8(roots.read_graph("vfs-containers/containers.json")).unwrap());
+        list.as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == name)
+            .unwrap()["layer"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    for container in ["c1", "c2"] {
+        assert_eq!(
+            tree_of(&ours, &container_layer(&ours, container)),
+            tree_of(&theirs, &container_layer(&theirs, container))
+        );
+    }
+    for layer in ["mapped-base", "unmapped-child"] {
+        let meta = |roots: &Roots| {
+            let m = std::fs::metadata(roots.graph().join("vfs/dir").join(layer)).unwrap();
+            (m.uid(), m.gid(), m.mode())
+        };
+        assert_eq!(meta(&ours), meta(&theirs), "{layer}");
+    }
+    assert_eq!(
+        std::fs::metadata(ours.graph().join("vfs/dir/mapped-base"))
+            .unwrap()
+            .uid(),
+        100000
+    );
+    // Records: the mapped copy carries the top layer's digests and ID maps.
+    let layers = |roots: &Roots| {
+        without_created(json(
+            &String::from_utf8(roots.read_graph("vfs-layers/layers.json")).unwrap(),
+        ))
+    };
+    let strip_ids = |value: serde_json::Value| -> Vec<String> {
+        let mut lines: Vec<String> = value
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| {
+                let mut l = l.clone();
+                let o = l.as_object_mut().unwrap();
+                o.remove("id");
+                o.remove("parent");
+                l.to_string()
+            })
+            .collect();
+        lines.sort();
+        lines
+    };
+    assert_eq!(strip_ids(layers(&ours)), strip_ids(layers(&theirs)));
+}

@@ -3,4 +3,5 @@
 pub mod big_data;
 pub mod digest;
 pub mod id;
+pub mod id_map;
 pub mod names;

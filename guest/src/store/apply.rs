@@ -55,7 +55,7 @@ impl Store {
     ) -> Result<LayerView> {
         self.check_writable()?;
         let _held = self.hold(Access::Write, Access::None, Access::Read)?;
-        let id = self.begin_layer(id, parent, names, options)?;
+        let id = self.begin_layer(id, parent, names, options, None)?;
         if let Err(err) = self.apply_to_layer(&id, diff) {
             let _ = self.layers()?.delete(&id);
             return Err(err);

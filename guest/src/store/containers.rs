@@ -82,8 +82,9 @@ impl Store {
         options: &ContainerOptions,
     ) -> Result<Container> {
         self.check_writable()?;
+        // Writing images: a mapped copy of the top layer is recorded on the image.
         let image_access = if image.is_some() {
-            Access::Read
+            Access::Write
         } else {
             Access::None
         };
@@ -104,27 +105,11 @@ impl Store {
                 let view = self
                     .find_image(reference)?
                     .ok_or_else(|| image_unknown(reference))?;
-                (view.record.id, view.record.top_layer)
+                let top = self.top_layer_for_maps(&view, uid_map.as_ref(), gid_map.as_ref())?;
+                (view.record.id, top)
             }
             None => (String::new(), String::new()),
         };
-        if !top_layer.is_empty() {
-            let top = self.layers()?.find(&top_layer).ok_or_else(|| {
-                StoreError::with_context(
-                    ErrorKind::LayerUnknown,
-                    format_args!("locating layer with ID {top_layer:?}"),
-                )
-            })?;
-            let differs = |wanted: &Option<Vec<IdMap>>, have: &Vec<IdMap>| {
-                wanted.as_ref().is_some_and(|w| w != have)
-            };
-            if differs(&uid_map, &top.record.uid_map) || differs(&gid_map, &top.record.gid_map) {
-                return Err(StoreError::custom(
-                    ErrorKind::Unsupported,
-                    "creating a container whose ID maps differ from its image's top layer needs an ID-shifted copy of that layer, which graphstore does not make yet",
-                ));
-            }
-        }
         let mount_label = options.mount_label.clone().unwrap_or_default();
         let process_label = options.process_label.clone().unwrap_or_default();
         if mount_label.is_empty() != process_label.is_empty() {
@@ -228,6 +213,69 @@ impl Store {
         containers.push(record.clone());
         containers.save()?;
         Ok(record)
+    }
+
+    /// The layer a container of `image` with the requested ID maps builds
+    /// on (1.43's `imageTopLayerForMapping` for vfs): the top layer or a
+    /// mapped copy with exactly those maps; when none exists and the image
+    /// is writable, a new copy re-owned to the maps (recorded in the
+    /// image's mapped layers). Images of additional stores get no copy.
+    fn top_layer_for_maps(
+        &mut self,
+        image: &super::ImageView,
+        uid_map: Option<&Vec<IdMap>>,
+        gid_map: Option<&Vec<IdMap>>,
+    ) -> Result<String> {
+        let top_id = &image.record.top_layer;
+        if top_id.is_empty() {
+            return Ok(String::new());
+        }
+        let layers = self.layers()?;
+        let top = layers
+            .find(top_id)
+            .ok_or_else(|| {
+                StoreError::with_context(
+                    ErrorKind::LayerUnknown,
+                    format_args!("locating layer with ID {top_id:?}"),
+                )
+            })?
+            .record;
+        if uid_map.is_none() && gid_map.is_none() {
+            return Ok(top.id);
+        }
+        let wanted_uid = uid_map.unwrap_or(&top.uid_map);
+        let wanted_gid = gid_map.unwrap_or(&top.gid_map);
+        let candidates = std::iter::once(&top.id).chain(&image.record.mapped_top_layers);
+        for candidate in candidates {
+            if let Some(layer) = layers.find(candidate)
+                && layer.record.uid_map == *wanted_uid
+                && layer.record.gid_map == *wanted_gid
+            {
+                return Ok(layer.record.id);
+            }
+        }
+        if image.read_only {
+            return Ok(top.id);
+        }
+        let options = LayerOptions {
+            mount_label: top.mount_label.clone(),
+            uid_map: Some(wanted_uid.clone()),
+            gid_map: Some(wanted_gid.clone()),
+            ..LayerOptions::default()
+        };
+        let parent = (!top.parent.is_empty()).then_some(top.parent.clone());
+        let mapped = self.begin_layer(None, parent.as_deref(), Vec::new(), &options, Some(&top))?;
+        self.finish_layer(&mapped)?;
+        let position = self
+            .images
+            .position_of_id(&image.record.id)
+            .expect("resolved above");
+        self.images
+            .at_mut(position)
+            .mapped_top_layers
+            .push(mapped.clone());
+        self.images.save()?;
+        Ok(mapped)
     }
 
     /// The container `reference` names (ID, name, layer ID, unique prefix).

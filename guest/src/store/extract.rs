@@ -34,21 +34,13 @@ const OPAQUE_MARKER: &str = ".wh..wh..opq";
 /// Permission bits of a tar mode.
 const PERMISSION_BITS: i64 = 0o7777;
 
-/// Maps a container ID to the host ID the layer stores (identity without maps).
+/// Maps a tar header's container ID to the host ID the layer stores.
 pub fn to_host(id: i64, maps: &[IdMap]) -> Result<u32> {
     let id =
         u32::try_from(id).map_err(|_| StoreError::invalid(format!("ID {id} is out of range")))?;
-    if maps.is_empty() {
-        return Ok(id);
-    }
-    maps.iter()
-        .find(|m| {
-            id >= m.container_id && u64::from(id) < u64::from(m.container_id) + u64::from(m.size)
-        })
-        .map(|m| m.host_id + (id - m.container_id))
-        .ok_or_else(|| {
-            StoreError::invalid(format!("Container ID {id} cannot be mapped to a host ID"))
-        })
+    crate::ident::id_map::to_host(id, maps).ok_or_else(|| {
+        StoreError::invalid(format!("Container ID {id} cannot be mapped to a host ID"))
+    })
 }
 
 /// Splits a cleaned relative path into components.

@@ -1,6 +1,7 @@
 //! Layer operations of the store: create, look up, list, mount counting.
 
-use super::layer_store::{INCOMPLETE_FLAG, LayerView};
+use super::layer_store::{INCOMPLETE_FLAG, LayerView, TAR_SPLIT_SUFFIX};
+use super::vfs::IdShift;
 use super::{Access, Store, check_user_id, new_id};
 use crate::error::{ErrorKind, Result, StoreError};
 use crate::ident::names;
@@ -40,12 +41,14 @@ impl Store {
         names: Vec<String>,
         options: &LayerOptions,
     ) -> Result<LayerView> {
-        let id = self.begin_layer(id, parent, names, options)?;
+        let id = self.begin_layer(id, parent, names, options, None)?;
         self.finish_layer(&id)
     }
 
     /// Adds a layer record flagged incomplete and creates its tree (empty,
-    /// or a copy of the parent's); returns its ID. A crash before
+    /// or a copy of the parent's, or of `template`'s with its digests, sizes
+    /// and tar-split — 1.43's ID-mapped copies of image top layers); owners
+    /// move to the new layer's ID maps. Returns the new ID. A crash before
     /// `finish_layer` leaves a record the next open removes.
     pub(super) fn begin_layer(
         &mut self,
@@ -53,6 +56,7 @@ impl Store {
         parent: Option<&str>,
         names: Vec<String>,
         options: &LayerOptions,
+        template: Option<&Layer>,
     ) -> Result<String> {
         let parent_layer = match parent {
             Some(reference) => {
@@ -97,6 +101,16 @@ impl Store {
             &self.options.gid_map,
         );
 
+        let contents_from = template.or(parent_layer.as_ref());
+        let shift = IdShift {
+            from: contents_from.map_or_else(
+                || (uid_map.clone(), gid_map.clone()),
+                |l| (l.uid_map.clone(), l.gid_map.clone()),
+            ),
+            to: (uid_map.clone(), gid_map.clone()),
+        };
+        let source = contents_from.map(|l| l.id.clone());
+
         let layers = self.layers()?;
         let id = match id {
             Some(id) => {
@@ -125,20 +139,28 @@ impl Store {
             gid_map,
             ..Layer::default()
         };
+        if let Some(template) = template {
+            record.compressed_digest = template.compressed_digest.clone();
+            record.compressed_size = template.compressed_size;
+            record.uncompressed_digest = template.uncompressed_digest.clone();
+            record.uncompressed_size = template.uncompressed_size;
+            record.compression = template.compression;
+            record.uid_set = template.uid_set.clone();
+            record.gid_set = template.gid_set.clone();
+        }
         record
             .flags
             .insert(INCOMPLETE_FLAG.into(), serde_json::Value::Bool(true));
         layers.file.push(record);
         layers.save()?;
-        let parent_id = layers
-            .file
-            .records()
-            .last()
-            .map(|l| l.parent.clone())
-            .unwrap_or_default();
-        let created = layers
-            .vfs
-            .create(&id, (!parent_id.is_empty()).then_some(parent_id.as_str()));
+        let created =
+            layers
+                .vfs
+                .create(&id, source.as_deref(), &shift)
+                .and_then(|()| match template {
+                    Some(template) => copy_tar_split(layers.file.dir(), &template.id, &id),
+                    None => Ok(()),
+                });
         if let Err(err) = created {
             // Best effort: the incomplete flag makes the next open finish the cleanup.
             let _ = layers.delete(&id);
@@ -274,5 +296,13 @@ impl Store {
             .mounts
             .get(&id)
             .map_or(0, |mount| mount.count))
+    }
+}
+
+/// Copies a template layer's tar-split file to a new layer (when it has one).
+fn copy_tar_split(dir: &crate::disk::Dir, from: &str, to: &str) -> Result<()> {
+    match dir.read_file(&format!("{from}{TAR_SPLIT_SUFFIX}"))? {
+        Some(bytes) => dir.write_file_atomic(&format!("{to}{TAR_SPLIT_SUFFIX}"), &bytes),
+        None => Ok(()),
     }
 }

@@ -12,13 +12,13 @@ mod containers;
 mod delete;
 mod diff;
 mod extract;
-mod tree;
 mod graph;
 mod images;
 mod layer_store;
 mod layers;
 mod leases;
 mod naming;
+mod tree;
 mod vfs;
 
 pub use apply::DiffLimits;

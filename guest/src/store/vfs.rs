@@ -4,6 +4,8 @@
 use crate::bindings::graphstore::store::posix::{self, NodeKind};
 use crate::disk::{Dir, EntryKind, describe};
 use crate::error::{Result, StoreError};
+use crate::ident::id_map;
+use crate::records::IdMap;
 use wasip2::filesystem::types::{DescriptorFlags, ErrorCode, OpenFlags, PathFlags};
 
 /// Sub-directory of the driver directory that holds layer trees.
@@ -56,31 +58,33 @@ impl Vfs {
         Ok(None)
     }
 
-    /// Creates layer `id`'s tree: empty (mode 0555), or a copy of `parent`'s.
-    pub fn create(&self, id: &str, parent: Option<&str>) -> Result<()> {
+    /// Creates layer `id`'s tree: empty (mode 0555, owned by the root its
+    /// maps give), or a copy of `source`'s tree re-owned per `maps`.
+    pub fn create(&self, id: &str, source: Option<&str>, maps: &IdShift) -> Result<()> {
         let dirs = self.layer_dirs()?;
-        match parent {
-            None => dirs.make_dir(id, BASE_LAYER_MODE),
-            Some(parent) => {
-                let source = self.open_layer(parent)?.ok_or_else(|| {
-                    StoreError::io(format!(
-                        "stat {}: no such file or directory",
-                        self.layer_path(parent)
-                    ))
-                })?;
-                let mode = posix::lstat(source.descriptor(), ".")
-                    .map_err(|code| {
-                        StoreError::io(format!("stat {}: {}", source.path(), describe(code)))
-                    })?
-                    .mode;
-                dirs.make_dir(id, mode & PERMISSION_BITS)?;
-                let target = dirs
-                    .open_dir(id)?
-                    .ok_or_else(|| StoreError::io(format!("{} vanished", self.layer_path(id))))?;
-                set_mode(&dirs, id, mode)?;
-                copy_tree(&source, &target)
+        let Some(source) = source else {
+            dirs.make_dir(id, BASE_LAYER_MODE)?;
+            let root_uid = id_map::to_host(0, &maps.to.0).unwrap_or(id_map::OVERFLOW_ID);
+            let root_gid = id_map::to_host(0, &maps.to.1).unwrap_or(id_map::OVERFLOW_ID);
+            if (root_uid, root_gid) != (0, 0) {
+                posix::lchown(dirs.descriptor(), id, root_uid, root_gid)
+                    .map_err(|code| io(&dirs, "lchown", id, code))?;
             }
-        }
+            return Ok(());
+        };
+        let from = self.open_layer(source)?.ok_or_else(|| {
+            StoreError::io(format!(
+                "stat {}: no such file or directory",
+                self.layer_path(source)
+            ))
+        })?;
+        let mode = posix_lstat(&from, ".")?.mode;
+        dirs.make_dir(id, mode & PERMISSION_BITS)?;
+        let target = dirs
+            .open_dir(id)?
+            .ok_or_else(|| StoreError::io(format!("{} vanished", self.layer_path(id))))?;
+        set_mode(&dirs, id, mode)?;
+        copy_tree(&from, &target, maps)
     }
 
     /// Removes layer `id`'s tree from the primary store.
@@ -107,22 +111,52 @@ fn copied_xattr(name: &str) -> bool {
     name.starts_with("user.") || name == "security.capability" || name == "trusted.overlay.opaque"
 }
 
+/// How a copied tree's owners change: from the source layer's maps to the
+/// new layer's (host → container → host). Equal maps change nothing.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IdShift {
+    /// The source layer's (UID, GID) maps.
+    pub from: (Vec<IdMap>, Vec<IdMap>),
+    /// The new layer's (UID, GID) maps.
+    pub to: (Vec<IdMap>, Vec<IdMap>),
+}
+
+impl IdShift {
+    /// The owner a copied entry gets.
+    fn owner(&self, uid: u32, gid: u32) -> Result<(u32, u32)> {
+        if self.from == self.to {
+            return Ok((uid, gid));
+        }
+        let shifted = |id, from: &[IdMap], to: &[IdMap]| {
+            id_map::shift(id, from, to).map_err(StoreError::invalid)
+        };
+        Ok((
+            shifted(uid, &self.from.0, &self.to.0)?,
+            shifted(gid, &self.from.1, &self.to.1)?,
+        ))
+    }
+}
+
 /// Copies the tree of `source` into `target` as 1.43's vfs driver does:
 /// directories, files, symlinks, FIFOs and device nodes with their mode,
-/// owner, times and extended attributes; hard links stay hard links.
-fn copy_tree(source: &Dir, target: &Dir) -> Result<()> {
+/// owner, times and extended attributes; hard links stay hard links. Owners
+/// move per `shift`, except the root's, which keeps the source root's owner.
+fn copy_tree(source: &Dir, target: &Dir, shift: &IdShift) -> Result<()> {
     let mut copier = TreeCopier {
         links: std::collections::HashMap::new(),
         target_root: target,
+        shift,
     };
     copier.copy_dir(source, target, &mut Vec::new())?;
-    copy_metadata(source, target, ".", &posix_lstat(source, ".")?)
+    let root = posix_lstat(source, ".")?;
+    copy_metadata(source, target, ".", &root, (root.uid, root.gid))
 }
 
 /// State of one tree copy: where each multiply-linked inode went first.
 struct TreeCopier<'a> {
     links: std::collections::HashMap<(u64, u64), Vec<String>>,
     target_root: &'a Dir,
+    shift: &'a IdShift,
 }
 
 impl TreeCopier<'_> {
@@ -181,7 +215,8 @@ impl TreeCopier<'_> {
                     }
                 }
             }
-            copy_metadata(source, target, &name, &stat)?;
+            let owner = self.shift.owner(stat.uid, stat.gid)?;
+            copy_metadata(source, target, &name, &stat, owner)?;
         }
         Ok(())
     }
@@ -220,8 +255,14 @@ fn posix_lstat(dir: &Dir, name: &str) -> Result<posix::Stat> {
 }
 
 /// Owner, mode (not for symlinks), kept xattrs and times of `name`.
-fn copy_metadata(source: &Dir, target: &Dir, name: &str, stat: &posix::Stat) -> Result<()> {
-    posix::lchown(target.descriptor(), name, stat.uid, stat.gid)
+fn copy_metadata(
+    source: &Dir,
+    target: &Dir,
+    name: &str,
+    stat: &posix::Stat,
+    owner: (u32, u32),
+) -> Result<()> {
+    posix::lchown(target.descriptor(), name, owner.0, owner.1)
         .map_err(|code| io(target, "lchown", name, code))?;
     let is_link = stat.mode & S_IFMT == S_IFLNK;
     if !is_link {
