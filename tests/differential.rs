@@ -435,3 +435,33 @@ fn layer_contents() {
         ],
     );
 }
+
+#[test]
+fn id_maps_and_parent_owners() {
+    let maps = "--uidmap 0:100000:65536 --gidmap 0:200000:65536";
+    assert_same(
+        "id maps",
+        &[
+            step(&format!("create-layer -i mapped {maps}")),
+            step("layer mapped"),
+            step("layer-parent-owners mapped"),
+            step("mount mapped"),
+            step("layer-parent-owners mapped"),
+            step("layer-parent-owners --json mapped"),
+            step("unmount mapped"),
+            step("create-layer -i plain"),
+            step("layer-parent-owners --json plain"),
+            step("create-image -i img mapped"),
+            step("create-container -i c1 img"),
+            step(&format!("create-container -i c2 {maps} img")),
+            step(&format!("create-container -i c3 {maps} img")),
+            step("image img"),
+            step("layers --json"),
+            step("container-parent-owners c1 c2"),
+            step("container-parent-owners --json c1"),
+            step("create-layer --uidmap 0:1 x"),
+            step("create-layer --hostuidmap --uidmap 0:1:1 x"),
+            step("create-container -i bad --uidmap 0:1000:10:5:2000:10 img"),
+        ],
+    );
+}

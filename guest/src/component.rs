@@ -408,12 +408,12 @@ impl GuestStore for StoreResource {
         self.with(|s| s.diff_size(from.as_deref(), &to))
     }
 
-    fn layer_parent_owners(&self, _layer: String) -> WitResult<(Vec<u32>, Vec<u32>)> {
-        Err(not_yet("computing parent owners"))
+    fn layer_parent_owners(&self, layer: String) -> WitResult<(Vec<u32>, Vec<u32>)> {
+        self.with(|s| s.layer_parent_owners(&layer))
     }
 
-    fn container_parent_owners(&self, _container: String) -> WitResult<(Vec<u32>, Vec<u32>)> {
-        Err(not_yet("computing parent owners"))
+    fn container_parent_owners(&self, container: String) -> WitResult<(Vec<u32>, Vec<u32>)> {
+        self.with(|s| s.container_parent_owners(&container))
     }
 
     fn delete(&self, reference: String) -> WitResult<()> {

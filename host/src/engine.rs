@@ -52,6 +52,8 @@ impl Runtime {
             .map_err(|e| Error::setup("linking WASI", e))?;
         crate::bindings::graphstore::store::locking::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |s| s)
             .map_err(|e| Error::setup("linking locking", e))?;
+        crate::bindings::graphstore::store::host_info::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |s| s)
+            .map_err(|e| Error::setup("linking host-info", e))?;
         crate::bindings::graphstore::store::posix::add_to_linker::<HostState, HasSelf<HostState>>(
             &mut linker,
             |s| s,

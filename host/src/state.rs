@@ -42,11 +42,13 @@ pub struct HostState {
     wasi: WasiCtx,
     pub(crate) limits: StoreLimits,
     pub(crate) allow_device_nodes: bool,
+    /// Host path of the graph root (for `host-info`).
+    pub(crate) graph_root: std::path::PathBuf,
 }
 
 impl HostState {
     /// State for a sandbox with the given WASI context and limits.
-    pub fn new(wasi: WasiCtx, limits: Limits) -> Self {
+    pub fn new(wasi: WasiCtx, limits: Limits, graph_root: std::path::PathBuf) -> Self {
         let mut table = ResourceTable::new();
         table.set_max_capacity(limits.handles);
         let allow_device_nodes = limits.allow_device_nodes;
@@ -59,6 +61,7 @@ impl HostState {
             wasi,
             limits,
             allow_device_nodes,
+            graph_root,
         }
     }
 

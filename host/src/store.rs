@@ -87,7 +87,7 @@ impl Store {
         let runtime = Runtime::get()?;
         let mut wasm = wasmtime::Store::new(
             runtime.engine(),
-            HostState::new(wasi.build(), options.limits),
+            HostState::new(wasi.build(), options.limits, graph_root.clone()),
         );
         wasm.limiter(|state| &mut state.limits);
         let instance = runtime.pre().instantiate(&mut wasm)?;
@@ -304,6 +304,10 @@ forward! {
     fn changes => call_changes(from: Option<&str>, to: &str) -> Vec<crate::Change>;
     /// The size of the changes of `to` against `from`.
     fn diff_size => call_diff_size(from: Option<&str>, to: &str) -> i64;
+    /// Host UIDs and GIDs above a mounted layer that its ID maps cannot express.
+    fn layer_parent_owners => call_layer_parent_owners(layer: &str) -> (Vec<u32>, Vec<u32>);
+    /// `layer_parent_owners` of a container's layer.
+    fn container_parent_owners => call_container_parent_owners(container: &str) -> (Vec<u32>, Vec<u32>);
     /// Removes a blob and its metadata.
     fn delete_blob => call_delete_blob(digest: &str) -> ();
     /// Digests of all stored blobs.

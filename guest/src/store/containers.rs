@@ -27,7 +27,8 @@ pub struct ContainerOptions {
     pub volatile: bool,
 }
 
-/// 1.43's check that no two ranges of a mapping overlap (on either side).
+/// 1.43's check that no range of a mapping overlaps an earlier one (on
+/// either side); each offending range is reported once.
 fn check_overlaps(map: &[IdMap]) -> Result<()> {
     let overlaps = |a: u32, b: u32, size_a: u32, size_b: u32| {
         let (a, b, size_a, size_b) = (
@@ -41,7 +42,7 @@ fn check_overlaps(map: &[IdMap]) -> Result<()> {
     let mut conflicts = Vec::new();
     for (index, range) in map.iter().enumerate() {
         let clash = map.iter().enumerate().any(|(other_index, other)| {
-            other_index != index
+            other_index < index
                 && (overlaps(
                     range.container_id,
                     other.container_id,
@@ -240,11 +241,11 @@ impl Store {
                 )
             })?
             .record;
-        if uid_map.is_none() && gid_map.is_none() {
-            return Ok(top.id);
-        }
-        let wanted_uid = uid_map.unwrap_or(&top.uid_map);
-        let wanted_gid = gid_map.unwrap_or(&top.gid_map);
+        // No maps requested means no maps: a mapped top layer gets an
+        // unmapped copy (1.43 compares the requested maps, not inherited ones).
+        let no_maps = Vec::new();
+        let wanted_uid = uid_map.unwrap_or(&no_maps);
+        let wanted_gid = gid_map.unwrap_or(&no_maps);
         let candidates = std::iter::once(&top.id).chain(&image.record.mapped_top_layers);
         for candidate in candidates {
             if let Some(layer) = layers.find(candidate)
@@ -439,11 +440,14 @@ mod tests {
     #[test]
     fn overlapping_ranges_are_rejected_with_1_43_text() {
         assert!(check_overlaps(&[map(0, 1000, 1), map(1, 100000, 65536)]).is_ok());
+        let message = |ranges: &[IdMap]| check_overlaps(ranges).unwrap_err().message;
         assert_eq!(
-            check_overlaps(&[map(0, 1000, 10), map(5, 2000, 10)])
-                .unwrap_err()
-                .message,
-            "the specified UID and/or GID mappings 0:1000:10, 5:2000:10 conflict with other mappings: invalid mappings specified"
+            message(&[map(0, 1000, 10), map(5, 2000, 10)]),
+            "the specified UID and/or GID mapping 5:2000:10 conflicts with other mappings: invalid mappings specified"
+        );
+        assert_eq!(
+            message(&[map(0, 1000, 10), map(5, 2000, 10), map(20, 1005, 1)]),
+            "the specified UID and/or GID mappings 5:2000:10, 20:1005:1 conflict with other mappings: invalid mappings specified"
         );
     }
 }

@@ -216,3 +216,74 @@ fn open_in_tree(tree: &Dir, path: &str) -> std::io::Result<crate::disk::FileRead
         .map_err(|e| std::io::Error::other(e.message))?
         .ok_or_else(not_found)
 }
+
+impl Store {
+    /// Host UIDs and GIDs owning the directories above a mounted layer
+    /// (its mount point's parent up to, not including, `/`) that the
+    /// layer's ID maps cannot express (1.43's `ParentOwners`), sorted.
+    pub fn layer_parent_owners(&mut self, reference: &str) -> Result<(Vec<u32>, Vec<u32>)> {
+        let _held = self.hold(Access::Read, Access::None, Access::Read)?;
+        let layer = self
+            .layers()?
+            .find(reference)
+            .ok_or_else(|| StoreError::new(ErrorKind::LayerUnknown))?;
+        self.parent_owners_of(&layer)
+    }
+
+    /// `layer_parent_owners` of a container's layer.
+    pub fn container_parent_owners(&mut self, reference: &str) -> Result<(Vec<u32>, Vec<u32>)> {
+        let _held = self.hold(Access::Read, Access::None, Access::Read)?;
+        let layer_id = self
+            .find_container(reference)
+            .ok_or_else(|| StoreError::new(ErrorKind::ContainerUnknown))?
+            .layer_id
+            .clone();
+        let layer = self
+            .layers()?
+            .find(&layer_id)
+            .ok_or_else(|| StoreError::new(ErrorKind::LayerUnknown))?;
+        self.parent_owners_of(&layer)
+    }
+
+    fn parent_owners_of(&mut self, layer: &super::LayerView) -> Result<(Vec<u32>, Vec<u32>)> {
+        let (uid_map, gid_map) = (&layer.record.uid_map, &layer.record.gid_map);
+        if uid_map.is_empty() && gid_map.is_empty() {
+            return Ok((Vec::new(), Vec::new()));
+        }
+        if layer.mount_count <= 0 || layer.mount_point.is_empty() {
+            return Err(StoreError::new(ErrorKind::LayerNotMounted));
+        }
+        // Inside the sandbox: the layer directories' parents up to the graph
+        // root; above it, the host reports the graph root's own ancestry.
+        let mut owners = crate::bindings::graphstore::store::host_info::graph_root_owners();
+        let driver = self.graph.open_dir(super::VFS_DRIVER)?;
+        if let Some(driver) = &driver {
+            for (dir, name) in [(&self.graph, super::VFS_DRIVER), (driver, "dir")] {
+                let stat = posix::lstat(dir.descriptor(), name).map_err(|code| {
+                    StoreError::io(format!("stat {}: {}", dir.child_path(name), describe(code)))
+                })?;
+                owners.push((stat.uid, stat.gid));
+            }
+        }
+        let root_uid = crate::ident::id_map::to_host(0, uid_map);
+        let root_gid = crate::ident::id_map::to_host(0, gid_map);
+        if root_uid.is_none() || root_gid.is_none() {
+            return Err(StoreError::invalid(format!(
+                "reading root ID values for layer {:?}: container ID 0 cannot be mapped to a host ID",
+                layer.record.id
+            )));
+        }
+        let unmapped = |ids: Vec<u32>, maps: &[crate::records::IdMap]| {
+            let mut ids: Vec<u32> = ids
+                .into_iter()
+                .filter(|id| crate::ident::id_map::to_container(*id, maps).is_none())
+                .collect();
+            ids.sort_unstable();
+            ids.dedup();
+            ids
+        };
+        let uids = unmapped(owners.iter().map(|o| o.0).collect(), uid_map);
+        let gids = unmapped(owners.iter().map(|o| o.1).collect(), gid_map);
+        Ok((uids, gids))
+    }
+}

@@ -80,6 +80,12 @@ fn execute(invocation: &Invocation, stdout: &mut dyn Write, stderr: &mut dyn Wri
             return FAILURE_EXIT_CODE;
         }
     };
+    if invocation.debug {
+        // What the store cleaned up after a crash (1.43 logs incomplete layers too).
+        let report = store.recovery_report().unwrap_or_default();
+        let text: String = report.iter().map(|line| log_line("debug", line)).collect();
+        let _ = stderr.write_all(text.as_bytes());
+    }
     commands::run(invocation, &mut store, stdout, stderr)
 }
 

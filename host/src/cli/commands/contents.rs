@@ -134,3 +134,84 @@ pub(super) fn diff_size(ctx: &mut Ctx<'_>) -> CommandResult {
     ctx.print(format!("{size}\n"));
     Ok(())
 }
+
+/// Unmapped host UIDs and GIDs, as the store reports them.
+type Owners = (Vec<u32>, Vec<u32>);
+
+/// How `layer-parent-owners` and `container-parent-owners` differ.
+pub(super) struct ParentOwners {
+    /// Resolves an argument to an ID (layer or container).
+    pub find: fn(&mut crate::Store, &str) -> Result<String, crate::Error>,
+    /// Computes the unmapped owners of that ID.
+    pub owners: fn(&mut crate::Store, &str) -> Result<Owners, crate::Error>,
+    /// Prefix of the error line (`LayerParentOwner`, `ContainerParentOwner`).
+    pub error_prefix: &'static str,
+    /// Whether empty lists are printed (`UIDs: []`) in text output.
+    pub print_empty: bool,
+}
+
+/// Go returns these lists nil when empty, which encodes as `null`.
+fn go_nil_if_empty(ids: &[u32]) -> Option<&[u32]> {
+    (!ids.is_empty()).then_some(ids)
+}
+
+/// Go's `%v` of an `[]int`.
+fn go_int_list(ids: &[u32]) -> String {
+    let items: Vec<String> = ids.iter().map(u32::to_string).collect();
+    format!("[{}]", items.join(" "))
+}
+
+/// `layer-parent-owners` / `container-parent-owners`: host IDs above the
+/// mount point that the ID maps cannot express.
+pub(super) fn parent_owners(ctx: &mut Ctx<'_>, kind: &ParentOwners) -> CommandResult {
+    let args = ctx.inv.args.clone();
+    let matched: Vec<String> = args
+        .iter()
+        .filter_map(|arg| (kind.find)(ctx.store, arg).ok())
+        .collect();
+    for id in &matched {
+        let (uids, gids) = (kind.owners)(ctx.store, id)
+            .map_err(|error| Failure::Message(format!("{}: {error}", kind.error_prefix)))?;
+        if ctx.json() {
+            #[derive(serde::Serialize)]
+            struct Mappings<'a> {
+                #[serde(rename = "ID")]
+                id: &'a str,
+                #[serde(rename = "UIDs")]
+                uids: Option<&'a [u32]>,
+                #[serde(rename = "GIDs")]
+                gids: Option<&'a [u32]>,
+            }
+            ctx.print_json(&Mappings {
+                id,
+                uids: go_nil_if_empty(&uids),
+                gids: go_nil_if_empty(&gids),
+            });
+        } else {
+            let mut text = format!("ID: {id}\n");
+            for (label, ids) in [("UIDs", &uids), ("GIDs", &gids)] {
+                if kind.print_empty || !ids.is_empty() {
+                    text.push_str(&format!("{label}: {}\n", go_int_list(ids)));
+                }
+            }
+            ctx.print(text);
+        }
+    }
+    super::fail_if(matched.len() != args.len())
+}
+
+/// `layer-parent-owners`.
+pub(super) const LAYER_PARENT_OWNERS: ParentOwners = ParentOwners {
+    find: |store, reference| store.layer(reference).map(|layer| layer.id),
+    owners: |store, id| store.layer_parent_owners(id),
+    error_prefix: "LayerParentOwner",
+    print_empty: false,
+};
+
+/// `container-parent-owners`.
+pub(super) const CONTAINER_PARENT_OWNERS: ParentOwners = ParentOwners {
+    find: |store, reference| store.container(reference).map(|container| container.id),
+    owners: |store, id| store.container_parent_owners(id),
+    error_prefix: "ContainerParentOwner",
+    print_empty: true,
+};

@@ -198,9 +198,14 @@ fn dispatch(ctx: &mut Ctx<'_>) -> CommandResult {
         C::Diff => contents::diff(ctx),
         C::Changes => contents::changes(ctx),
         C::DiffSize => contents::diff_size(ctx),
-        C::Copy | C::LayerParentOwners | C::ContainerParentOwners => Err(Failure::Message(
-            format!("{}: not supported by graphstore yet", ctx.inv.command_name),
-        )),
+        C::LayerParentOwners => contents::parent_owners(ctx, &contents::LAYER_PARENT_OWNERS),
+        C::ContainerParentOwners => {
+            contents::parent_owners(ctx, &contents::CONTAINER_PARENT_OWNERS)
+        }
+        C::Copy => Err(Failure::Message(format!(
+            "{}: not supported by graphstore yet",
+            ctx.inv.command_name
+        ))),
     }
 }
 
