@@ -13,6 +13,9 @@ const WASM_TARGET: &str = "wasm32-wasip2";
 const GUEST_PACKAGE: &str = "graphstore-guest";
 const GUEST_ARTIFACT: &str = "graphstore_guest.wasm";
 const EMBEDDED_NAME: &str = "graphstore.wasm";
+/// File in OUT_DIR holding the hex sha256 of the embedded component (the
+/// compiled-code cache key), so the host never hashes it at run time.
+const DIGEST_NAME: &str = "graphstore.wasm.sha256";
 
 fn main() {
     let manifest_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("set by cargo"));
@@ -33,6 +36,7 @@ fn main() {
     // A prebuilt component may be supplied (e.g. by a packager).
     if let Ok(prebuilt) = std::env::var("GRAPHSTORE_GUEST_WASM") {
         std::fs::copy(&prebuilt, &embedded).expect("copy GRAPHSTORE_GUEST_WASM");
+        write_digest(&embedded, &out_dir);
         return;
     }
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
@@ -64,7 +68,19 @@ fn main() {
         .join("release")
         .join(GUEST_ARTIFACT);
     std::fs::copy(&built, &embedded).expect("copy the guest component into OUT_DIR");
+    write_digest(&embedded, &out_dir);
     publish_copy(&workspace, &built);
+}
+
+/// Writes the component's sha256 (hex) next to it.
+fn write_digest(component: &Path, out_dir: &Path) {
+    use sha2::{Digest, Sha256};
+    let bytes = std::fs::read(component).expect("read the component");
+    std::fs::write(
+        out_dir.join(DIGEST_NAME),
+        hex::encode(Sha256::digest(&bytes)),
+    )
+    .expect("write the component digest");
 }
 
 /// Adds the wasm32-wasip2 standard library with rustup when it is missing.

@@ -11,7 +11,6 @@
 use crate::bindings::GraphstorePre;
 use crate::error::Error;
 use crate::state::HostState;
-use sha2::{Digest, Sha256};
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -20,6 +19,9 @@ use wasmtime::{Config, Engine};
 
 /// The store component, built from `guest/` by the build script.
 pub static COMPONENT_WASM: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/graphstore.wasm"));
+/// Hex sha256 of [`COMPONENT_WASM`], computed by the build script.
+pub const COMPONENT_SHA256: &str =
+    include_str!(concat!(env!("OUT_DIR"), "/graphstore.wasm.sha256"));
 
 /// Environment variable naming the compiled-code cache directory.
 pub const CACHE_DIR_ENV: &str = "GRAPHSTORE_CACHE_DIR";
@@ -95,11 +97,11 @@ pub fn cache_dir() -> Option<PathBuf> {
 fn cache_file(engine: &Engine, dir: &Path) -> PathBuf {
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     engine.precompile_compatibility_hash().hash(&mut hasher);
-    let key = Sha256::new()
-        .chain_update(COMPONENT_WASM)
-        .chain_update(hasher.finish().to_le_bytes())
-        .finalize();
-    dir.join(format!("{}.{CACHE_EXTENSION}", hex::encode(&key[..16])))
+    let engine_key = hasher.finish();
+    dir.join(format!(
+        "{}-{engine_key:016x}.{CACHE_EXTENSION}",
+        &COMPONENT_SHA256[..32]
+    ))
 }
 
 /// Loads the component: from the cache when present, else compiles it and
