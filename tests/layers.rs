@@ -469,8 +469,22 @@ fn id_mapped_layers_and_containers_match_the_reference() {
         "one mapped copy, reused by the second container"
     );
     assert_eq!(mapped(&their_image).len(), 1);
-    // The mapped copy's tree: owners shifted by the maps, like the reference's.
-    let tree_of = |roots: &Roots, id: &str| describe_tree(&roots.graph().join("vfs/dir").join(id));
+    // The mapped copy's tree: owners shifted by the maps, like the
+    // reference's. 1.43 sometimes leaves a copied directory with the copy
+    // time as its mtime (graphstore keeps the source's), so directory
+    // mtimes are not compared here.
+    let tree_of = |roots: &Roots, id: &str| -> Vec<String> {
+        describe_tree(&roots.graph().join("vfs/dir").join(id))
+            .into_iter()
+            .map(|line| match line.split_once(" 40") {
+                Some((name, rest)) => format!(
+                    "{name} 40{}",
+                    rest.split(" mtime=").next().unwrap_or_default()
+                ),
+                None => line,
+            })
+            .collect()
+    };
     assert_eq!(
         tree_of(&ours, &mapped(&our_image)[0]),
         tree_of(&theirs, &mapped(&their_image)[0])

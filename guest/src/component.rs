@@ -37,13 +37,6 @@ impl StoreResource {
     }
 }
 
-fn not_yet(what: &str) -> wit::Error {
-    error_to_wit(StoreError::custom(
-        ErrorKind::Unsupported,
-        format!("{what} is not implemented yet"),
-    ))
-}
-
 impl GuestStore for StoreResource {
     fn open(options: StoreOptions) -> WitResult<api::Store> {
         let options = store::StoreOptions {

@@ -142,8 +142,21 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 impl From<crate::archive::ArchiveError> for StoreError {
     fn from(error: crate::archive::ArchiveError) -> Self {
         match error {
-            crate::archive::ArchiveError::Io(io) => StoreError::io(io.to_string()),
+            crate::archive::ArchiveError::Io(io) => StoreError::from_read_error(io),
             other => StoreError::invalid(other.to_string()),
+        }
+    }
+}
+
+impl StoreError {
+    /// Classifies an error met while reading a diff: bad data (corrupt
+    /// compression, limits) is invalid input; anything else is I/O.
+    pub fn from_read_error(error: std::io::Error) -> Self {
+        match error.kind() {
+            std::io::ErrorKind::InvalidData
+            | std::io::ErrorKind::InvalidInput
+            | std::io::ErrorKind::UnexpectedEof => StoreError::invalid(error.to_string()),
+            _ => StoreError::io(error.to_string()),
         }
     }
 }

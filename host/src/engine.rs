@@ -46,6 +46,7 @@ impl Runtime {
     }
 
     fn new() -> Result<Runtime, Error> {
+        raise_open_file_limit();
         let engine = Engine::new(&Config::new())
             .map_err(|e| Error::setup("creating the wasmtime engine", e))?;
         let component = load_component(&engine, cache_dir().as_deref())?;
@@ -77,6 +78,20 @@ impl Runtime {
     /// The linked component.
     pub fn pre(&self) -> &GraphstorePre<HostState> {
         &self.pre
+    }
+}
+
+/// Raises the soft limit on open files to the hard limit (as Go's runtime
+/// does): walking a deep layer tree holds a descriptor per level.
+fn raise_open_file_limit() {
+    use rustix::process::{Resource, getrlimit, setrlimit};
+    let limit = getrlimit(Resource::Nofile);
+    if limit.current < limit.maximum {
+        let raised = rustix::process::Rlimit {
+            current: limit.maximum,
+            maximum: limit.maximum,
+        };
+        let _ = setrlimit(Resource::Nofile, raised);
     }
 }
 

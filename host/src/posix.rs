@@ -187,6 +187,18 @@ pub fn symlink_beneath(root: &File, path: &str, target: &str) -> Result<(), Erro
     rustix::fs::symlinkat(target, &parent, name).map_err(errno_code)
 }
 
+/// Removes directory `path` beneath `root` recursively, never following
+/// symlinks (cap-primitives' `remove_dir_all`, which works beneath the
+/// descriptor at any depth); a missing `path` is fine.
+pub fn remove_tree_beneath(root: &File, path: &str) -> Result<(), ErrorCode> {
+    let (parent, name) = open_parent(root, path)?;
+    match cap_primitives::fs::remove_dir_all(&parent, Path::new(name)) {
+        Ok(()) => Ok(()),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(error) => Err(io_error_code(error)),
+    }
+}
+
 /// The content of symlink `path` beneath `root`.
 pub fn readlink_beneath(root: &File, path: &str) -> Result<String, ErrorCode> {
     let (parent, name) = open_parent(root, path)?;
@@ -354,6 +366,10 @@ impl Host for HostState {
         target: String,
     ) -> Result<(), ErrorCode> {
         symlink_beneath(&*self.directory(&dir, true)?, &path, &target)
+    }
+
+    fn remove_tree(&mut self, dir: Resource<Descriptor>, path: String) -> Result<(), ErrorCode> {
+        remove_tree_beneath(&*self.directory(&dir, true)?, &path)
     }
 
     fn readlink(&mut self, dir: Resource<Descriptor>, path: String) -> Result<String, ErrorCode> {

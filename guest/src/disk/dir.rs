@@ -218,21 +218,14 @@ impl Dir {
     }
 
     /// Removes `name` and everything beneath it; a missing entry is fine.
-    /// Symlinks inside are removed, never followed.
+    /// Symlinks inside are removed, never followed. Directories are removed
+    /// by the host (no recursion here, so any depth works).
     pub fn remove_tree(&self, name: &str) -> Result<()> {
         check_component(name)?;
         match self.entry_kind(name)? {
             None => Ok(()),
             Some(EntryKind::Directory) => {
-                if let Some(child) = self.open_dir(name)? {
-                    for (entry, _) in child.entries()? {
-                        child.remove_tree(&entry)?;
-                    }
-                }
-                match self.fd.remove_directory_at(name) {
-                    Ok(()) | Err(ErrorCode::NoEntry) => Ok(()),
-                    Err(code) => Err(self.error("remove", name, code)),
-                }
+                posix::remove_tree(&self.fd, name).map_err(|code| self.error("remove", name, code))
             }
             Some(_) => self.remove_file(name),
         }

@@ -22,6 +22,46 @@ pub struct DiffLimits {
     pub max_entries: Option<u64>,
 }
 
+/// Marks an error of reading the caller's stream, as opposed to bad data.
+#[derive(Debug)]
+struct InputFailure(String);
+
+impl std::fmt::Display for InputFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for InputFailure {}
+
+/// The caller's stream, its errors tagged as [`InputFailure`].
+struct TaggedInput<R>(R);
+
+impl<R: Read> Read for TaggedInput<R> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        self.0
+            .read(out)
+            .map_err(|err| std::io::Error::new(err.kind(), InputFailure(err.to_string())))
+    }
+}
+
+/// The decoded stream: every error not from the caller's stream is bad data
+/// (an early end stays an early end, which the tar reader reports itself).
+struct DataErrors<R>(R);
+
+impl<R: Read> Read for DataErrors<R> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        self.0.read(out).map_err(|err| {
+            let from_input = err.get_ref().is_some_and(|inner| inner.is::<InputFailure>());
+            if from_input || err.kind() == std::io::ErrorKind::UnexpectedEof {
+                err
+            } else {
+                std::io::Error::new(std::io::ErrorKind::InvalidData, err.to_string())
+            }
+        })
+    }
+}
+
 /// A reader that fails once more than `limit` bytes were read.
 struct Bounded<R> {
     inner: R,
@@ -98,14 +138,14 @@ impl Store {
             ))
         })?;
 
-        let mut supplied = DigestingReader::new(StreamReader::new(diff));
+        let mut supplied = DigestingReader::new(TaggedInput(StreamReader::new(diff)));
         let sniffed = SniffingReader::new(&mut supplied)
             .map_err(|err| StoreError::io(format!("reading the diff: {err}")))?;
         let compression = sniffed.compression();
-        let expanded = Bounded {
+        let expanded = DataErrors(Bounded {
             inner: sniffed.into_decompressed()?,
             remaining: limits.max_bytes,
-        };
+        });
         let tar_split = layers
             .file
             .dir()

@@ -406,20 +406,19 @@ impl Store {
     }
 }
 
-/// Total size of the regular files beneath `dir`.
+/// Total size of the regular files beneath `dir` (walked with an explicit stack).
 fn files_size(dir: &Dir) -> Result<i64> {
     let mut total = 0i64;
-    for (name, kind) in dir.entries()? {
-        match kind {
-            crate::disk::EntryKind::File => {
-                total += dir.file_info(&name)?.map_or(0, |info| info.size as i64)
-            }
-            crate::disk::EntryKind::Directory => {
-                if let Some(child) = dir.open_dir(&name)? {
-                    total += files_size(&child)?;
+    let mut pending = vec![dir.reopen()?];
+    while let Some(dir) = pending.pop() {
+        for (name, kind) in dir.entries()? {
+            match kind {
+                crate::disk::EntryKind::File => {
+                    total += dir.file_info(&name)?.map_or(0, |info| info.size as i64)
                 }
+                crate::disk::EntryKind::Directory => pending.extend(dir.open_dir(&name)?),
+                _ => {}
             }
-            _ => {}
         }
     }
     Ok(total)

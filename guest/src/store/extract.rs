@@ -380,10 +380,9 @@ fn write_file(parent: &Dir, name: &str, content: &mut dyn Read) -> Result<()> {
     let mut buffer = vec![0u8; WRITE_CHUNK];
     let mut offset = 0u64;
     loop {
-        // A failing read here means a truncated or corrupt archive.
         let count = content
             .read(&mut buffer)
-            .map_err(|err| StoreError::invalid(format!("reading archive: {err}")))?;
+            .map_err(|err| StoreError::from_read_error(err).wrap("reading archive"))?;
         if count == 0 {
             return Ok(());
         }

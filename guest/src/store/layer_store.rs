@@ -237,9 +237,16 @@ impl LayerStore {
             .map(|layer| layer.id.clone())
             .collect();
         for id in incomplete {
-            self.delete(&id)?;
-            self.recovered
-                .push(format!("Found incomplete layer {id:?}, deleting it"));
+            // A layer that cannot be cleaned must not make the store
+            // unusable: report it and go on (the next open tries again).
+            match self.delete(&id) {
+                Ok(()) => self
+                    .recovered
+                    .push(format!("Found incomplete layer {id:?}, deleting it")),
+                Err(err) => self.recovered.push(format!(
+                    "Found incomplete layer {id:?}, could not delete it: {err}"
+                )),
+            }
         }
         Ok(())
     }

@@ -147,7 +147,7 @@ fn copy_tree(source: &Dir, target: &Dir, shift: &IdShift) -> Result<()> {
         target_root: target,
         shift,
     };
-    copier.copy_dir(source, target, &mut Vec::new())?;
+    copier.copy_dir(source, target)?;
     let root = posix_lstat(source, ".")?;
     copy_metadata(source, target, ".", &root, (root.uid, root.gid))
 }
@@ -159,66 +159,118 @@ struct TreeCopier<'a> {
     shift: &'a IdShift,
 }
 
+/// One directory being copied: its entries and where the walk stands.
+struct Level {
+    source: Dir,
+    target: Dir,
+    path: Vec<String>,
+    entries: std::vec::IntoIter<(String, EntryKind)>,
+    /// The directory's own name and stat, applied once its children are done.
+    finish: Option<(String, posix::Stat)>,
+}
+
 impl TreeCopier<'_> {
-    fn copy_dir(&mut self, source: &Dir, target: &Dir, path: &mut Vec<String>) -> Result<()> {
-        for (name, kind) in source.entries()? {
-            let stat = posix_lstat(source, &name)?;
-            match kind {
-                EntryKind::Directory => {
-                    target.make_dir(&name, stat.mode & PERMISSION_BITS)?;
-                    if let (Some(from), Some(to)) =
-                        (source.open_dir(&name)?, target.open_dir(&name)?)
-                    {
-                        path.push(name.clone());
-                        self.copy_dir(&from, &to, path)?;
-                        path.pop();
-                    }
+    /// Copies `source`'s entries into `target`, walking with an explicit
+    /// stack (deep trees must not exhaust the component's call stack).
+    fn copy_dir(&mut self, source: &Dir, target: &Dir) -> Result<()> {
+        let mut stack = vec![Level {
+            entries: source.entries()?.into_iter(),
+            source: source.reopen()?,
+            target: target.reopen()?,
+            path: Vec::new(),
+            finish: None,
+        }];
+        while let Some(level) = stack.last_mut() {
+            let Some((name, kind)) = level.entries.next() else {
+                let done = stack.pop().expect("non-empty");
+                if let (Some((name, stat)), Some(parent)) = (done.finish, stack.last()) {
+                    let owner = self.shift.owner(stat.uid, stat.gid)?;
+                    copy_metadata(&parent.source, &parent.target, &name, &stat, owner)?;
                 }
-                EntryKind::File => {
-                    if stat.nlink > 1 {
-                        let mut here = path.clone();
-                        here.push(name.clone());
-                        if let Some(first) = self.links.get(&(stat.dev, stat.ino)) {
-                            self.link_to(first, target, &name)?;
-                            continue;
-                        }
-                        self.links.insert((stat.dev, stat.ino), here);
-                    }
-                    copy_file(source, target, &name)?;
+                continue;
+            };
+            let stat = posix_lstat(&level.source, &name)?;
+            if kind == EntryKind::Directory {
+                level.target.make_dir(&name, stat.mode & PERMISSION_BITS)?;
+                if let (Some(from), Some(to)) =
+                    (level.source.open_dir(&name)?, level.target.open_dir(&name)?)
+                {
+                    let mut path = level.path.clone();
+                    path.push(name.clone());
+                    stack.push(Level {
+                        entries: from.entries()?.into_iter(),
+                        source: from,
+                        target: to,
+                        path,
+                        finish: Some((name, stat)),
+                    });
                 }
-                EntryKind::Symlink => {
-                    let link = posix::readlink(source.descriptor(), &name)
-                        .map_err(|code| io(source, "readlink", &name, code))?;
-                    posix::symlink(target.descriptor(), &name, &link)
-                        .map_err(|code| io(target, "symlink", &name, code))?;
-                }
-                EntryKind::Other => {
-                    let node = match stat.mode & S_IFMT {
-                        S_IFIFO => NodeKind::Fifo,
-                        S_IFCHR => NodeKind::CharacterDevice,
-                        S_IFBLK => NodeKind::BlockDevice,
-                        _ => continue, // sockets are not copied
-                    };
-                    let (major, minor) = device_numbers(stat.rdev);
-                    match posix::mknod(
-                        target.descriptor(),
-                        &name,
-                        node,
-                        stat.mode & PERMISSION_BITS,
-                        major,
-                        minor,
-                    ) {
-                        Ok(()) => {}
-                        // Device nodes are skipped where the store may not create them (1.43: rootless).
-                        Err(ErrorCode::NotPermitted) if node != NodeKind::Fifo => continue,
-                        Err(code) => return Err(io(target, "mknod", &name, code)),
-                    }
-                }
+                continue;
             }
-            let owner = self.shift.owner(stat.uid, stat.gid)?;
-            copy_metadata(source, target, &name, &stat, owner)?;
+            let (source, target, path) = (&level.source, &level.target, &level.path);
+            if self.copy_entry(source, target, path, &name, kind, &stat)? {
+                let owner = self.shift.owner(stat.uid, stat.gid)?;
+                copy_metadata(source, target, &name, &stat, owner)?;
+            }
         }
         Ok(())
+    }
+
+    /// Copies one non-directory entry; false when it needs no metadata of
+    /// its own (a hard link to an earlier copy) or was skipped.
+    fn copy_entry(
+        &mut self,
+        source: &Dir,
+        target: &Dir,
+        path: &[String],
+        name: &str,
+        kind: EntryKind,
+        stat: &posix::Stat,
+    ) -> Result<bool> {
+        match kind {
+            EntryKind::Directory => unreachable!("directories are walked by copy_dir"),
+            EntryKind::File => {
+                if stat.nlink > 1 {
+                    if let Some(first) = self.links.get(&(stat.dev, stat.ino)) {
+                        self.link_to(first, target, name)?;
+                        return Ok(false);
+                    }
+                    let mut here = path.to_vec();
+                    here.push(name.to_string());
+                    self.links.insert((stat.dev, stat.ino), here);
+                }
+                copy_file(source, target, name)?;
+            }
+            EntryKind::Symlink => {
+                let link = posix::readlink(source.descriptor(), name)
+                    .map_err(|code| io(source, "readlink", name, code))?;
+                posix::symlink(target.descriptor(), name, &link)
+                    .map_err(|code| io(target, "symlink", name, code))?;
+            }
+            EntryKind::Other => {
+                let node = match stat.mode & S_IFMT {
+                    S_IFIFO => NodeKind::Fifo,
+                    S_IFCHR => NodeKind::CharacterDevice,
+                    S_IFBLK => NodeKind::BlockDevice,
+                    _ => return Ok(false), // sockets are not copied
+                };
+                let (major, minor) = device_numbers(stat.rdev);
+                match posix::mknod(
+                    target.descriptor(),
+                    name,
+                    node,
+                    stat.mode & PERMISSION_BITS,
+                    major,
+                    minor,
+                ) {
+                    Ok(()) => {}
+                    // Device nodes are skipped where the store may not create them (1.43: rootless).
+                    Err(ErrorCode::NotPermitted) if node != NodeKind::Fifo => return Ok(false),
+                    Err(code) => return Err(io(target, "mknod", name, code)),
+                }
+            }
+        }
+        Ok(true)
     }
 
     /// Makes `name` in `target` a hard link to the copy at `first`.
@@ -354,36 +406,39 @@ fn changed_bytes_in(
     seen: &mut std::collections::HashSet<(u64, u64)>,
 ) -> Result<i64> {
     let mut total = 0;
-    for (name, kind) in tree.entries()? {
-        match kind {
-            EntryKind::Directory => {
-                let child = tree.open_dir(&name)?;
-                let parent_child = match parent {
-                    Some(parent) => parent.open_dir(&name)?,
-                    None => None,
-                };
-                if let Some(child) = child {
-                    total += changed_bytes_in(&child, parent_child.as_ref(), seen)?;
+    // Explicit stack: deep trees must not exhaust the component's call stack.
+    let mut pending = vec![(tree.reopen()?, parent.map(Dir::reopen).transpose()?)];
+    while let Some((dir, base)) = pending.pop() {
+        for (name, kind) in dir.entries()? {
+            match kind {
+                EntryKind::Directory => {
+                    let base_child = match &base {
+                        Some(base) => base.open_dir(&name)?,
+                        None => None,
+                    };
+                    if let Some(child) = dir.open_dir(&name)? {
+                        pending.push((child, base_child));
+                    }
                 }
-            }
-            EntryKind::File => {
-                let stat = lstat(tree, &name)?;
-                let unchanged = match parent {
-                    Some(parent) => match posix::lstat(parent.descriptor(), &name) {
-                        Ok(old) => {
-                            old.size == stat.size
-                                && old.mode == stat.mode
-                                && mtime(parent, &name)? == mtime(tree, &name)?
-                        }
-                        Err(_) => false,
-                    },
-                    None => false,
-                };
-                if !unchanged && (stat.nlink <= 1 || seen.insert((stat.dev, stat.ino))) {
-                    total += stat.size as i64;
+                EntryKind::File => {
+                    let stat = lstat(&dir, &name)?;
+                    let unchanged = match &base {
+                        Some(base) => match posix::lstat(base.descriptor(), &name) {
+                            Ok(old) => {
+                                old.size == stat.size
+                                    && old.mode == stat.mode
+                                    && mtime(base, &name)? == mtime(&dir, &name)?
+                            }
+                            Err(_) => false,
+                        },
+                        None => false,
+                    };
+                    if !unchanged && (stat.nlink <= 1 || seen.insert((stat.dev, stat.ino))) {
+                        total += stat.size as i64;
+                    }
                 }
+                EntryKind::Symlink | EntryKind::Other => {}
             }
-            EntryKind::Symlink | EntryKind::Other => {}
         }
     }
     Ok(total)
