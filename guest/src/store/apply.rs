@@ -52,7 +52,9 @@ struct DataErrors<R>(R);
 impl<R: Read> Read for DataErrors<R> {
     fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
         self.0.read(out).map_err(|err| {
-            let from_input = err.get_ref().is_some_and(|inner| inner.is::<InputFailure>());
+            let from_input = err
+                .get_ref()
+                .is_some_and(|inner| inner.is::<InputFailure>());
             if from_input || err.kind() == std::io::ErrorKind::UnexpectedEof {
                 err
             } else {
