@@ -6,30 +6,15 @@ mod common;
 use common::Roots;
 use graphstore::{ErrorKind, ImageOptions, LayerOptions, Store};
 use sha2::{Digest, Sha256};
-use std::sync::{Arc, Mutex};
-
-/// A writer whose bytes the test can inspect afterwards.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 fn sha256(bytes: &[u8]) -> String {
     format!("sha256:{}", hex::encode(Sha256::digest(bytes)))
 }
 
 fn get(store: &mut Store, digest: &str) -> Result<Vec<u8>, graphstore::Error> {
-    let out = Captured::default();
+    let out = common::SharedBuffer::default();
     store.get_blob(digest, out.clone())?;
-    Ok(out.0.lock().unwrap().clone())
+    Ok(out.bytes())
 }
 
 fn strings(items: &[&str]) -> Vec<String> {

@@ -589,25 +589,14 @@ fn put(store: &mut Store, id: &str, parent: Option<&str>, input: Vec<u8>) {
 
 /// Runs `Store::diff` of `id` into memory.
 fn diff_of(store: &mut Store, id: &str) -> Vec<u8> {
-    #[derive(Clone, Default)]
-    struct Sink(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-    impl Write for Sink {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let sink = Sink::default();
+    let sink = common::SharedBuffer::default();
     let options = graphstore::DiffOptions {
         compression: Some(graphstore::Compression::None),
     };
     store
         .diff(None, id, options, sink.clone())
         .unwrap_or_else(|e| panic!("diff {id}: {e}"));
-    sink.0.lock().unwrap().clone()
+    sink.bytes()
 }
 
 // ---------------------------------------------------------------------------

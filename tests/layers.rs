@@ -254,25 +254,14 @@ fn our_diff(
     to: &str,
     compression: Option<graphstore::Compression>,
 ) -> Result<Vec<u8>, graphstore::Error> {
-    #[derive(Clone, Default)]
-    struct Sink(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-    impl std::io::Write for Sink {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let sink = Sink::default();
+    let sink = common::SharedBuffer::default();
     store.diff(
         None,
         to,
         graphstore::DiffOptions { compression },
         sink.clone(),
     )?;
-    Ok(sink.0.lock().unwrap().clone())
+    Ok(sink.bytes())
 }
 
 #[test]

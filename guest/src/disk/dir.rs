@@ -189,6 +189,45 @@ impl Dir {
         }
     }
 
+    /// Creates file `name` (which must not exist) with the bytes of
+    /// `content`; read failures are classified by
+    /// [`StoreError::from_read_error`] and prefixed with `reading`.
+    pub fn create_file_from(
+        &self,
+        name: &str,
+        content: &mut dyn std::io::Read,
+        reading: &str,
+    ) -> Result<()> {
+        check_component(name)?;
+        let file = self
+            .fd
+            .open_at(
+                PathFlags::empty(),
+                name,
+                OpenFlags::CREATE | OpenFlags::EXCLUSIVE,
+                DescriptorFlags::WRITE,
+            )
+            .map_err(|code| self.error("create", name, code))?;
+        let mut buffer = vec![0u8; IO_CHUNK as usize];
+        let mut offset = 0u64;
+        loop {
+            let count = content
+                .read(&mut buffer)
+                .map_err(|err| StoreError::from_read_error(err).wrap(reading))?;
+            if count == 0 {
+                return Ok(());
+            }
+            let mut written = 0;
+            while written < count {
+                let done = file
+                    .write(&buffer[written..count], offset + written as u64)
+                    .map_err(|code| self.error("write", name, code))?;
+                written += done as usize;
+            }
+            offset += count as u64;
+        }
+    }
+
     /// Opens file `name` for reading in chunks; `None` when it does not exist.
     pub fn open_reader(&self, name: &str) -> Result<Option<FileReader>> {
         check_component(name)?;

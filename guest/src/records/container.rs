@@ -1,6 +1,6 @@
 //! A container record (`containers.json`).
 
-use super::{Flags, IdMap, Record, nullable};
+use super::{Flags, IdMap, nullable};
 use crate::format::timestamp::Timestamp;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -73,17 +73,4 @@ pub struct Container {
     pub flags: Flags,
 }
 
-impl Record for Container {
-    fn id(&self) -> &str {
-        &self.id
-    }
-    fn names(&self) -> &[String] {
-        &self.names
-    }
-    fn set_names(&mut self, names: Vec<String>) {
-        self.names = names;
-    }
-    fn flags_mut(&mut self) -> &mut Flags {
-        &mut self.flags
-    }
-}
+super::impl_record!(Container);

@@ -1,6 +1,6 @@
 //! An image record (`images.json`).
 
-use super::{Flags, Record, nullable};
+use super::{Flags, nullable};
 use crate::format::timestamp::Timestamp;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -80,17 +80,4 @@ pub struct Image {
     pub flags: Flags,
 }
 
-impl Record for Image {
-    fn id(&self) -> &str {
-        &self.id
-    }
-    fn names(&self) -> &[String] {
-        &self.names
-    }
-    fn set_names(&mut self, names: Vec<String>) {
-        self.names = names;
-    }
-    fn flags_mut(&mut self) -> &mut Flags {
-        &mut self.flags
-    }
-}
+super::impl_record!(Image);

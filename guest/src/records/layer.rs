@@ -1,6 +1,6 @@
 //! A layer record (`layers.json`).
 
-use super::{Flags, IdMap, Record, is_zero, nullable};
+use super::{Flags, IdMap, is_zero, nullable};
 use crate::format::timestamp::Timestamp;
 use serde::{Deserialize, Serialize};
 
@@ -148,17 +148,4 @@ pub struct Layer {
     pub big_data_names: Vec<String>,
 }
 
-impl Record for Layer {
-    fn id(&self) -> &str {
-        &self.id
-    }
-    fn names(&self) -> &[String] {
-        &self.names
-    }
-    fn set_names(&mut self, names: Vec<String>) {
-        self.names = names;
-    }
-    fn flags_mut(&mut self) -> &mut Flags {
-        &mut self.flags
-    }
-}
+super::impl_record!(Layer);

@@ -41,6 +41,27 @@ pub trait Record: Serialize + DeserializeOwned + Clone {
     fn flags_mut(&mut self) -> &mut Flags;
 }
 
+/// Implements [`Record`] for a record type with `id`, `names` and `flags` fields.
+macro_rules! impl_record {
+    ($record:ty) => {
+        impl $crate::records::Record for $record {
+            fn id(&self) -> &str {
+                &self.id
+            }
+            fn names(&self) -> &[String] {
+                &self.names
+            }
+            fn set_names(&mut self, names: Vec<String>) {
+                self.names = names;
+            }
+            fn flags_mut(&mut self) -> &mut $crate::records::Flags {
+                &mut self.flags
+            }
+        }
+    };
+}
+pub(crate) use impl_record;
+
 /// Parses a metadata file: a JSON array of records. An empty file and `null`
 /// both mean "no records". Numbers inside flags are normalised as Go stores them.
 pub fn parse_records<T: Record>(bytes: &[u8]) -> serde_json::Result<Vec<T>> {

@@ -2,7 +2,7 @@
 
 use super::images::image_unknown;
 use super::layers::LayerOptions;
-use super::{Access, Store, check_user_id, new_id};
+use super::{Access, Store, assign_id};
 use crate::disk::Dir;
 use crate::error::{ErrorKind, Result, StoreError};
 use crate::ident::names;
@@ -166,16 +166,11 @@ impl Store {
         maps: (Option<Vec<IdMap>>, Option<Vec<IdMap>>),
     ) -> Result<Container> {
         let containers = &mut self.containers;
-        let id = match id {
-            Some(id) => {
-                check_user_id(id)?;
-                id.to_string()
-            }
-            None => new_id(|candidate| containers.position_of_id(candidate).is_some()),
-        };
-        if containers.position_of_id(&id).is_some() {
-            return Err(StoreError::new(ErrorKind::DuplicateId));
-        }
+        let id = assign_id(
+            id,
+            |candidate| containers.position_of_id(candidate).is_some(),
+            |_| StoreError::new(ErrorKind::DuplicateId),
+        )?;
         let names = names::dedup(names);
         for name in &names {
             if let Some(position) = containers.position_of_name(name) {

@@ -17,14 +17,12 @@ use crate::records::IdMap;
 use std::collections::HashSet;
 use std::io::Read;
 use wasip2::clocks::wall_clock::Datetime;
-use wasip2::filesystem::types::{DescriptorFlags, ErrorCode, OpenFlags, PathFlags};
+use wasip2::filesystem::types::{ErrorCode, PathFlags};
 
 /// Mode of parent directories created because the archive lacks them.
 const IMPLIED_DIR_MODE: u32 = 0o755;
 /// Symlinks followed while resolving one path before giving up (as Linux).
 const MAX_SYMLINKS: usize = 40;
-/// Bytes copied per write when extracting a file.
-const WRITE_CHUNK: usize = 1 << 20;
 /// Prefix of whiteout names.
 const WHITEOUT_PREFIX: &str = ".wh.";
 /// Prefix of AUFS metadata names (skipped).
@@ -211,7 +209,7 @@ impl<'a> Extractor<'a> {
                     parent.make_dir(name, mode)?;
                 }
             }
-            MemberKind::Regular => write_file(parent, name, content)?,
+            MemberKind::Regular => parent.create_file_from(name, content, "reading archive")?,
             MemberKind::Symlink => {
                 let target = String::from_utf8(member.link_target.clone()).map_err(|_| {
                     StoreError::invalid(format!("symlink {name:?} has a target that is not UTF-8"))
@@ -363,37 +361,6 @@ impl<'a> Extractor<'a> {
             }
         }
         Ok(())
-    }
-}
-
-/// Creates file `name` in `parent` with the bytes of `content`.
-fn write_file(parent: &Dir, name: &str, content: &mut dyn Read) -> Result<()> {
-    let file = parent
-        .descriptor()
-        .open_at(
-            PathFlags::empty(),
-            name,
-            OpenFlags::CREATE | OpenFlags::EXCLUSIVE,
-            DescriptorFlags::WRITE,
-        )
-        .map_err(|code| io_error(parent, "create", name, code))?;
-    let mut buffer = vec![0u8; WRITE_CHUNK];
-    let mut offset = 0u64;
-    loop {
-        let count = content
-            .read(&mut buffer)
-            .map_err(|err| StoreError::from_read_error(err).wrap("reading archive"))?;
-        if count == 0 {
-            return Ok(());
-        }
-        let mut written = 0;
-        while written < count {
-            let done = file
-                .write(&buffer[written..count], offset + written as u64)
-                .map_err(|code| io_error(parent, "write", name, code))?;
-            written += done as usize;
-        }
-        offset += count as u64;
     }
 }
 

@@ -1,6 +1,6 @@
 //! Image operations of the store: create, look up, list, digests, sizes.
 
-use super::{Access, ImageView, Store, check_user_id, new_id};
+use super::{Access, ImageView, Store, assign_id};
 use crate::error::{ErrorKind, Result, StoreError};
 use crate::format::timestamp::Timestamp;
 use crate::ident::{digest, names};
@@ -97,19 +97,16 @@ impl Store {
             None => String::new(),
         };
         let images = &mut self.images;
-        let id = match id {
-            Some(id) => {
-                check_user_id(id)?;
-                id.to_string()
-            }
-            None => new_id(|candidate| images.position_of_id(candidate).is_some()),
-        };
-        if images.position_of_id(&id).is_some() {
-            return Err(StoreError::with_context(
-                ErrorKind::DuplicateId,
-                format_args!("an image with ID {id:?} already exists"),
-            ));
-        }
+        let id = assign_id(
+            id,
+            |candidate| images.position_of_id(candidate).is_some(),
+            |id| {
+                StoreError::with_context(
+                    ErrorKind::DuplicateId,
+                    format_args!("an image with ID {id:?} already exists"),
+                )
+            },
+        )?;
         let names = names::dedup(names);
         for name in &names {
             if let Some(position) = images.position_of_name(name) {

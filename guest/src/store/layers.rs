@@ -2,7 +2,7 @@
 
 use super::layer_store::{INCOMPLETE_FLAG, LayerView, TAR_SPLIT_SUFFIX};
 use super::vfs::IdShift;
-use super::{Access, Store, check_user_id, new_id};
+use super::{Access, Store, assign_id};
 use crate::error::{ErrorKind, Result, StoreError};
 use crate::ident::names;
 use crate::records::{IdMap, Layer};
@@ -112,16 +112,11 @@ impl Store {
         let source = contents_from.map(|l| l.id.clone());
 
         let layers = self.layers()?;
-        let id = match id {
-            Some(id) => {
-                check_user_id(id)?;
-                if layers.file.position_of_id(id).is_some() {
-                    return Err(StoreError::new(ErrorKind::DuplicateId));
-                }
-                id.to_string()
-            }
-            None => new_id(|candidate| layers.file.position_of_id(candidate).is_some()),
-        };
+        let id = assign_id(
+            id,
+            |candidate| layers.file.position_of_id(candidate).is_some(),
+            |_| StoreError::new(ErrorKind::DuplicateId),
+        )?;
         let names = names::dedup(names);
         if names
             .iter()

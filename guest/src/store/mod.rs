@@ -273,6 +273,25 @@ fn open_store_dir(graph: &Dir, name: &str, read_only: bool) -> Result<Dir> {
     }
 }
 
+/// The ID of a new record: `requested` (checked to be usable, and free
+/// per `taken`; else the error `duplicate` words) or a fresh random one.
+fn assign_id(
+    requested: Option<&str>,
+    taken: impl Fn(&str) -> bool,
+    duplicate: impl FnOnce(&str) -> StoreError,
+) -> Result<String> {
+    match requested {
+        Some(id) => {
+            check_user_id(id)?;
+            if taken(id) {
+                return Err(duplicate(id));
+            }
+            Ok(id.to_string())
+        }
+        None => Ok(new_id(taken)),
+    }
+}
+
 /// A fresh random ID for which `taken` is false.
 fn new_id(taken: impl Fn(&str) -> bool) -> String {
     loop {

@@ -6,14 +6,12 @@ use crate::disk::{Dir, EntryKind, describe};
 use crate::error::{Result, StoreError};
 use crate::ident::id_map;
 use crate::records::IdMap;
-use wasip2::filesystem::types::{DescriptorFlags, ErrorCode, OpenFlags, PathFlags};
+use wasip2::filesystem::types::{ErrorCode, PathFlags};
 
 /// Sub-directory of the driver directory that holds layer trees.
 const LAYER_DIRS: &str = "dir";
 /// Mode of a base layer's root directory (umask applies).
 const BASE_LAYER_MODE: u32 = 0o555;
-/// Bytes copied per read/write when copying files.
-const COPY_CHUNK: u64 = 1 << 20;
 /// Permission bits (including setuid, setgid, sticky) of a `st_mode`.
 const PERMISSION_BITS: u32 = 0o7777;
 
@@ -343,44 +341,10 @@ fn copy_metadata(
 }
 
 fn copy_file(source: &Dir, target: &Dir, name: &str) -> Result<()> {
-    let io_error = |dir: &Dir, op: &str, code| {
-        StoreError::io(format!("{op} {}: {}", dir.child_path(name), describe(code)))
-    };
-    let from = source
-        .descriptor()
-        .open_at(
-            PathFlags::empty(),
-            name,
-            OpenFlags::empty(),
-            DescriptorFlags::READ,
-        )
-        .map_err(|code| io_error(source, "open", code))?;
-    let to = target
-        .descriptor()
-        .open_at(
-            PathFlags::empty(),
-            name,
-            OpenFlags::CREATE | OpenFlags::EXCLUSIVE,
-            DescriptorFlags::WRITE,
-        )
-        .map_err(|code| io_error(target, "create", code))?;
-    let mut offset = 0u64;
-    loop {
-        let (chunk, end) = from
-            .read(COPY_CHUNK, offset)
-            .map_err(|code| io_error(source, "read", code))?;
-        let mut written = 0usize;
-        while written < chunk.len() {
-            let count = to
-                .write(&chunk[written..], offset + written as u64)
-                .map_err(|code| io_error(target, "write", code))?;
-            written += count as usize;
-        }
-        offset += chunk.len() as u64;
-        if end || chunk.is_empty() {
-            return Ok(());
-        }
-    }
+    let mut reader = source
+        .open_reader(name)?
+        .ok_or_else(|| StoreError::io(format!("{} vanished", source.child_path(name))))?;
+    target.create_file_from(name, &mut reader, "copying")
 }
 
 impl Vfs {
