@@ -147,9 +147,18 @@ impl Row {
         }
     }
 
-    fn graphstore(&self) -> Option<&Outcome> {
+    /// graphstore's side (none for physical rows).
+    pub fn graphstore(&self) -> Option<&Outcome> {
         match &self.values {
             Values::Compared { graphstore, .. } => Some(graphstore),
+            Values::Physical(_) => None,
+        }
+    }
+
+    /// The reference's side (none for physical rows).
+    pub fn reference(&self) -> Option<&Outcome> {
+        match &self.values {
+            Values::Compared { reference, .. } => Some(reference),
             Values::Physical(_) => None,
         }
     }

@@ -1,7 +1,8 @@
 //! Scenario 4: layer contents — importing a generated distro-like layer
 //! (plain and gzip), `applydiff`, `diff`, `changes`, `diffsize`, vfs copies
 //! and deletes, next to physical references on the same data (`tar -xf`,
-//! `cp -a`, `cat`, `sha256sum`, `gzip -dc | sha256sum`, `rm -rf`).
+//! `cp -a`, `cat`, `tar -cf - | cat`, `sha256sum`, `gzip -dc | sha256sum`,
+//! `rm -rf`).
 //!
 //! Every repetition first writes (imports, copies), then reads; deletes
 //! happen at the end, because on ext4 with online discard writes right
@@ -31,6 +32,7 @@ const DELETE_LAYER: &str = "delete-layer";
 const TAR_EXTRACT: &str = "physical: tar -xf";
 const COPY_TREE: &str = "physical: cp -a tree";
 const CAT_TAR: &str = "physical: cat tar";
+const TAR_TREE: &str = "physical: tar -cf - tree | cat";
 const SHA256_TAR: &str = "physical: sha256sum tar";
 const GUNZIP_SHA256: &str = "physical: gzip -dc | sha256sum";
 const REMOVE_TREE: &str = "physical: rm -rf tree";
@@ -53,6 +55,7 @@ const ROW_ORDER: &[&str] = &[
     COPY_TREE,
     DIFF,
     CAT_TAR,
+    TAR_TREE,
     SHA256_TAR,
     CHANGES,
     DIFF_SIZE,
@@ -233,6 +236,16 @@ fn reads(ctx: &Context<'_>, results: &mut Results, rep: &Rep<'_>) {
         os_args(&[&"diff", &ids.plain])
     });
     physical_step(results, rep, CAT_TAR, command("cat", &[tar]));
+    // What reading the tree back as a tar costs, without any store.
+    physical_step(
+        results,
+        rep,
+        TAR_TREE,
+        command(
+            "sh",
+            &[&"-c", &"tar -cf - -C \"$1\" . | cat", &"sh", &rep.tree()],
+        ),
+    );
     physical_step(results, rep, SHA256_TAR, command("sha256sum", &[tar]));
     physical_step(
         results,

@@ -8,7 +8,7 @@ use crate::report::{Measurement, Outcome, Row, Section, format_duration};
 use crate::tools::Root;
 use graphstore::{ImageOptions, Store, StoreOptions};
 use std::ops::Range;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 /// Names of the images created here and in scenario 2's seed stores.
 pub const NAME_PREFIX: &str = "seed-";
@@ -98,7 +98,8 @@ pub fn run(ctx: &mut Context<'_>) -> Section {
 /// (rows labelled `create_label` in scenario 2) next to the in-process rate.
 pub fn compare_with_cli(library: &mut Section, records: &Section, create_label: &str) {
     for row in records.rows.iter().filter(|row| row.label == create_label) {
-        let (Some(n), Some(per_process)) = (row.n, reference_median(row)) else {
+        let per_process = row.reference().and_then(Outcome::summary).map(|s| s.median);
+        let (Some(n), Some(per_process)) = (row.n, per_process) else {
             continue;
         };
         library.notes.push(format!(
@@ -106,12 +107,5 @@ pub fn compare_with_cli(library: &mut Section, records: &Section, create_label: 
             format_duration(per_process),
             1.0 / per_process.as_secs_f64()
         ));
-    }
-}
-
-fn reference_median(row: &Row) -> Option<Duration> {
-    match &row.values {
-        crate::report::Values::Compared { reference, .. } => Some(reference.summary()?.median),
-        crate::report::Values::Physical(_) => None,
     }
 }
