@@ -62,6 +62,11 @@ impl Runtime {
             |s| s,
         )
         .map_err(|e| Error::setup("linking posix", e))?;
+        crate::bindings::graphstore::store::hashing::add_to_linker::<HostState, HasSelf<HostState>>(
+            &mut linker,
+            |s| s,
+        )
+        .map_err(|e| Error::setup("linking hashing", e))?;
         let instance_pre = linker
             .instantiate_pre(&component)
             .map_err(|e| Error::setup("linking the component", e))?;

@@ -22,6 +22,7 @@ pub mod bindings;
 pub mod cli;
 pub mod engine;
 pub mod error;
+pub mod hashing;
 pub mod host_info;
 pub mod locking;
 pub mod options;

@@ -6,20 +6,25 @@
 //! symlinks leading out are refused) and the operation is one `*at` call on
 //! the final component, never following a final symlink.
 
-use crate::bindings::graphstore::store::posix::{Host, NodeKind, Stat};
+use crate::bindings::graphstore::store::posix::{Host, Metadata, NodeKind, Stat, Timespec};
 use crate::state::HostState;
 use rustix::fs::{AtFlags, Mode, OFlags};
 use std::fs::File;
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::path::Path;
 use wasmtime::component::Resource;
-use wasmtime_wasi::p2::bindings::sync::clocks::wall_clock::Datetime;
 use wasmtime_wasi::p2::bindings::sync::filesystem::types::{Descriptor, ErrorCode};
 
 /// Largest extended attribute value read back.
 const MAX_XATTR_VALUE: usize = 64 * 1024;
 /// Largest list of extended attribute names read back.
 const MAX_XATTR_LIST: usize = 64 * 1024;
+/// Mode a new regular file is created with, before its metadata is applied.
+const NEW_FILE_MODE: u32 = 0o600;
+/// Largest request per `copy_file_range` call.
+const COPY_CHUNK: u64 = 1 << 30;
+/// Buffer of the read/write copy fallback.
+const READ_BUFFER: usize = 1 << 20;
 
 /// Splits `path` into (parent, final component), refusing absolute paths,
 /// empty paths, NUL and a final `.` or `..`.
@@ -38,11 +43,38 @@ pub fn split_beneath(path: &str) -> Result<(&str, &str), ErrorCode> {
     Ok((if parent.is_empty() { "." } else { parent }, name))
 }
 
-/// Opens the parent directory of `path` beneath `root`; returns it and the final name.
-fn open_parent<'a>(root: &File, path: &'a str) -> Result<(File, &'a str), ErrorCode> {
+/// The directory holding a path's final component: `root` itself for a
+/// single-component path (no open needed), otherwise a sandboxed open.
+enum Parent<'a> {
+    Root(&'a File),
+    Opened(File),
+}
+
+impl Parent<'_> {
+    fn as_file(&self) -> &File {
+        match self {
+            Parent::Root(root) => root,
+            Parent::Opened(dir) => dir,
+        }
+    }
+}
+
+impl AsFd for Parent<'_> {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.as_file().as_fd()
+    }
+}
+
+/// Opens the parent directory of `path` beneath `root`; returns it and the
+/// final name. The final name is never `/`-separated, so every `*at` call on
+/// it stays in the parent.
+fn open_parent<'r, 'p>(root: &'r File, path: &'p str) -> Result<(Parent<'r>, &'p str), ErrorCode> {
     let (parent, name) = split_beneath(path)?;
+    if parent == "." {
+        return Ok((Parent::Root(root), name));
+    }
     let parent = cap_primitives::fs::open_dir(root, Path::new(parent)).map_err(io_error_code)?;
-    Ok((parent, name))
+    Ok((Parent::Opened(parent), name))
 }
 
 /// Maps an I/O error to the closest WASI error code; escapes are `not-permitted`.
@@ -166,19 +198,17 @@ pub fn mknod_beneath(
 pub fn set_times_beneath(
     root: &File,
     path: &str,
-    access: Datetime,
-    modification: Datetime,
+    access: Timespec,
+    modification: Timespec,
 ) -> Result<(), ErrorCode> {
-    let timespec = |t: Datetime| rustix::fs::Timespec {
-        tv_sec: t.seconds as i64,
-        tv_nsec: i64::from(t.nanoseconds),
-    };
-    let times = rustix::fs::Timestamps {
-        last_access: timespec(access),
-        last_modification: timespec(modification),
-    };
     let (parent, name) = open_parent(root, path)?;
-    rustix::fs::utimensat(&parent, name, &times, AtFlags::SYMLINK_NOFOLLOW).map_err(errno_code)
+    rustix::fs::utimensat(
+        &parent,
+        name,
+        &timestamps(access, modification),
+        AtFlags::SYMLINK_NOFOLLOW,
+    )
+    .map_err(errno_code)
 }
 
 /// Creates symlink `path` beneath `root` with content `target`.
@@ -192,7 +222,7 @@ pub fn symlink_beneath(root: &File, path: &str, target: &str) -> Result<(), Erro
 /// descriptor at any depth); a missing `path` is fine.
 pub fn remove_tree_beneath(root: &File, path: &str) -> Result<(), ErrorCode> {
     let (parent, name) = open_parent(root, path)?;
-    match cap_primitives::fs::remove_dir_all(&parent, Path::new(name)) {
+    match cap_primitives::fs::remove_dir_all(parent.as_file(), Path::new(name)) {
         Ok(()) => Ok(()),
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(()),
         Err(error) => Err(io_error_code(error)),
@@ -256,6 +286,193 @@ pub fn list_xattrs_beneath(root: &File, path: &str) -> Result<Vec<String>, Error
         .collect())
 }
 
+fn timestamps(access: Timespec, modification: Timespec) -> rustix::fs::Timestamps {
+    let timespec = |t: Timespec| rustix::fs::Timespec {
+        tv_sec: t.seconds,
+        tv_nsec: i64::from(t.nanoseconds),
+    };
+    rustix::fs::Timestamps {
+        last_access: timespec(access),
+        last_modification: timespec(modification),
+    }
+}
+
+/// Applies `metadata` to `path` beneath `root` (a final symlink itself):
+/// owner, extended attributes, permission bits (not on a symlink), times.
+pub fn set_metadata_beneath(root: &File, path: &str, metadata: &Metadata) -> Result<(), ErrorCode> {
+    let (parent, name) = open_parent(root, path)?;
+    let target = rustix::fs::openat(
+        &parent,
+        name,
+        OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(errno_code)?;
+    rustix::fs::chownat(
+        &target,
+        "",
+        Some(rustix::fs::Uid::from_raw(metadata.uid)),
+        Some(rustix::fs::Gid::from_raw(metadata.gid)),
+        AtFlags::EMPTY_PATH,
+    )
+    .map_err(errno_code)?;
+    let magic = magic_path(&target);
+    for (key, value) in &metadata.xattrs {
+        rustix::fs::setxattr(magic.as_str(), key, value, rustix::fs::XattrFlags::empty())
+            .map_err(errno_code)?;
+    }
+    if !is_symlink(&target)? {
+        rustix::fs::chmod(magic.as_str(), Mode::from_raw_mode(metadata.mode))
+            .map_err(errno_code)?;
+    }
+    if let Some((access, modification)) = metadata.times {
+        rustix::fs::utimensat(
+            &parent,
+            name,
+            &timestamps(access, modification),
+            AtFlags::SYMLINK_NOFOLLOW,
+        )
+        .map_err(errno_code)?;
+    }
+    Ok(())
+}
+
+/// Creates regular file `path` beneath `root` (it must not exist), lets
+/// `fill` write its contents, then gives it `metadata`. A failure removes
+/// the half-made file.
+fn create_file_with(
+    root: &File,
+    path: &str,
+    metadata: &Metadata,
+    fill: impl FnOnce(&OwnedFd) -> Result<(), ErrorCode>,
+) -> Result<(), ErrorCode> {
+    let (parent, name) = open_parent(root, path)?;
+    if name == "." {
+        return Err(ErrorCode::Exist);
+    }
+    let file = rustix::fs::openat(
+        &parent,
+        name,
+        OFlags::CREATE | OFlags::EXCL | OFlags::WRONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        Mode::from_raw_mode(NEW_FILE_MODE),
+    )
+    .map_err(errno_code)?;
+    let result = fill(&file).and_then(|()| finish_new_file(&file, metadata));
+    if result.is_err() {
+        let _ = rustix::fs::unlinkat(&parent, name, AtFlags::empty());
+    }
+    result
+}
+
+/// Owner, extended attributes, permission bits and times of a file just created.
+fn finish_new_file(file: &OwnedFd, metadata: &Metadata) -> Result<(), ErrorCode> {
+    rustix::fs::fchown(
+        file,
+        Some(rustix::fs::Uid::from_raw(metadata.uid)),
+        Some(rustix::fs::Gid::from_raw(metadata.gid)),
+    )
+    .map_err(errno_code)?;
+    for (key, value) in &metadata.xattrs {
+        rustix::fs::fsetxattr(file, key, value, rustix::fs::XattrFlags::empty())
+            .map_err(errno_code)?;
+    }
+    rustix::fs::fchmod(file, Mode::from_raw_mode(metadata.mode)).map_err(errno_code)?;
+    if let Some((access, modification)) = metadata.times {
+        rustix::fs::futimens(file, &timestamps(access, modification)).map_err(errno_code)?;
+    }
+    Ok(())
+}
+
+/// Creates regular file `path` beneath `root` holding `contents`, with `metadata`.
+pub fn create_file_beneath(
+    root: &File,
+    path: &str,
+    contents: &[u8],
+    metadata: &Metadata,
+) -> Result<(), ErrorCode> {
+    create_file_with(root, path, metadata, |file| {
+        let mut rest = contents;
+        while !rest.is_empty() {
+            match rustix::io::write(file, rest) {
+                Ok(0) => return Err(ErrorCode::InsufficientSpace),
+                Ok(count) => rest = &rest[count..],
+                Err(rustix::io::Errno::INTR) => {}
+                Err(errno) => return Err(errno_code(errno)),
+            }
+        }
+        Ok(())
+    })
+}
+
+/// Creates regular file `path` beneath `root` as a copy of regular file
+/// `from_path` beneath `from_root` (`copy_file_range`, so the file system
+/// may share extents), with `metadata`.
+pub fn copy_file_beneath(
+    from_root: &File,
+    from_path: &str,
+    root: &File,
+    path: &str,
+    metadata: &Metadata,
+) -> Result<(), ErrorCode> {
+    let (from_parent, from_name) = open_parent(from_root, from_path)?;
+    let source = rustix::fs::openat(
+        &from_parent,
+        from_name,
+        OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(errno_code)?;
+    let stat = rustix::fs::fstat(&source).map_err(errno_code)?;
+    if rustix::fs::FileType::from_raw_mode(stat.st_mode) != rustix::fs::FileType::RegularFile {
+        return Err(ErrorCode::Invalid);
+    }
+    create_file_with(root, path, metadata, |target| {
+        copy_contents(&source, target, stat.st_size as u64)
+    })
+}
+
+/// Copies `length` bytes from `source` to `target` with `copy_file_range`,
+/// falling back to reads and writes where the kernel refuses it.
+fn copy_contents(source: &OwnedFd, target: &OwnedFd, length: u64) -> Result<(), ErrorCode> {
+    let mut copied = 0u64;
+    loop {
+        let want = (length.saturating_sub(copied)).clamp(1, COPY_CHUNK) as usize;
+        match rustix::fs::copy_file_range(source, None, target, None, want) {
+            Ok(0) => return Ok(()),
+            Ok(count) => copied += count as u64,
+            Err(rustix::io::Errno::INTR) => {}
+            Err(
+                rustix::io::Errno::XDEV
+                | rustix::io::Errno::NOSYS
+                | rustix::io::Errno::OPNOTSUPP
+                | rustix::io::Errno::INVAL,
+            ) if copied == 0 => return copy_by_reading(source, target),
+            Err(errno) => return Err(errno_code(errno)),
+        }
+    }
+}
+
+fn copy_by_reading(source: &OwnedFd, target: &OwnedFd) -> Result<(), ErrorCode> {
+    let mut buffer = vec![0u8; READ_BUFFER];
+    loop {
+        let count = match rustix::io::read(source, &mut buffer) {
+            Ok(0) => return Ok(()),
+            Ok(count) => count,
+            Err(rustix::io::Errno::INTR) => continue,
+            Err(errno) => return Err(errno_code(errno)),
+        };
+        let mut rest = &buffer[..count];
+        while !rest.is_empty() {
+            match rustix::io::write(target, rest) {
+                Ok(0) => return Err(ErrorCode::InsufficientSpace),
+                Ok(written) => rest = &rest[written..],
+                Err(rustix::io::Errno::INTR) => {}
+                Err(errno) => return Err(errno_code(errno)),
+            }
+        }
+    }
+}
+
 /// Describes `path` beneath `root` without following a final symlink.
 pub fn lstat_beneath(root: &File, path: &str) -> Result<Stat, ErrorCode> {
     let stat = if path == "." {
@@ -264,7 +481,13 @@ pub fn lstat_beneath(root: &File, path: &str) -> Result<Stat, ErrorCode> {
         let (parent, name) = open_parent(root, path)?;
         rustix::fs::statat(&parent, name, AtFlags::SYMLINK_NOFOLLOW).map_err(errno_code)?
     };
+    let time = |seconds: i64, nanoseconds: i64| Timespec {
+        seconds,
+        nanoseconds: nanoseconds as u32,
+    };
     Ok(Stat {
+        access: time(stat.st_atime, stat.st_atime_nsec as i64),
+        modification: time(stat.st_mtime, stat.st_mtime_nsec as i64),
         mode: stat.st_mode,
         uid: stat.st_uid,
         gid: stat.st_gid,
@@ -334,8 +557,8 @@ impl Host for HostState {
         &mut self,
         dir: Resource<Descriptor>,
         path: String,
-        access: Datetime,
-        modification: Datetime,
+        access: Timespec,
+        modification: Timespec,
     ) -> Result<(), ErrorCode> {
         set_times_beneath(&*self.directory(&dir, true)?, &path, access, modification)
     }
@@ -374,6 +597,43 @@ impl Host for HostState {
 
     fn readlink(&mut self, dir: Resource<Descriptor>, path: String) -> Result<String, ErrorCode> {
         readlink_beneath(&*self.directory(&dir, false)?, &path)
+    }
+
+    fn set_metadata(
+        &mut self,
+        dir: Resource<Descriptor>,
+        path: String,
+        metadata: Metadata,
+    ) -> Result<(), ErrorCode> {
+        set_metadata_beneath(&*self.directory(&dir, true)?, &path, &metadata)
+    }
+
+    fn create_file(
+        &mut self,
+        dir: Resource<Descriptor>,
+        path: String,
+        contents: Vec<u8>,
+        metadata: Metadata,
+    ) -> Result<(), ErrorCode> {
+        create_file_beneath(&*self.directory(&dir, true)?, &path, &contents, &metadata)
+    }
+
+    fn copy_file(
+        &mut self,
+        from_dir: Resource<Descriptor>,
+        from_path: String,
+        dir: Resource<Descriptor>,
+        path: String,
+        metadata: Metadata,
+    ) -> Result<(), ErrorCode> {
+        let from = self.directory(&from_dir, false)?;
+        copy_file_beneath(
+            &from,
+            &from_path,
+            &*self.directory(&dir, true)?,
+            &path,
+            &metadata,
+        )
     }
 
     fn list_xattrs(
@@ -452,7 +712,7 @@ mod tests {
             libc::S_IFLNK
         );
         // Nothing reaches through the link to the outside file.
-        let epoch = Datetime {
+        let epoch = Timespec {
             seconds: 0,
             nanoseconds: 0,
         };
@@ -485,7 +745,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("file"), b"x").unwrap();
         let root = File::open(dir.path()).unwrap();
-        let when = Datetime {
+        let when = Timespec {
             seconds: 1_000_000_000,
             nanoseconds: 5,
         };
@@ -531,5 +791,108 @@ mod tests {
             // Some file systems refuse user xattrs.
             Err(code) => assert_eq!(code, ErrorCode::Unsupported),
         }
+    }
+
+    fn sample_metadata(mode: u32, xattrs: Vec<(String, Vec<u8>)>) -> Metadata {
+        let when = Timespec {
+            seconds: 1_234_567_890,
+            nanoseconds: 42,
+        };
+        Metadata {
+            uid: rustix::process::getuid().as_raw(),
+            gid: rustix::process::getgid().as_raw(),
+            mode,
+            xattrs,
+            times: Some((when, when)),
+        }
+    }
+
+    fn mode_and_mtime(path: &Path) -> (u32, std::time::SystemTime) {
+        let metadata = std::fs::symlink_metadata(path).unwrap();
+        (
+            metadata.permissions().mode() & 0o7777,
+            metadata.modified().unwrap(),
+        )
+    }
+
+    #[test]
+    fn new_files_get_contents_and_metadata_in_one_call() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("sub")).unwrap();
+        let root = File::open(dir.path()).unwrap();
+        let expected_time = std::time::UNIX_EPOCH + std::time::Duration::new(1_234_567_890, 42);
+
+        create_file_beneath(&root, "sub/new", b"hello", &sample_metadata(0o4751, vec![])).unwrap();
+        let created = dir.path().join("sub/new");
+        assert_eq!(std::fs::read(&created).unwrap(), b"hello");
+        assert_eq!(mode_and_mtime(&created), (0o4751, expected_time));
+        // An existing name is refused and left alone.
+        assert_eq!(
+            create_file_beneath(&root, "sub/new", b"x", &sample_metadata(0o600, vec![])),
+            Err(ErrorCode::Exist)
+        );
+        assert_eq!(std::fs::read(&created).unwrap(), b"hello");
+
+        copy_file_beneath(
+            &root,
+            "sub/new",
+            &root,
+            "copy",
+            &sample_metadata(0o640, vec![]),
+        )
+        .unwrap();
+        let copy = dir.path().join("copy");
+        assert_eq!(std::fs::read(&copy).unwrap(), b"hello");
+        assert_eq!(mode_and_mtime(&copy), (0o640, expected_time));
+        // Only regular files are copied; a symlink source is not followed.
+        std::os::unix::fs::symlink("sub/new", dir.path().join("link")).unwrap();
+        assert!(
+            copy_file_beneath(&root, "link", &root, "c2", &sample_metadata(0o600, vec![])).is_err()
+        );
+        assert!(!dir.path().join("c2").exists());
+    }
+
+    #[test]
+    fn whole_metadata_applies_to_the_named_object_only() {
+        let outer = tempfile::tempdir().unwrap();
+        let root_path = outer.path().join("root");
+        std::fs::create_dir(&root_path).unwrap();
+        let outside = outer.path().join("outside");
+        std::fs::write(&outside, b"x").unwrap();
+        std::fs::set_permissions(&outside, std::fs::Permissions::from_mode(0o644)).unwrap();
+        std::os::unix::fs::symlink("../outside", root_path.join("link")).unwrap();
+        std::os::unix::fs::symlink("..", root_path.join("up")).unwrap();
+        std::fs::write(root_path.join("file"), b"x").unwrap();
+        let root = File::open(&root_path).unwrap();
+        let before = mode_and_mtime(&outside);
+
+        set_metadata_beneath(&root, "file", &sample_metadata(0o700, vec![])).unwrap();
+        assert_eq!(
+            mode_and_mtime(&root_path.join("file")),
+            (
+                0o700,
+                std::time::UNIX_EPOCH + std::time::Duration::new(1_234_567_890, 42)
+            )
+        );
+        // A symlink gets owner and times itself; its target is untouched.
+        set_metadata_beneath(&root, "link", &sample_metadata(0o777, vec![])).unwrap();
+        assert_eq!(mode_and_mtime(&outside), before);
+        for escape in ["../outside", "up/outside", "/etc/passwd"] {
+            let metadata = sample_metadata(0o777, vec![]);
+            assert!(
+                set_metadata_beneath(&root, escape, &metadata).is_err(),
+                "{escape}"
+            );
+            assert!(create_file_beneath(&root, &format!("{escape}.new"), b"x", &metadata).is_err());
+            assert!(
+                copy_file_beneath(&root, "file", &root, &format!("{escape}.copy"), &metadata)
+                    .is_err()
+            );
+            assert!(copy_file_beneath(&root, escape, &root, "stolen", &metadata).is_err());
+        }
+        assert_eq!(mode_and_mtime(&outside), before);
+        assert!(!outer.path().join("outside.new").exists());
+        assert!(!outer.path().join("outside.copy").exists());
+        assert!(!root_path.join("stolen").exists());
     }
 }

@@ -17,6 +17,8 @@ pub const WRITE_BUDGET: usize = 1 << 20;
 pub struct ReaderStream {
     reader: Box<dyn Read + Send>,
     finished: bool,
+    /// Read buffer, reused so each read costs no fresh zeroed allocation.
+    buffer: Vec<u8>,
 }
 
 impl ReaderStream {
@@ -25,6 +27,7 @@ impl ReaderStream {
         ReaderStream {
             reader: Box::new(reader),
             finished: false,
+            buffer: Vec::new(),
         }
     }
 }
@@ -39,17 +42,17 @@ impl InputStream for ReaderStream {
         if self.finished {
             return Err(StreamError::Closed);
         }
-        let mut buffer = vec![0u8; size.min(READ_CHUNK)];
+        let wanted = size.min(READ_CHUNK);
+        if self.buffer.len() < wanted {
+            self.buffer.resize(wanted, 0);
+        }
         loop {
-            match self.reader.read(&mut buffer) {
-                Ok(0) if !buffer.is_empty() => {
+            match self.reader.read(&mut self.buffer[..wanted]) {
+                Ok(0) if wanted > 0 => {
                     self.finished = true;
                     return Err(StreamError::Closed);
                 }
-                Ok(count) => {
-                    buffer.truncate(count);
-                    return Ok(Bytes::from(buffer));
-                }
+                Ok(count) => return Ok(Bytes::copy_from_slice(&self.buffer[..count])),
                 Err(err) if err.kind() == std::io::ErrorKind::Interrupted => continue,
                 Err(err) => return Err(StreamError::LastOperationFailed(err.into())),
             }

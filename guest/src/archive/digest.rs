@@ -1,7 +1,7 @@
 //! Running sha256 and byte count of a stream, for a layer's
 //! `diff-digest`/`diff-size` and `compressed-diff-digest`/`compressed-size`.
 
-use sha2::{Digest as _, Sha256};
+use crate::platform::Sha256Hasher;
 use std::io::{self, Read};
 
 /// The sha256 and length of everything read through a [`DigestingReader`].
@@ -23,7 +23,7 @@ impl StreamDigest {
 /// Passes reads through while hashing and counting the bytes.
 pub struct DigestingReader<R> {
     inner: R,
-    hasher: Sha256,
+    hasher: Sha256Hasher,
     size: u64,
 }
 
@@ -32,7 +32,7 @@ impl<R: Read> DigestingReader<R> {
     pub fn new(inner: R) -> Self {
         DigestingReader {
             inner,
-            hasher: Sha256::new(),
+            hasher: Sha256Hasher::new(),
             size: 0,
         }
     }
@@ -43,9 +43,9 @@ impl<R: Read> DigestingReader<R> {
     }
 
     /// The digest of everything read so far.
-    pub fn digest(&self) -> StreamDigest {
+    pub fn digest(&mut self) -> StreamDigest {
         StreamDigest {
-            sha256: self.hasher.clone().finalize().into(),
+            sha256: self.hasher.digest(),
             size: self.size,
         }
     }

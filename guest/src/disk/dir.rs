@@ -1,9 +1,11 @@
 //! A directory capability: a WASI descriptor plus the host path it stands
 //! for (used only for messages and for paths the store reports).
 
+use super::file_type::{S_IFDIR, S_IFLNK, S_IFMT, S_IFREG};
 use super::{DIR_MODE, FILE_MODE, check_component};
 use crate::bindings::graphstore::store::posix;
 use crate::error::{Result, StoreError};
+use std::io::Read as _;
 use wasip2::filesystem::types::{
     Descriptor, DescriptorFlags, DescriptorType, ErrorCode, OpenFlags, PathFlags,
 };
@@ -208,11 +210,13 @@ impl Dir {
                 DescriptorFlags::WRITE,
             )
             .map_err(|code| self.error("create", name, code))?;
-        let mut buffer = vec![0u8; IO_CHUNK as usize];
+        let mut buffer = Vec::with_capacity(IO_CHUNK as usize);
         let mut offset = 0u64;
         loop {
-            let count = content
-                .read(&mut buffer)
+            buffer.clear();
+            let count = (&mut *content)
+                .take(IO_CHUNK)
+                .read_to_end(&mut buffer)
                 .map_err(|err| StoreError::from_read_error(err).wrap(reading))?;
             if count == 0 {
                 return Ok(());
@@ -270,29 +274,32 @@ impl Dir {
         }
     }
 
-    /// The kind of entry `name` (a final symlink is not followed); `None` when missing.
-    pub fn entry_kind(&self, name: &str) -> Result<Option<EntryKind>> {
+    /// Describes `name` without following a final symlink; `None` when
+    /// missing. (The host's `lstat`: unlike WASI's `stat-at`, a missing
+    /// name costs no error object on the host, which matters when every
+    /// member of a layer is checked.)
+    fn lstat(&self, name: &str) -> Result<Option<posix::Stat>> {
         check_component(name)?;
-        match self.fd.stat_at(PathFlags::empty(), name) {
-            Ok(stat) => Ok(Some(kind_of(stat.type_))),
+        match posix::lstat(&self.fd, name) {
+            Ok(stat) => Ok(Some(stat)),
             Err(ErrorCode::NoEntry) => Ok(None),
             Err(code) => Err(self.error("stat", name, code)),
         }
     }
 
+    /// The kind of entry `name` (a final symlink is not followed); `None` when missing.
+    pub fn entry_kind(&self, name: &str) -> Result<Option<EntryKind>> {
+        Ok(self.lstat(name)?.map(|stat| kind_of_mode(stat.mode)))
+    }
+
     /// Size and modification time of `name`; `None` when missing.
     pub fn file_info(&self, name: &str) -> Result<Option<FileInfo>> {
-        check_component(name)?;
-        match self.fd.stat_at(PathFlags::empty(), name) {
-            Ok(stat) => Ok(Some(FileInfo {
-                size: stat.size,
-                modified: stat
-                    .data_modification_timestamp
-                    .map(|t| (t.seconds, t.nanoseconds)),
-            })),
-            Err(ErrorCode::NoEntry) => Ok(None),
-            Err(code) => Err(self.error("stat", name, code)),
-        }
+        Ok(self.lstat(name)?.map(|stat| FileInfo {
+            size: stat.size,
+            modified: u64::try_from(stat.modification.seconds)
+                .ok()
+                .map(|seconds| (seconds, stat.modification.nanoseconds)),
+        }))
     }
 
     /// Names and kinds of the entries in this directory (without `.` and `..`).
@@ -309,6 +316,15 @@ impl Dir {
             entries.push((entry.name, kind_of(entry.type_)));
         }
         Ok(entries)
+    }
+}
+
+fn kind_of_mode(mode: u32) -> EntryKind {
+    match mode & S_IFMT {
+        S_IFDIR => EntryKind::Directory,
+        S_IFREG => EntryKind::File,
+        S_IFLNK => EntryKind::Symlink,
+        _ => EntryKind::Other,
     }
 }
 

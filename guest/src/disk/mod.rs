@@ -9,6 +9,7 @@
 //! and refuses symlinks leading out.
 
 mod dir;
+pub mod file_type;
 mod lock;
 pub mod streams;
 

@@ -1,7 +1,5 @@
 //! Digest strings (`algorithm:hex`), validated as go-digest does.
 
-use sha2::{Digest as _, Sha256};
-
 /// go-digest's error texts.
 pub const INVALID_FORMAT: &str = "invalid checksum digest format";
 pub const INVALID_LENGTH: &str = "invalid checksum digest length";
@@ -51,7 +49,7 @@ fn is_digest_syntax(algorithm: &str, encoded: &str) -> bool {
 
 /// The canonical sha256 digest of `bytes`.
 pub fn sha256_of(bytes: &[u8]) -> String {
-    format!("sha256:{}", hex::encode(Sha256::digest(bytes)))
+    format!("sha256:{}", hex::encode(crate::platform::sha256(bytes)))
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use crate::disk::streams::{flush, read_chunk, write_all};
 use crate::disk::{Dir, EntryKind, TEMP_PREFIX};
 use crate::error::{ErrorKind, Result, StoreError};
 use crate::ident::{big_data, digest};
-use sha2::{Digest as _, Sha256};
+use crate::platform::Sha256Hasher;
 use wasip2::io::streams::{InputStream, OutputStream};
 
 const BLOBS_DIR: &str = "blobs";
@@ -68,7 +68,7 @@ impl Store {
         // The final name is known only at the end: stream into a temporary
         // file, then publish it under its digest.
         let mut file = dir.begin_atomic("blob")?;
-        let mut hasher = Sha256::new();
+        let mut hasher = Sha256Hasher::new();
         while let Some(chunk) = read_chunk(data)? {
             hasher.update(&chunk);
             file.append(&chunk)?;
@@ -76,7 +76,7 @@ impl Store {
         if file.is_empty() {
             return Err(StoreError::invalid("refusing to store an empty blob"));
         }
-        let hex = hex::encode(hasher.finalize());
+        let hex = hex::encode(hasher.digest());
         file.commit_as(&hex)?;
         Ok(format!("{ALGORITHM}:{hex}"))
     }
@@ -88,7 +88,7 @@ impl Store {
             .blob_dir(CONTENT_DIR, false)?
             .ok_or_else(|| blob_unknown(digest))?;
         let mut reader = dir.open_reader(hex)?.ok_or_else(|| blob_unknown(digest))?;
-        let mut hasher = Sha256::new();
+        let mut hasher = Sha256Hasher::new();
         let mut size = 0u64;
         while let Some(chunk) = reader.next_chunk()? {
             hasher.update(&chunk);
@@ -96,7 +96,7 @@ impl Store {
             write_all(out, &chunk)?;
         }
         flush(out)?;
-        let actual = hex::encode(hasher.finalize());
+        let actual = hex::encode(hasher.digest());
         if actual != hex {
             return Err(StoreError::with_context(
                 ErrorKind::BlobCorrupt,

@@ -9,14 +9,13 @@
 //! links but never write through them to anything outside the layer.
 
 use crate::archive::{Member, MemberKind, path as tar_path};
-use crate::bindings::graphstore::store::posix::{self, NodeKind};
+use crate::bindings::graphstore::store::posix::{self, Metadata, NodeKind, Timespec};
 use crate::disk::{Dir, EntryKind, describe};
 use crate::error::{Result, StoreError};
 use crate::format::timestamp::Timestamp;
 use crate::records::IdMap;
 use std::collections::HashSet;
 use std::io::Read;
-use wasip2::clocks::wall_clock::Datetime;
 use wasip2::filesystem::types::{ErrorCode, PathFlags};
 
 /// Mode of parent directories created because the archive lacks them.
@@ -31,6 +30,9 @@ const WHITEOUT_META_PREFIX: &str = ".wh..wh.";
 const OPAQUE_MARKER: &str = ".wh..wh..opq";
 /// Permission bits of a tar mode.
 const PERMISSION_BITS: i64 = 0o7777;
+/// Regular files up to this size are read whole and written, with their
+/// metadata, by one host call; larger ones are streamed.
+const WHOLE_FILE_LIMIT: i64 = 8 << 20;
 
 /// Maps a tar header's container ID to the host ID the layer stores.
 pub fn to_host(id: i64, maps: &[IdMap]) -> Result<u32> {
@@ -113,9 +115,17 @@ fn restart(root: &Dir, logical: &[String]) -> Result<Dir> {
     Ok(dir)
 }
 
-fn datetime(t: Timestamp) -> Datetime {
-    Datetime {
-        seconds: t.seconds.max(0) as u64,
+/// A file time as the host sets it; times before the epoch become the
+/// epoch (as 1.43 does).
+fn timespec(t: Timestamp) -> Timespec {
+    if t.seconds < 0 {
+        return Timespec {
+            seconds: 0,
+            nanoseconds: 0,
+        };
+    }
+    Timespec {
+        seconds: t.seconds,
         nanoseconds: t.nanoseconds,
     }
 }
@@ -128,9 +138,11 @@ pub struct Extractor<'a> {
     /// Paths this archive created (an opaque marker keeps them).
     created: HashSet<String>,
     /// Directory times, applied after all members.
-    dir_times: Vec<(Vec<String>, Datetime, Datetime)>,
+    dir_times: Vec<(Vec<String>, Timespec, Timespec)>,
     /// The last parent directory resolved, by logical path.
     last_parent: Option<(Vec<String>, Dir)>,
+    /// Contents of the regular file being written (reused between files).
+    buffer: Vec<u8>,
 }
 
 impl<'a> Extractor<'a> {
@@ -143,6 +155,7 @@ impl<'a> Extractor<'a> {
             created: HashSet::new(),
             dir_times: Vec::new(),
             last_parent: None,
+            buffer: Vec::new(),
         }
     }
 
@@ -209,7 +222,10 @@ impl<'a> Extractor<'a> {
                     parent.make_dir(name, mode)?;
                 }
             }
-            MemberKind::Regular => parent.create_file_from(name, content, "reading archive")?,
+            MemberKind::Regular => {
+                let metadata = self.metadata(member, parent_parts, name)?;
+                return self.create_file(parent_parts, name, member.size, content, &metadata);
+            }
             MemberKind::Symlink => {
                 let target = String::from_utf8(member.link_target.clone()).map_err(|_| {
                     StoreError::invalid(format!("symlink {name:?} has a target that is not UTF-8"))
@@ -278,8 +294,76 @@ impl<'a> Extractor<'a> {
         result
     }
 
-    /// Owner (mapped to host IDs), mode, xattrs and times of a new entry;
-    /// directory times are deferred to `finish`.
+    /// Writes regular file `name` with its contents and `metadata`: small
+    /// files in one host call, large ones streamed then given their metadata.
+    fn create_file(
+        &mut self,
+        parent_parts: &[String],
+        name: &str,
+        size: i64,
+        content: &mut dyn Read,
+        metadata: &Metadata,
+    ) -> Result<()> {
+        let reading = |err| StoreError::from_read_error(err).wrap("reading archive");
+        let mut buffer = std::mem::take(&mut self.buffer);
+        let parent = self.parent(parent_parts)?;
+        let result = if size <= WHOLE_FILE_LIMIT {
+            buffer.clear();
+            content.read_to_end(&mut buffer).map_err(reading)?;
+            posix::create_file(parent.descriptor(), name, &buffer, metadata)
+                .map_err(|code| io_error(parent, "create", name, code))
+        } else {
+            parent.create_file_from(name, content, "reading archive")?;
+            posix::set_metadata(parent.descriptor(), name, metadata)
+                .map_err(|code| io_error(parent, "set metadata of", name, code))
+        };
+        self.buffer = buffer;
+        result
+    }
+
+    /// Owner (mapped to host IDs), mode, xattrs and — except for
+    /// directories, whose times are recorded for `finish` — times of a new
+    /// entry `name` in the directory at `parent_parts`.
+    fn metadata(
+        &mut self,
+        member: &Member,
+        parent_parts: &[String],
+        name: &str,
+    ) -> Result<Metadata> {
+        let modification = timespec(member.mtime);
+        let access = match member.atime {
+            Some(atime)
+                if (atime.seconds, atime.nanoseconds)
+                    > (member.mtime.seconds, member.mtime.nanoseconds) =>
+            {
+                timespec(atime)
+            }
+            _ => modification,
+        };
+        let times = if member.kind() == MemberKind::Directory {
+            let mut path = parent_parts.to_vec();
+            if name != "." {
+                path.push(name.to_string());
+            }
+            self.dir_times.push((path, access, modification));
+            None
+        } else {
+            Some((access, modification))
+        };
+        Ok(Metadata {
+            uid: to_host(member.uid, self.uid_map)?,
+            gid: to_host(member.gid, self.gid_map)?,
+            mode: (member.mode & PERMISSION_BITS) as u32,
+            xattrs: member
+                .xattrs
+                .iter()
+                .map(|(key, value)| (String::from_utf8_lossy(key).into_owned(), value.clone()))
+                .collect(),
+            times,
+        })
+    }
+
+    /// Gives the new entry `name` in `dir` its metadata (see [`Self::metadata`]).
     fn apply_metadata(
         &mut self,
         dir: &Dir,
@@ -287,42 +371,9 @@ impl<'a> Extractor<'a> {
         member: &Member,
         parent_parts: &[String],
     ) -> Result<()> {
-        let uid = to_host(member.uid, self.uid_map)?;
-        let gid = to_host(member.gid, self.gid_map)?;
-        posix::lchown(dir.descriptor(), name, uid, gid)
-            .map_err(|code| io_error(dir, "lchown", name, code))?;
-        let kind = member.kind();
-        if kind != MemberKind::Symlink {
-            let mode = (member.mode & PERMISSION_BITS) as u32;
-            posix::chmod(dir.descriptor(), name, mode)
-                .map_err(|code| io_error(dir, "chmod", name, code))?;
-        }
-        for (key, value) in &member.xattrs {
-            let key = String::from_utf8_lossy(key);
-            posix::set_xattr(dir.descriptor(), name, &key, value)
-                .map_err(|code| io_error(dir, "setxattr", name, code))?;
-        }
-        let modification = datetime(member.mtime);
-        let access = match member.atime {
-            Some(atime)
-                if (atime.seconds, atime.nanoseconds)
-                    > (member.mtime.seconds, member.mtime.nanoseconds) =>
-            {
-                datetime(atime)
-            }
-            _ => modification,
-        };
-        if kind == MemberKind::Directory {
-            let mut path = parent_parts.to_vec();
-            if name != "." {
-                path.push(name.to_string());
-            }
-            self.dir_times.push((path, access, modification));
-        } else {
-            posix::set_times(dir.descriptor(), name, access, modification)
-                .map_err(|code| io_error(dir, "utimes", name, code))?;
-        }
-        Ok(())
+        let metadata = self.metadata(member, parent_parts, name)?;
+        posix::set_metadata(dir.descriptor(), name, &metadata)
+            .map_err(|code| io_error(dir, "set metadata of", name, code))
     }
 
     fn apply_whiteout(&mut self, parent_parts: &[String], name: &str, hidden: &str) -> Result<()> {

@@ -5,11 +5,11 @@ use super::extract::resolve_dir;
 use super::{Access, Store};
 use crate::bindings::graphstore::store::posix;
 use crate::changes::{self, Change, EntryInfo, EntryKind, IdMaps, NoNames, Snapshot};
+use crate::disk::file_type::{S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFSOCK};
 use crate::disk::{Dir, EntryKind as DirEntryKind, describe};
 use crate::error::{ErrorKind, Result, StoreError};
 use crate::format::timestamp::Timestamp;
 use crate::records::Layer;
-use wasip2::filesystem::types::PathFlags;
 
 /// Extended attributes 1.43 compares and exports.
 fn wanted_xattr(name: &str) -> bool {
@@ -18,16 +18,14 @@ fn wanted_xattr(name: &str) -> bool {
         || name == changes::IMA_XATTR
 }
 
-const S_IFMT: u32 = 0o170000;
-
 fn kind_of(mode: u32) -> EntryKind {
     match mode & S_IFMT {
-        0o040000 => EntryKind::Directory,
-        0o120000 => EntryKind::Symlink,
-        0o020000 => EntryKind::CharDevice,
-        0o060000 => EntryKind::BlockDevice,
-        0o010000 => EntryKind::Fifo,
-        0o140000 => EntryKind::Socket,
+        S_IFDIR => EntryKind::Directory,
+        S_IFLNK => EntryKind::Symlink,
+        S_IFCHR => EntryKind::CharDevice,
+        S_IFBLK => EntryKind::BlockDevice,
+        S_IFIFO => EntryKind::Fifo,
+        S_IFSOCK => EntryKind::Socket,
         _ => EntryKind::Regular,
     }
 }
@@ -38,15 +36,7 @@ fn entry_info(dir: &Dir, name: &str) -> Result<EntryInfo> {
         StoreError::io(format!("{op} {}: {}", dir.child_path(name), describe(code)))
     };
     let stat = posix::lstat(dir.descriptor(), name).map_err(|code| failed("lstat", code))?;
-    let times = dir
-        .descriptor()
-        .stat_at(PathFlags::empty(), name)
-        .map_err(|code| failed("stat", code))?;
-    let mtime = times
-        .data_modification_timestamp
-        .map_or(Timestamp::utc(0, 0), |t| {
-            Timestamp::utc(t.seconds as i64, t.nanoseconds)
-        });
+    let mtime = Timestamp::utc(stat.modification.seconds, stat.modification.nanoseconds);
     let kind = kind_of(stat.mode);
     let link_target = if kind == EntryKind::Symlink {
         posix::readlink(dir.descriptor(), name).map_err(|code| failed("readlink", code))?

@@ -1,7 +1,8 @@
 //! The vfs driver: each layer is a full directory tree under `G/vfs/dir/<id>`;
 //! a child layer starts as a copy of its parent's tree.
 
-use crate::bindings::graphstore::store::posix::{self, NodeKind};
+use crate::bindings::graphstore::store::posix::{self, Metadata, NodeKind};
+use crate::disk::file_type::{S_IFBLK, S_IFCHR, S_IFIFO, S_IFMT};
 use crate::disk::{Dir, EntryKind, describe};
 use crate::error::{Result, StoreError};
 use crate::ident::id_map;
@@ -214,8 +215,9 @@ impl TreeCopier<'_> {
         Ok(())
     }
 
-    /// Copies one non-directory entry; false when it needs no metadata of
-    /// its own (a hard link to an earlier copy) or was skipped.
+    /// Copies one non-directory entry; false when it needs no metadata
+    /// applied afterwards (a regular file is copied with its metadata, a
+    /// hard link shares its first copy's, a socket is skipped).
     fn copy_entry(
         &mut self,
         source: &Dir,
@@ -237,7 +239,17 @@ impl TreeCopier<'_> {
                     here.push(name.to_string());
                     self.links.insert((stat.dev, stat.ino), here);
                 }
-                copy_file(source, target, name)?;
+                let owner = self.shift.owner(stat.uid, stat.gid)?;
+                let metadata = copied_metadata(source, name, stat, owner);
+                posix::copy_file(
+                    source.descriptor(),
+                    name,
+                    target.descriptor(),
+                    name,
+                    &metadata,
+                )
+                .map_err(|code| io(target, "copy to", name, code))?;
+                return Ok(false);
             }
             EntryKind::Symlink => {
                 let link = posix::readlink(source.descriptor(), name)
@@ -283,12 +295,6 @@ impl TreeCopier<'_> {
     }
 }
 
-const S_IFMT: u32 = 0o170000;
-const S_IFIFO: u32 = 0o010000;
-const S_IFCHR: u32 = 0o020000;
-const S_IFBLK: u32 = 0o060000;
-const S_IFLNK: u32 = 0o120000;
-
 /// Linux's split of a device number into major and minor.
 fn device_numbers(rdev: u64) -> (u32, u32) {
     let major = ((rdev >> 32) & 0xffff_f000) | ((rdev >> 8) & 0xfff);
@@ -304,7 +310,31 @@ fn posix_lstat(dir: &Dir, name: &str) -> Result<posix::Stat> {
     posix::lstat(dir.descriptor(), name).map_err(|code| io(dir, "lstat", name, code))
 }
 
-/// Owner, mode (not for symlinks), kept xattrs and times of `name`.
+/// What the copy of `name` (described by `stat`) gets: `owner`, its mode,
+/// the extended attributes a copy keeps, and its times.
+fn copied_metadata(source: &Dir, name: &str, stat: &posix::Stat, owner: (u32, u32)) -> Metadata {
+    let xattrs = posix::list_xattrs(source.descriptor(), name)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|key| copied_xattr(key))
+        .filter_map(
+            |key| match posix::get_xattr(source.descriptor(), name, &key) {
+                Ok(Some(value)) => Some((key, value)),
+                _ => None,
+            },
+        )
+        .collect();
+    Metadata {
+        uid: owner.0,
+        gid: owner.1,
+        mode: stat.mode & PERMISSION_BITS,
+        xattrs,
+        times: Some((stat.access, stat.modification)),
+    }
+}
+
+/// Gives the copy `name` in `target` the metadata of its source (see
+/// [`copied_metadata`]).
 fn copy_metadata(
     source: &Dir,
     target: &Dir,
@@ -312,39 +342,9 @@ fn copy_metadata(
     stat: &posix::Stat,
     owner: (u32, u32),
 ) -> Result<()> {
-    posix::lchown(target.descriptor(), name, owner.0, owner.1)
-        .map_err(|code| io(target, "lchown", name, code))?;
-    let is_link = stat.mode & S_IFMT == S_IFLNK;
-    if !is_link {
-        posix::chmod(target.descriptor(), name, stat.mode & PERMISSION_BITS)
-            .map_err(|code| io(target, "chmod", name, code))?;
-    }
-    let xattrs = posix::list_xattrs(source.descriptor(), name).unwrap_or_default();
-    for key in xattrs.iter().filter(|key| copied_xattr(key)) {
-        if let Ok(Some(value)) = posix::get_xattr(source.descriptor(), name, key) {
-            posix::set_xattr(target.descriptor(), name, key, &value)
-                .map_err(|code| io(target, "setxattr", name, code))?;
-        }
-    }
-    let times = source
-        .descriptor()
-        .stat_at(PathFlags::empty(), name)
-        .map_err(|code| io(source, "stat", name, code))?;
-    let zero = wasip2::clocks::wall_clock::Datetime {
-        seconds: 0,
-        nanoseconds: 0,
-    };
-    let modified = times.data_modification_timestamp.unwrap_or(zero);
-    let accessed = times.data_access_timestamp.unwrap_or(modified);
-    posix::set_times(target.descriptor(), name, accessed, modified)
-        .map_err(|code| io(target, "utimes", name, code))
-}
-
-fn copy_file(source: &Dir, target: &Dir, name: &str) -> Result<()> {
-    let mut reader = source
-        .open_reader(name)?
-        .ok_or_else(|| StoreError::io(format!("{} vanished", source.child_path(name))))?;
-    target.create_file_from(name, &mut reader, "copying")
+    let metadata = copied_metadata(source, name, stat, owner);
+    posix::set_metadata(target.descriptor(), name, &metadata)
+        .map_err(|code| io(target, "set metadata of", name, code))
 }
 
 impl Vfs {
