@@ -383,6 +383,46 @@ fn finish_new_file(file: &OwnedFd, metadata: &Metadata) -> Result<(), ErrorCode>
     Ok(())
 }
 
+/// The contents of regular file `path` beneath `root` (a final symlink is
+/// not followed); `file-too-large` when it is larger than `max_size`.
+pub fn read_file_beneath(root: &File, path: &str, max_size: u64) -> Result<Vec<u8>, ErrorCode> {
+    let (parent, name) = open_parent(root, path)?;
+    let file = rustix::fs::openat(
+        &parent,
+        name,
+        OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(errno_code)?;
+    let stat = rustix::fs::fstat(&file).map_err(errno_code)?;
+    if rustix::fs::FileType::from_raw_mode(stat.st_mode) != rustix::fs::FileType::RegularFile {
+        return Err(ErrorCode::Invalid);
+    }
+    let size = stat.st_size as u64;
+    if size > max_size {
+        return Err(ErrorCode::FileTooLarge);
+    }
+    let mut contents = Vec::with_capacity(size as usize);
+    // Read to the end, not just `size`: the file may have grown meanwhile.
+    loop {
+        if contents.len() as u64 > max_size {
+            return Err(ErrorCode::FileTooLarge);
+        }
+        if contents.len() == contents.capacity() {
+            contents.reserve(
+                READ_BUFFER
+                    .min(max_size as usize + 1 - contents.len())
+                    .max(1),
+            );
+        }
+        match rustix::io::read(&file, rustix::buffer::spare_capacity(&mut contents)) {
+            Ok(0) => return Ok(contents),
+            Ok(_) | Err(rustix::io::Errno::INTR) => {}
+            Err(errno) => return Err(errno_code(errno)),
+        }
+    }
+}
+
 /// Creates regular file `path` beneath `root` holding `contents`, with `metadata`.
 pub fn create_file_beneath(
     root: &File,
@@ -606,6 +646,16 @@ impl Host for HostState {
         metadata: Metadata,
     ) -> Result<(), ErrorCode> {
         set_metadata_beneath(&*self.directory(&dir, true)?, &path, &metadata)
+    }
+
+    fn read_file(
+        &mut self,
+        dir: Resource<Descriptor>,
+        path: String,
+        max_size: u64,
+    ) -> Result<Vec<u8>, ErrorCode> {
+        let max_size = max_size.min(self.memory_bytes as u64);
+        read_file_beneath(&*self.directory(&dir, false)?, &path, max_size)
     }
 
     fn create_file(
@@ -894,5 +944,32 @@ mod tests {
         assert!(!outer.path().join("outside.new").exists());
         assert!(!outer.path().join("outside.copy").exists());
         assert!(!root_path.join("stolen").exists());
+    }
+
+    #[test]
+    fn whole_files_are_read_up_to_a_limit() {
+        let outer = tempfile::tempdir().unwrap();
+        let root_path = outer.path().join("root");
+        std::fs::create_dir(&root_path).unwrap();
+        std::fs::write(outer.path().join("secret"), b"outside").unwrap();
+        std::fs::write(root_path.join("file"), b"0123456789").unwrap();
+        std::os::unix::fs::symlink("../secret", root_path.join("link")).unwrap();
+        std::fs::create_dir(root_path.join("dir")).unwrap();
+        let root = File::open(&root_path).unwrap();
+
+        assert_eq!(read_file_beneath(&root, "file", 10).unwrap(), b"0123456789");
+        assert_eq!(
+            read_file_beneath(&root, "file", 9),
+            Err(ErrorCode::FileTooLarge)
+        );
+        assert_eq!(
+            read_file_beneath(&root, "missing", 10),
+            Err(ErrorCode::NoEntry)
+        );
+        assert_eq!(read_file_beneath(&root, "dir", 10), Err(ErrorCode::Invalid));
+        // Neither a final symlink nor a path leading out is followed.
+        assert!(read_file_beneath(&root, "link", 100).is_err());
+        assert!(read_file_beneath(&root, "../secret", 100).is_err());
+        assert!(read_file_beneath(&root, "dir/../../secret", 100).is_err());
     }
 }

@@ -42,6 +42,8 @@ pub struct HostState {
     wasi: WasiCtx,
     pub(crate) limits: StoreLimits,
     pub(crate) allow_device_nodes: bool,
+    /// The component's memory cap: no single host reply may be larger.
+    pub(crate) memory_bytes: usize,
     /// Host path of the graph root (for `host-info`).
     pub(crate) graph_root: std::path::PathBuf,
 }
@@ -52,6 +54,7 @@ impl HostState {
         let mut table = ResourceTable::new();
         table.set_max_capacity(limits.handles);
         let allow_device_nodes = limits.allow_device_nodes;
+        let memory_bytes = limits.memory_bytes;
         let limits = StoreLimitsBuilder::new()
             .memory_size(limits.memory_bytes)
             .instances(4)
@@ -61,6 +64,7 @@ impl HostState {
             wasi,
             limits,
             allow_device_nodes,
+            memory_bytes,
             graph_root,
         }
     }

@@ -9,7 +9,7 @@ use super::tar_split::{Entry, EntryKind};
 use std::io::{self, Read, Write};
 
 /// Buffer for copying file contents.
-const COPY_BUFFER_SIZE: usize = 32 * 1024;
+const COPY_BUFFER_SIZE: usize = 256 * 1024;
 
 /// Writes the tar stream described by `entries` to `output`. For every
 /// file entry with a non-zero size, `open` is called with the entry's name

@@ -1,16 +1,20 @@
 //! The CRC-64 tar-split stores for each file's content: Go's
 //! `crc64.MakeTable(crc64.ISO)`, written as 8 bytes big-endian.
 
-use crc::{CRC_64_GO_ISO, Crc, Digest};
+use crc::{CRC_64_GO_ISO, Crc, Digest, Table};
 
 /// Length of a file entry's checksum payload.
 pub const CRC64_LEN: usize = 8;
 
-static CRC64_ISO: Crc<u64> = Crc::<u64>::new(&CRC_64_GO_ISO);
+/// Slice-by-16 tables (32 KiB): several times faster than the one-table
+/// default over whole layers, which every import and diff checksums.
+type Crc64Tables = Table<16>;
+
+static CRC64_ISO: Crc<u64, Crc64Tables> = Crc::<u64, Crc64Tables>::new(&CRC_64_GO_ISO);
 
 /// An incremental CRC-64 (ISO polynomial) over a file's content.
 pub struct Crc64 {
-    digest: Digest<'static, u64>,
+    digest: Digest<'static, u64, Crc64Tables>,
 }
 
 impl Crc64 {

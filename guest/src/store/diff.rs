@@ -2,15 +2,17 @@
 //! diff was applied, the original tar is rebuilt byte for byte from the
 //! tar-split file and the layer's files (each file's CRC-64 verified).
 
-use super::extract::resolve_dir;
+use super::extract::DirCache;
 use super::layer_store::TAR_SPLIT_SUFFIX;
 use super::{Access, Store};
 use crate::archive::{ArchiveError, TarSplitReader, assemble, gzip_writer};
-use crate::disk::Dir;
+use crate::bindings::graphstore::store::posix;
 use crate::disk::streams::StreamWriter;
+use crate::disk::{Dir, describe};
 use crate::error::{ErrorKind, Result, StoreError};
 use crate::records::Compression;
 use std::io::{BufWriter, Read, Write};
+use wasip2::filesystem::types::ErrorCode;
 use wasip2::io::streams::OutputStream;
 
 /// Buffer between the tar producer and the output stream.
@@ -30,10 +32,18 @@ fn unsupported_compression(compression: Compression) -> Option<StoreError> {
     ))
 }
 
-/// Opens file `name` (a tar member name) of the layer tree for reading.
-fn open_member(tree: &Dir, name: &[u8]) -> std::result::Result<Box<dyn Read>, ArchiveError> {
-    let text = std::str::from_utf8(name)
-        .map_err(|_| ArchiveError::Io(std::io::Error::other("file name is not UTF-8")))?;
+/// Files up to this size are read in one host call; larger ones are streamed.
+const WHOLE_FILE_LIMIT: u64 = 8 << 20;
+
+/// Opens file `name` (a tar member name) of the layer tree for reading;
+/// `dirs` keeps the last directory open (entries come grouped by directory).
+fn open_member(
+    tree: &Dir,
+    dirs: &mut DirCache,
+    name: &[u8],
+) -> std::result::Result<Box<dyn Read>, ArchiveError> {
+    let io = |message: String| ArchiveError::Io(std::io::Error::other(message));
+    let text = std::str::from_utf8(name).map_err(|_| io("file name is not UTF-8".into()))?;
     let cleaned =
         String::from_utf8(crate::archive::path::clean(text.as_bytes())).unwrap_or_default();
     let parts: Vec<String> = cleaned
@@ -48,12 +58,25 @@ fn open_member(tree: &Dir, name: &[u8]) -> std::result::Result<Box<dyn Read>, Ar
         ))
     };
     let (file, parent) = parts.split_last().ok_or_else(not_found)?;
-    let dir = resolve_dir(tree, parent, false)
-        .map_err(|err| ArchiveError::Io(std::io::Error::other(err.message)))?
+    let dir = dirs
+        .resolve(tree, parent, false)
+        .map_err(|err| io(err.message))?
         .ok_or_else(not_found)?;
+    match posix::read_file(dir.descriptor(), file, WHOLE_FILE_LIMIT) {
+        Ok(contents) => return Ok(Box::new(std::io::Cursor::new(contents))),
+        Err(ErrorCode::NoEntry) => return Err(not_found()),
+        Err(ErrorCode::FileTooLarge) => {}
+        Err(code) => {
+            return Err(io(format!(
+                "read {}: {}",
+                dir.child_path(file),
+                describe(code)
+            )));
+        }
+    }
     let reader = dir
         .open_reader(file)
-        .map_err(|err| ArchiveError::Io(std::io::Error::other(err.message)))?
+        .map_err(|err| io(err.message))?
         .ok_or_else(not_found)?;
     Ok(Box::new(reader))
 }
@@ -102,8 +125,9 @@ impl Store {
         };
         match tar_split {
             Some(tar_split) => {
+                let mut dirs = DirCache::default();
                 assemble(TarSplitReader::gzip(tar_split), &mut sink, |name| {
-                    open_member(&tree, name)
+                    open_member(&tree, &mut dirs, name)
                 })?;
             }
             // No record of the applied diff (or another base): compare trees.

@@ -104,6 +104,34 @@ pub fn resolve_dir(root: &Dir, parts: &[String], create: bool) -> Result<Option<
     Ok(Some(current))
 }
 
+/// The directory most recently resolved beneath one root, kept open: tar
+/// members and tar-split entries come grouped by directory, so most
+/// lookups hit it and cost no host call.
+#[derive(Default)]
+pub struct DirCache {
+    last: Option<(Vec<String>, Dir)>,
+}
+
+impl DirCache {
+    /// The directory at `parts` beneath `root` (see [`resolve_dir`]).
+    pub fn resolve(&mut self, root: &Dir, parts: &[String], create: bool) -> Result<Option<&Dir>> {
+        let cached = matches!(&self.last, Some((path, _)) if path.as_slice() == parts);
+        if !cached {
+            self.last = None;
+            let Some(dir) = resolve_dir(root, parts, create)? else {
+                return Ok(None);
+            };
+            self.last = Some((parts.to_vec(), dir));
+        }
+        Ok(self.last.as_ref().map(|(_, dir)| dir))
+    }
+
+    /// Forgets the cached directory (after a change that may have replaced it).
+    pub fn clear(&mut self) {
+        self.last = None;
+    }
+}
+
 /// Re-opens the logical path `logical` (already symlink-free) from the root.
 fn restart(root: &Dir, logical: &[String]) -> Result<Dir> {
     let mut dir = root.reopen()?;
@@ -130,6 +158,43 @@ fn timespec(t: Timestamp) -> Timespec {
     }
 }
 
+/// A member's (access, modification) times: the access time only when the
+/// archive records one later than the modification time.
+fn member_times(member: &Member) -> (Timespec, Timespec) {
+    let modification = timespec(member.mtime);
+    let access = match member.atime {
+        Some(atime)
+            if (atime.seconds, atime.nanoseconds)
+                > (member.mtime.seconds, member.mtime.nanoseconds) =>
+        {
+            timespec(atime)
+        }
+        _ => modification,
+    };
+    (access, modification)
+}
+
+/// Owner (mapped to host IDs), mode, xattrs and, when `with_times`, times
+/// of a new entry (directory times are applied last, by `finish`).
+fn member_metadata(
+    member: &Member,
+    uid_map: &[IdMap],
+    gid_map: &[IdMap],
+    with_times: bool,
+) -> Result<Metadata> {
+    Ok(Metadata {
+        uid: to_host(member.uid, uid_map)?,
+        gid: to_host(member.gid, gid_map)?,
+        mode: (member.mode & PERMISSION_BITS) as u32,
+        xattrs: member
+            .xattrs
+            .iter()
+            .map(|(key, value)| (String::from_utf8_lossy(key).into_owned(), value.clone()))
+            .collect(),
+        times: with_times.then(|| member_times(member)),
+    })
+}
+
 /// Extracts members into one layer tree.
 pub struct Extractor<'a> {
     root: &'a Dir,
@@ -138,9 +203,9 @@ pub struct Extractor<'a> {
     /// Paths this archive created (an opaque marker keeps them).
     created: HashSet<String>,
     /// Directory times, applied after all members.
-    dir_times: Vec<(Vec<String>, Timespec, Timespec)>,
-    /// The last parent directory resolved, by logical path.
-    last_parent: Option<(Vec<String>, Dir)>,
+    dir_times: Vec<(Vec<String>, (Timespec, Timespec))>,
+    /// The last parent directory resolved.
+    dirs: DirCache,
     /// Contents of the regular file being written (reused between files).
     buffer: Vec<u8>,
 }
@@ -154,18 +219,16 @@ impl<'a> Extractor<'a> {
             gid_map,
             created: HashSet::new(),
             dir_times: Vec::new(),
-            last_parent: None,
+            dirs: DirCache::default(),
             buffer: Vec::new(),
         }
     }
 
     fn parent(&mut self, parts: &[String]) -> Result<&Dir> {
-        let cached = matches!(&self.last_parent, Some((path, _)) if path.as_slice() == parts);
-        if !cached {
-            let dir = resolve_dir(self.root, parts, true)?.expect("created on demand");
-            self.last_parent = Some((parts.to_vec(), dir));
-        }
-        Ok(&self.last_parent.as_ref().expect("set above").1)
+        Ok(self
+            .dirs
+            .resolve(self.root, parts, true)?
+            .expect("missing directories are created"))
     }
 
     /// Applies one member; `content` is its data (read fully for regular files).
@@ -189,7 +252,10 @@ impl<'a> Extractor<'a> {
         }
         let Some((name, parent_parts)) = parts.split_last() else {
             // The archive's root entry ("./"): its metadata applies to the layer root.
-            return self.apply_metadata(self.root, ".", member, &[]);
+            let metadata = member_metadata(member, self.uid_map, self.gid_map, false)?;
+            self.dir_times.push((Vec::new(), member_times(member)));
+            return posix::set_metadata(self.root.descriptor(), ".", &metadata)
+                .map_err(|code| io_error(self.root, "set metadata of", ".", code));
         };
         if let Some(hidden) = name.strip_prefix(WHITEOUT_PREFIX) {
             return self.apply_whiteout(parent_parts, name, hidden);
@@ -213,73 +279,8 @@ impl<'a> Extractor<'a> {
         member: &Member,
         content: &mut dyn Read,
     ) -> Result<()> {
-        let mode = (member.mode & PERMISSION_BITS) as u32;
-        let root = self.root;
-        let parent = self.parent(parent_parts)?;
-        match member.kind() {
-            MemberKind::Directory => {
-                if parent.entry_kind(name)?.is_none() {
-                    parent.make_dir(name, mode)?;
-                }
-            }
-            MemberKind::Regular => {
-                let metadata = self.metadata(member, parent_parts, name)?;
-                return self.create_file(parent_parts, name, member.size, content, &metadata);
-            }
-            MemberKind::Symlink => {
-                let target = String::from_utf8(member.link_target.clone()).map_err(|_| {
-                    StoreError::invalid(format!("symlink {name:?} has a target that is not UTF-8"))
-                })?;
-                posix::symlink(parent.descriptor(), name, &target)
-                    .map_err(|code| io_error(parent, "symlink", name, code))?;
-            }
-            MemberKind::HardLink => {
-                let target =
-                    String::from_utf8(tar_path::clean(&member.link_target)).map_err(|_| {
-                        StoreError::invalid(format!(
-                            "hard link {name:?} has a target that is not UTF-8"
-                        ))
-                    })?;
-                let target_parts = components(&target);
-                let missing = || {
-                    StoreError::invalid(format!(
-                        "invalid hard link {name:?}: target {target:?} is not in the layer"
-                    ))
-                };
-                let (target_name, target_parent) = target_parts.split_last().ok_or_else(missing)?;
-                if target_parent.first().is_some_and(|p| p == "..") {
-                    return Err(missing());
-                }
-                let source = resolve_dir(root, target_parent, false)?.ok_or_else(missing)?;
-                if source
-                    .entry_kind(target_name)?
-                    .is_none_or(|k| k == EntryKind::Directory)
-                {
-                    return Err(missing());
-                }
-                source
-                    .descriptor()
-                    .link_at(PathFlags::empty(), target_name, parent.descriptor(), name)
-                    .map_err(|code| io_error(parent, "link", name, code))?;
-                // A hard link shares its target's metadata; nothing more to apply.
-                return Ok(());
-            }
-            MemberKind::CharDevice | MemberKind::BlockDevice | MemberKind::Fifo => {
-                let node = match member.kind() {
-                    MemberKind::CharDevice => NodeKind::CharacterDevice,
-                    MemberKind::BlockDevice => NodeKind::BlockDevice,
-                    _ => NodeKind::Fifo,
-                };
-                let (major, minor) = (member.dev_major as u32, member.dev_minor as u32);
-                posix::mknod(parent.descriptor(), name, node, mode, major, minor).map_err(
-                    |code| match code {
-                        ErrorCode::NotPermitted => StoreError::invalid(format!(
-                            "device node {name:?}: device nodes are not permitted for this store"
-                        )),
-                        other => io_error(parent, "mknod", name, other),
-                    },
-                )?;
-            }
+        let kind = member.kind();
+        match kind {
             MemberKind::GlobalHeader => return Ok(()),
             MemberKind::Other(flag) => {
                 return Err(StoreError::invalid(format!(
@@ -287,11 +288,86 @@ impl<'a> Extractor<'a> {
                     flag as char
                 )));
             }
+            MemberKind::HardLink => return self.create_hard_link(parent_parts, name, member),
+            MemberKind::Regular => {
+                let metadata = member_metadata(member, self.uid_map, self.gid_map, true)?;
+                return self.create_file(parent_parts, name, member.size, content, &metadata);
+            }
+            _ => {}
         }
-        let parent = self.last_parent.take().expect("resolved above");
-        let result = self.apply_metadata(&parent.1, name, member, parent_parts);
-        self.last_parent = Some(parent);
-        result
+        let is_dir = kind == MemberKind::Directory;
+        let metadata = member_metadata(member, self.uid_map, self.gid_map, !is_dir)?;
+        let parent = self.parent(parent_parts)?;
+        match kind {
+            // An existing directory stays (`apply` removed anything else).
+            MemberKind::Directory => parent.make_dir(name, metadata.mode)?,
+            MemberKind::Symlink => {
+                let target = String::from_utf8(member.link_target.clone()).map_err(|_| {
+                    StoreError::invalid(format!("symlink {name:?} has a target that is not UTF-8"))
+                })?;
+                posix::symlink(parent.descriptor(), name, &target)
+                    .map_err(|code| io_error(parent, "symlink", name, code))?;
+            }
+            _ => {
+                let node = match kind {
+                    MemberKind::CharDevice => NodeKind::CharacterDevice,
+                    MemberKind::BlockDevice => NodeKind::BlockDevice,
+                    _ => NodeKind::Fifo,
+                };
+                let (major, minor) = (member.dev_major as u32, member.dev_minor as u32);
+                posix::mknod(parent.descriptor(), name, node, metadata.mode, major, minor)
+                    .map_err(|code| match code {
+                        ErrorCode::NotPermitted => StoreError::invalid(format!(
+                            "device node {name:?}: device nodes are not permitted for this store"
+                        )),
+                        other => io_error(parent, "mknod", name, other),
+                    })?;
+            }
+        }
+        posix::set_metadata(parent.descriptor(), name, &metadata)
+            .map_err(|code| io_error(parent, "set metadata of", name, code))?;
+        if is_dir {
+            let mut path = parent_parts.to_vec();
+            path.push(name.to_string());
+            self.dir_times.push((path, member_times(member)));
+        }
+        Ok(())
+    }
+
+    /// Links `name` to an earlier member; a hard link shares its target's
+    /// metadata, so nothing more is applied.
+    fn create_hard_link(
+        &mut self,
+        parent_parts: &[String],
+        name: &str,
+        member: &Member,
+    ) -> Result<()> {
+        let target = String::from_utf8(tar_path::clean(&member.link_target)).map_err(|_| {
+            StoreError::invalid(format!("hard link {name:?} has a target that is not UTF-8"))
+        })?;
+        let target_parts = components(&target);
+        let missing = || {
+            StoreError::invalid(format!(
+                "invalid hard link {name:?}: target {target:?} is not in the layer"
+            ))
+        };
+        let (target_name, target_parent) = target_parts.split_last().ok_or_else(missing)?;
+        if target_parent.first().is_some_and(|p| p == "..") {
+            return Err(missing());
+        }
+        let root = self.root;
+        let source = resolve_dir(root, target_parent, false)?.ok_or_else(missing)?;
+        if source
+            .entry_kind(target_name)?
+            .is_none_or(|k| k == EntryKind::Directory)
+        {
+            return Err(missing());
+        }
+        let parent = self.parent(parent_parts)?;
+        source
+            .descriptor()
+            .link_at(PathFlags::empty(), target_name, parent.descriptor(), name)
+            .map_err(|code| io_error(parent, "link", name, code))
     }
 
     /// Writes regular file `name` with its contents and `metadata`: small
@@ -321,63 +397,8 @@ impl<'a> Extractor<'a> {
         result
     }
 
-    /// Owner (mapped to host IDs), mode, xattrs and — except for
-    /// directories, whose times are recorded for `finish` — times of a new
-    /// entry `name` in the directory at `parent_parts`.
-    fn metadata(
-        &mut self,
-        member: &Member,
-        parent_parts: &[String],
-        name: &str,
-    ) -> Result<Metadata> {
-        let modification = timespec(member.mtime);
-        let access = match member.atime {
-            Some(atime)
-                if (atime.seconds, atime.nanoseconds)
-                    > (member.mtime.seconds, member.mtime.nanoseconds) =>
-            {
-                timespec(atime)
-            }
-            _ => modification,
-        };
-        let times = if member.kind() == MemberKind::Directory {
-            let mut path = parent_parts.to_vec();
-            if name != "." {
-                path.push(name.to_string());
-            }
-            self.dir_times.push((path, access, modification));
-            None
-        } else {
-            Some((access, modification))
-        };
-        Ok(Metadata {
-            uid: to_host(member.uid, self.uid_map)?,
-            gid: to_host(member.gid, self.gid_map)?,
-            mode: (member.mode & PERMISSION_BITS) as u32,
-            xattrs: member
-                .xattrs
-                .iter()
-                .map(|(key, value)| (String::from_utf8_lossy(key).into_owned(), value.clone()))
-                .collect(),
-            times,
-        })
-    }
-
-    /// Gives the new entry `name` in `dir` its metadata (see [`Self::metadata`]).
-    fn apply_metadata(
-        &mut self,
-        dir: &Dir,
-        name: &str,
-        member: &Member,
-        parent_parts: &[String],
-    ) -> Result<()> {
-        let metadata = self.metadata(member, parent_parts, name)?;
-        posix::set_metadata(dir.descriptor(), name, &metadata)
-            .map_err(|code| io_error(dir, "set metadata of", name, code))
-    }
-
     fn apply_whiteout(&mut self, parent_parts: &[String], name: &str, hidden: &str) -> Result<()> {
-        self.last_parent = None;
+        self.dirs.clear();
         let Some(parent) = resolve_dir(self.root, parent_parts, false)? else {
             return Ok(());
         };
@@ -401,7 +422,7 @@ impl<'a> Extractor<'a> {
 
     /// Applies the deferred directory times.
     pub fn finish(self) -> Result<()> {
-        for (path, access, modification) in self.dir_times.iter().rev() {
+        for (path, (access, modification)) in self.dir_times.iter().rev() {
             let (dir, name) = match path.split_last() {
                 Some((name, parent)) => (resolve_dir(self.root, parent, false)?, name.as_str()),
                 None => (Some(self.root.reopen()?), "."),
