@@ -4,7 +4,9 @@
 mod common;
 
 use common::{Roots, json};
-use graphstore::{ContainerOptions, ErrorKind, ImageOptions, LayerOptions, Store, StoreOptions};
+use graphstore::{
+    ContainerOptions, DataOwner, ErrorKind, ImageOptions, LayerOptions, Store, StoreOptions,
+};
 
 fn names(items: &[&str]) -> Vec<String> {
     items.iter().map(|s| s.to_string()).collect()
@@ -209,6 +211,71 @@ fn image_data_items_record_sizes_digests_and_manifest_digests() {
     );
     let err = store.set_image_big_data("img", "", b"x", None).unwrap_err();
     assert_eq!(err.kind(), Some(ErrorKind::InvalidBigDataName));
+}
+
+#[test]
+fn data_items_stream_to_a_writer_like_they_read() {
+    let roots = Roots::new();
+    let mut store = roots.open();
+    layer(&mut store, "base", None);
+    image(&mut store, "img", &["app"], Some("base"));
+    store
+        .create_container(
+            Some("ctr"),
+            &[],
+            Some("img"),
+            None,
+            "",
+            &ContainerOptions::default(),
+        )
+        .unwrap();
+    // Larger than one host read chunk, so the stream is written in pieces.
+    let big: Vec<u8> = (0..3_000_000u32).map(|i| (i % 251) as u8).collect();
+    store.set_image_big_data("img", "big", &big, None).unwrap();
+    store
+        .set_layer_big_data("base", "note", b"layer item")
+        .unwrap();
+    store.set_container_big_data("ctr", "state", b"").unwrap();
+    let write = |store: &mut Store, owner, reference: &str, key: &str| {
+        let out = common::SharedBuffer::default();
+        let length = store.write_big_data(owner, reference, key, out.clone())?;
+        Ok::<_, graphstore::Error>((length, out.bytes()))
+    };
+    assert_eq!(
+        write(&mut store, DataOwner::Image, "app", "big").unwrap(),
+        (big.len() as u64, big.clone())
+    );
+    assert_eq!(
+        write(&mut store, DataOwner::Layer, "base", "note").unwrap(),
+        (10, b"layer item".to_vec())
+    );
+    assert_eq!(
+        write(&mut store, DataOwner::Container, "ctr", "state").unwrap(),
+        (0, Vec::new())
+    );
+    // Missing items and records fail exactly as the reading calls do.
+    for (owner, reference, key) in [
+        (DataOwner::Image, "img", "missing"),
+        (DataOwner::Layer, "base", "missing"),
+        (DataOwner::Container, "ctr", "missing"),
+        (DataOwner::Image, "nope", "big"),
+        (DataOwner::Layer, "nope", "note"),
+        (DataOwner::Image, "img", ""),
+    ] {
+        let streamed = write(&mut store, owner, reference, key).unwrap_err();
+        let read = match owner {
+            DataOwner::Image => store.image_big_data(reference, key),
+            DataOwner::Layer => store.layer_big_data(reference, key),
+            DataOwner::Container => store.container_big_data(reference, key),
+        }
+        .unwrap_err();
+        assert_eq!(
+            streamed.to_string(),
+            read.to_string(),
+            "{owner:?} {reference} {key}"
+        );
+        assert_eq!(streamed.kind(), read.kind());
+    }
 }
 
 #[test]

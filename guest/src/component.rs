@@ -448,6 +448,21 @@ impl GuestStore for StoreResource {
         self.with(|s| s.put_blob(&data))
     }
 
+    fn write_big_data(
+        &self,
+        owner: wit::DataOwner,
+        reference: String,
+        key: String,
+        out: &OutputStream,
+    ) -> WitResult<u64> {
+        let kind = match owner {
+            wit::DataOwner::Layer => crate::stores::Kind::Layer,
+            wit::DataOwner::Image => crate::stores::Kind::Image,
+            wit::DataOwner::Container => crate::stores::Kind::Container,
+        };
+        self.with(|s| s.write_big_data(kind, &reference, &key, out))
+    }
+
     fn get_blob(&self, digest: String, out: &OutputStream) -> WitResult<u64> {
         self.with(|s| s.get_blob(&digest, out))
     }

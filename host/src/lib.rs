@@ -38,8 +38,8 @@ pub use state::Limits;
 pub use store::Store;
 
 pub use bindings::exports::graphstore::store::types::{
-    Change, ChangeKind, Compression, Container, ContainerOptions, DeletedImage, DiffOptions, Flag,
-    IdMap, Image, ImageOptions, Layer, LayerOptions, Timestamp,
+    Change, ChangeKind, Compression, Container, ContainerOptions, DataOwner, DeletedImage,
+    DiffOptions, Flag, IdMap, Image, ImageOptions, Layer, LayerOptions, Timestamp,
 };
 
 // The option records are generated from WIT, so `Default` cannot be derived on them.

@@ -13,12 +13,15 @@ use std::fs::File;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::path::Path;
 use wasmtime::component::Resource;
+use wasmtime_wasi::p2::DynOutputStream;
 use wasmtime_wasi::p2::bindings::sync::filesystem::types::{Descriptor, ErrorCode};
 
 /// Largest extended attribute value read back.
 const MAX_XATTR_VALUE: usize = 64 * 1024;
 /// Largest list of extended attribute names read back.
 const MAX_XATTR_LIST: usize = 64 * 1024;
+/// First buffer tried for an xattr read (enough for almost every file).
+const SMALL_XATTR_BUFFER: usize = 1024;
 /// Mode a new regular file is created with, before its metadata is applied.
 const NEW_FILE_MODE: u32 = 0o600;
 /// Largest request per `copy_file_range` call.
@@ -261,13 +264,12 @@ pub fn get_xattr_beneath(
     path: &str,
     name: &str,
 ) -> Result<Option<Vec<u8>>, ErrorCode> {
-    let target = open_object(root, path)?;
-    let mut value = vec![0u8; MAX_XATTR_VALUE];
-    match rustix::fs::getxattr(magic_path(&target).as_str(), name, &mut value[..]) {
-        Ok(length) => {
-            value.truncate(length);
-            Ok(Some(value))
-        }
+    let (parent, object) = open_parent(root, path)?;
+    let target = path_in(&parent, object);
+    match read_xattr_data(MAX_XATTR_VALUE, |buffer| {
+        rustix::fs::lgetxattr(target.as_str(), name, buffer)
+    }) {
+        Ok(value) => Ok(Some(value)),
         Err(rustix::io::Errno::NODATA) => Ok(None),
         Err(errno) => Err(errno_code(errno)),
     }
@@ -275,15 +277,43 @@ pub fn get_xattr_beneath(
 
 /// Names of the extended attributes of `path` beneath `root`.
 pub fn list_xattrs_beneath(root: &File, path: &str) -> Result<Vec<String>, ErrorCode> {
-    let target = open_object(root, path)?;
-    let mut list = vec![0u8; MAX_XATTR_LIST];
-    let length =
-        rustix::fs::listxattr(magic_path(&target).as_str(), &mut list[..]).map_err(errno_code)?;
-    Ok(list[..length]
+    let (parent, object) = open_parent(root, path)?;
+    let target = path_in(&parent, object);
+    let list = read_xattr_data(MAX_XATTR_LIST, |buffer| {
+        rustix::fs::llistxattr(target.as_str(), buffer)
+    })
+    .map_err(errno_code)?;
+    Ok(list
         .split(|b| *b == 0)
         .filter(|name| !name.is_empty())
         .map(|name| String::from_utf8_lossy(name).into_owned())
         .collect())
+}
+
+/// `/proc/self/fd/<parent>/<name>`: `name` inside `parent`, for the
+/// `l*xattr` calls, which take no directory descriptor. `name` is one
+/// component (see [`split_beneath`]), so nothing beyond `parent` is resolved,
+/// and the `l*` calls do not follow a final symlink.
+fn path_in(parent: &Parent<'_>, name: &str) -> String {
+    format!("/proc/self/fd/{}/{name}", parent.as_fd().as_raw_fd())
+}
+
+/// Runs an xattr read with a small buffer first (most files have no or
+/// short xattrs), then with `max` bytes when it was too small.
+fn read_xattr_data(
+    max: usize,
+    call: impl Fn(&mut [u8]) -> rustix::io::Result<usize>,
+) -> rustix::io::Result<Vec<u8>> {
+    let mut buffer = vec![0u8; SMALL_XATTR_BUFFER];
+    let length = match call(&mut buffer) {
+        Err(rustix::io::Errno::RANGE) => {
+            buffer = vec![0u8; max];
+            call(&mut buffer)?
+        }
+        other => other?,
+    };
+    buffer.truncate(length);
+    Ok(buffer)
 }
 
 fn timestamps(access: Timespec, modification: Timespec) -> rustix::fs::Timestamps {
@@ -383,9 +413,10 @@ fn finish_new_file(file: &OwnedFd, metadata: &Metadata) -> Result<(), ErrorCode>
     Ok(())
 }
 
-/// The contents of regular file `path` beneath `root` (a final symlink is
-/// not followed); `file-too-large` when it is larger than `max_size`.
-pub fn read_file_beneath(root: &File, path: &str, max_size: u64) -> Result<Vec<u8>, ErrorCode> {
+/// Opens regular file `path` beneath `root` for reading (a final symlink is
+/// not followed; anything but a regular file is `invalid`); returns it and
+/// its size.
+fn open_regular_beneath(root: &File, path: &str) -> Result<(OwnedFd, u64), ErrorCode> {
     let (parent, name) = open_parent(root, path)?;
     let file = rustix::fs::openat(
         &parent,
@@ -398,7 +429,37 @@ pub fn read_file_beneath(root: &File, path: &str, max_size: u64) -> Result<Vec<u
     if rustix::fs::FileType::from_raw_mode(stat.st_mode) != rustix::fs::FileType::RegularFile {
         return Err(ErrorCode::Invalid);
     }
-    let size = stat.st_size as u64;
+    Ok((file, stat.st_size as u64))
+}
+
+/// Writes all of regular file `path` beneath `root` to `out` in chunks;
+/// returns the number of bytes. A failure of `out` is `pipe`.
+pub fn send_file_beneath(
+    root: &File,
+    path: &str,
+    out: &mut dyn wasmtime_wasi::p2::OutputStream,
+) -> Result<u64, ErrorCode> {
+    let (file, _) = open_regular_beneath(root, path)?;
+    let mut buffer = vec![0u8; READ_BUFFER];
+    let mut sent = 0u64;
+    loop {
+        let count = match rustix::io::read(&file, &mut buffer[..]) {
+            Ok(0) => return Ok(sent),
+            Ok(count) => count,
+            Err(rustix::io::Errno::INTR) => continue,
+            Err(errno) => return Err(errno_code(errno)),
+        };
+        let chunk = bytes::Bytes::copy_from_slice(&buffer[..count]);
+        wasmtime_wasi::runtime::in_tokio(out.blocking_write_and_flush(chunk))
+            .map_err(|_| ErrorCode::Pipe)?;
+        sent += count as u64;
+    }
+}
+
+/// The contents of regular file `path` beneath `root` (a final symlink is
+/// not followed); `file-too-large` when it is larger than `max_size`.
+pub fn read_file_beneath(root: &File, path: &str, max_size: u64) -> Result<Vec<u8>, ErrorCode> {
+    let (file, size) = open_regular_beneath(root, path)?;
     if size > max_size {
         return Err(ErrorCode::FileTooLarge);
     }
@@ -656,6 +717,20 @@ impl Host for HostState {
     ) -> Result<Vec<u8>, ErrorCode> {
         let max_size = max_size.min(self.memory_bytes as u64);
         read_file_beneath(&*self.directory(&dir, false)?, &path, max_size)
+    }
+
+    fn send_file(
+        &mut self,
+        dir: Resource<Descriptor>,
+        path: String,
+        out: Resource<DynOutputStream>,
+    ) -> Result<u64, ErrorCode> {
+        let root = self.directory(&dir, false)?;
+        let stream = self
+            .table
+            .get_mut(&out)
+            .map_err(|_| ErrorCode::BadDescriptor)?;
+        send_file_beneath(&root, &path, stream.as_mut())
     }
 
     fn create_file(

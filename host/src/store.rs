@@ -8,7 +8,9 @@ use crate::error::Error;
 use crate::options::{StoreOptions, parse_driver_options};
 use crate::state::HostState;
 use crate::streams::{ReaderStream, WriterStream};
-use crate::{Container, ContainerOptions, DeletedImage, Image, ImageOptions, Layer, LayerOptions};
+use crate::{
+    Container, ContainerOptions, DataOwner, DeletedImage, Image, ImageOptions, Layer, LayerOptions,
+};
 use graphstore_guest::store::{GRAPH_ROOT_PREOPEN, IMAGE_STORE_PREOPEN_PREFIX, RUN_ROOT_PREOPEN};
 use std::io::{Read, Write};
 use std::os::unix::fs::DirBuilderExt;
@@ -411,6 +413,25 @@ impl Store {
                 .graphstore_store_store_api()
                 .store()
                 .call_get_blob(&mut store.wasm, store.handle, digest, stream)
+        })
+    }
+
+    /// Writes data item `key` of layer, image or container `reference` to
+    /// `out` without copying it through the component; returns its length.
+    pub fn write_big_data(
+        &mut self,
+        owner: DataOwner,
+        reference: &str,
+        key: &str,
+        out: impl Write + Send + 'static,
+    ) -> Result<u64, Error> {
+        self.check_usable()?;
+        self.with_output(out, |store, stream| {
+            store
+                .instance
+                .graphstore_store_store_api()
+                .store()
+                .call_write_big_data(&mut store.wasm, store.handle, owner, reference, key, stream)
         })
     }
 

@@ -4,12 +4,15 @@
 
 use super::images::{image_unknown, is_manifest_key, recompute_digests};
 use super::{Access, Store};
-use crate::disk::Dir;
+use crate::bindings::graphstore::store::posix;
+use crate::disk::{Dir, describe};
 use crate::error::{ErrorKind, Result, StoreError};
 use crate::ident::{big_data, digest};
 use crate::records::Record;
 use crate::stores::{Kind, RecordFile};
 use std::collections::BTreeMap;
+use wasip2::filesystem::types::ErrorCode;
+use wasip2::io::streams::OutputStream;
 
 /// The file name of item `key`, or 1.43's error for an unusable key.
 fn item_file_name(kind: Kind, key: &str) -> Result<String> {
@@ -21,28 +24,60 @@ fn item_file_name(kind: Kind, key: &str) -> Result<String> {
     })
 }
 
-/// Reads item `key` of the record with ID `id` from `records_dir/<id>/`.
-fn read_item(records_dir: &Dir, kind: Kind, id: &str, key: &str) -> Result<Vec<u8>> {
-    let file_name = item_file_name(kind, key)?;
-    let missing = || {
-        // 1.43 words a missing item differently per kind: containers pass
-        // the file error through.
-        let message = match kind {
-            Kind::Container => format!(
-                "open {}/{id}/{file_name}: no such file or directory",
-                records_dir.path()
-            ),
-            Kind::Image => format!(
-                "locating item named {key:?} for image with ID {id:?} (consider removing the image to resolve the issue): file does not exist"
-            ),
-            Kind::Layer => {
-                format!("locating item named {key:?} for layer with ID {id:?}: file does not exist")
-            }
-        };
-        StoreError::io(message)
+/// 1.43's error for a missing item (worded differently per kind:
+/// containers pass the file error through).
+fn missing_item(records_dir: &Dir, kind: Kind, id: &str, key: &str, file_name: &str) -> StoreError {
+    let message = match kind {
+        Kind::Container => format!(
+            "open {}/{id}/{file_name}: no such file or directory",
+            records_dir.path()
+        ),
+        Kind::Image => format!(
+            "locating item named {key:?} for image with ID {id:?} (consider removing the image to resolve the issue): file does not exist"
+        ),
+        Kind::Layer => {
+            format!("locating item named {key:?} for layer with ID {id:?}: file does not exist")
+        }
     };
-    let dir = records_dir.open_dir(id)?.ok_or_else(missing)?;
-    dir.read_file(&file_name)?.ok_or_else(missing)
+    StoreError::io(message)
+}
+
+/// Opens the directory `records_dir/<id>/` of item `key`; returns it and the
+/// item's file name.
+fn item_location(records_dir: &Dir, kind: Kind, id: &str, key: &str) -> Result<(Dir, String)> {
+    let file_name = item_file_name(kind, key)?;
+    let dir = records_dir
+        .open_dir(id)?
+        .ok_or_else(|| missing_item(records_dir, kind, id, key, &file_name))?;
+    Ok((dir, file_name))
+}
+
+/// Reads item `key` of the record with ID `id`.
+fn read_item(records_dir: &Dir, kind: Kind, id: &str, key: &str) -> Result<Vec<u8>> {
+    let (dir, file_name) = item_location(records_dir, kind, id, key)?;
+    dir.read_file(&file_name)?
+        .ok_or_else(|| missing_item(records_dir, kind, id, key, &file_name))
+}
+
+/// Sends item `key` of the record with ID `id` to `out` (on the host: the
+/// bytes never enter the component); returns its length.
+fn send_item(
+    records_dir: &Dir,
+    kind: Kind,
+    id: &str,
+    key: &str,
+    out: &OutputStream,
+) -> Result<u64> {
+    let (dir, file_name) = item_location(records_dir, kind, id, key)?;
+    posix::send_file(dir.descriptor(), &file_name, out).map_err(|code| match code {
+        ErrorCode::NoEntry => missing_item(records_dir, kind, id, key, &file_name),
+        ErrorCode::Pipe => StoreError::io(format!("writing data item {key:?}: the output failed")),
+        other => StoreError::io(format!(
+            "read {}: {}",
+            dir.child_path(&file_name),
+            describe(other)
+        )),
+    })
 }
 
 /// Writes item `key` of record `id` atomically, creating its directory.
@@ -136,9 +171,60 @@ impl Store {
 
     /// Contents of an image's data item.
     pub fn image_big_data(&mut self, image: &str, key: &str) -> Result<Vec<u8>> {
-        let _held = self.hold(Access::None, Access::Read, Access::None)?;
-        let (file, position) = self.image_home(image)?;
-        read_item(file.dir(), Kind::Image, &file.at(position).id, key)
+        self.big_data(Kind::Image, image, key)
+    }
+
+    /// Contents of data item `key` of the `kind` record `reference`.
+    fn big_data(&mut self, kind: Kind, reference: &str, key: &str) -> Result<Vec<u8>> {
+        self.with_record_home(kind, reference, |dir, id| read_item(dir, kind, id, key))
+    }
+
+    /// Writes data item `key` of the `kind` record `reference` to `out`;
+    /// returns its length.
+    pub fn write_big_data(
+        &mut self,
+        kind: Kind,
+        reference: &str,
+        key: &str,
+        out: &OutputStream,
+    ) -> Result<u64> {
+        let sent = self.with_record_home(kind, reference, |dir, id| {
+            send_item(dir, kind, id, key, out)
+        })?;
+        crate::disk::streams::flush(out)?;
+        Ok(sent)
+    }
+
+    /// Runs `use_item` with the records directory and ID of the `kind`
+    /// record `reference`, under its store's read lock.
+    fn with_record_home<T>(
+        &mut self,
+        kind: Kind,
+        reference: &str,
+        use_item: impl FnOnce(&Dir, &str) -> Result<T>,
+    ) -> Result<T> {
+        match kind {
+            Kind::Image => {
+                let _held = self.hold(Access::None, Access::Read, Access::None)?;
+                let (file, position) = self.image_home(reference)?;
+                use_item(file.dir(), &file.at(position).id)
+            }
+            Kind::Layer => {
+                let _held = self.hold(Access::Read, Access::None, Access::None)?;
+                let layers = self.layers()?;
+                let position = layers
+                    .file
+                    .resolve(reference)
+                    .ok_or_else(|| StoreError::new(ErrorKind::LayerUnknown))?;
+                let id = layers.file.at(position).id.clone();
+                use_item(layers.file.dir(), &id)
+            }
+            Kind::Container => {
+                let _held = self.hold(Access::None, Access::None, Access::Read)?;
+                let position = self.container_position(reference)?;
+                use_item(self.containers.dir(), &self.containers.at(position).id)
+            }
+        }
     }
 
     /// Size of an image's data item: recorded, else the file's length.
@@ -208,14 +294,7 @@ impl Store {
 
     /// Contents of a layer's data item.
     pub fn layer_big_data(&mut self, layer: &str, key: &str) -> Result<Vec<u8>> {
-        let _held = self.hold(Access::Read, Access::None, Access::None)?;
-        let layers = self.layers()?;
-        let position = layers
-            .file
-            .resolve(layer)
-            .ok_or_else(|| StoreError::new(ErrorKind::LayerUnknown))?;
-        let id = layers.file.at(position).id.clone();
-        read_item(layers.file.dir(), Kind::Layer, &id, key)
+        self.big_data(Kind::Layer, layer, key)
     }
 
     /// Stores a layer data item (only its name is recorded).
@@ -252,14 +331,7 @@ impl Store {
 
     /// Contents of a container's data item.
     pub fn container_big_data(&mut self, container: &str, key: &str) -> Result<Vec<u8>> {
-        let _held = self.hold(Access::None, Access::None, Access::Read)?;
-        let position = self.container_position(container)?;
-        read_item(
-            self.containers.dir(),
-            Kind::Container,
-            &self.containers.at(position).id,
-            key,
-        )
+        self.big_data(Kind::Container, container, key)
     }
 
     /// Size (`want_digest` false) or digest of a container's data item; an

@@ -4,10 +4,9 @@
 
 use super::output::path_error;
 use super::{CommandResult, Ctx, Failure, ReadError, read_input};
-use crate::Store;
 use crate::cli::spec::flag_names as n;
+use crate::{DataOwner, Store};
 use graphstore_guest::ident::digest;
-use std::io::Write;
 
 /// How 1.43's layer store words a failure to read the data it is given.
 const LAYER_COPY_ERROR_PREFIX: &str = "copying bigdata for the layer: ";
@@ -41,11 +40,11 @@ impl Kind {
         }
     }
 
-    fn get(self, store: &mut Store, id: &str, key: &str) -> Result<Vec<u8>, crate::Error> {
+    fn owner(self) -> DataOwner {
         match self {
-            Kind::Layer => store.layer_big_data(id, key),
-            Kind::Image => store.image_big_data(id, key),
-            Kind::Container => store.container_big_data(id, key),
+            Kind::Layer => DataOwner::Layer,
+            Kind::Image => DataOwner::Image,
+            Kind::Container => DataOwner::Container,
         }
     }
 
@@ -100,12 +99,15 @@ pub(super) fn get(ctx: &mut Ctx<'_>, kind: Kind) -> CommandResult {
         Some(file)
     };
     let key = ctx.arg(1);
-    let data = kind.get(ctx.store, &id, key)?;
+    // The store streams the item from its file to the output on the host.
     match file {
-        Some(mut file) => file
-            .write_all(&data)
-            .map_err(|error| Failure::Message(path_error("write", path, &error)))?,
-        None => ctx.print(&data),
+        Some(file) => {
+            ctx.store.write_big_data(kind.owner(), &id, key, file)?;
+        }
+        None => {
+            let out = ctx.stdout_stream();
+            ctx.store.write_big_data(kind.owner(), &id, key, out)?;
+        }
     }
     Ok(())
 }

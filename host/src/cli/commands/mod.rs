@@ -62,6 +62,14 @@ impl<'a> Ctx<'a> {
         self.inv.spec().flags.iter().any(|flag| flag.long == long)
     }
 
+    /// Standard output as an owned writer, for data streamed by the store
+    /// itself (large items never pass through memory here). What was
+    /// printed before is flushed first, so the order is kept.
+    pub fn stdout_stream(&mut self) -> impl Write + Send + 'static {
+        let _ = self.out.flush();
+        IgnoreWriteErrors(std::io::stdout())
+    }
+
     /// Writes to standard output; write errors are ignored, as Go's `Printf` ones are.
     pub fn print(&mut self, text: impl AsRef<[u8]>) {
         let _ = self.out.write_all(text.as_ref());
@@ -308,4 +316,19 @@ pub(crate) fn metadata_option(ctx: &Ctx<'_>) -> Result<String, Failure> {
 /// The `--name` values, de-duplicated by the store.
 pub(crate) fn names_option(ctx: &Ctx<'_>) -> Vec<String> {
     ctx.inv.flag_list(flag_names::NAME).to_vec()
+}
+
+/// A writer whose write errors are dropped, as Go's `Printf` drops them.
+struct IgnoreWriteErrors<W>(W);
+
+impl<W: Write> Write for IgnoreWriteErrors<W> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        let _ = self.0.write_all(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        let _ = self.0.flush();
+        Ok(())
+    }
 }
