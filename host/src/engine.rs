@@ -6,7 +6,8 @@
 //! `$XDG_CACHE_HOME/graphstore`, else `~/.cache/graphstore`), keyed by the
 //! sha256 of the component and wasmtime's compatibility hash, and
 //! memory-mapped on later runs (well under a millisecond). Set
-//! `GRAPHSTORE_CACHE_DIR=` (empty) to disable the cache.
+//! `GRAPHSTORE_CACHE_DIR=` (empty) to disable the cache. Artifacts older
+//! than 30 days are removed whenever a new one is written.
 
 use crate::bindings::GraphstorePre;
 use crate::error::Error;
@@ -100,6 +101,33 @@ fn raise_open_file_limit() {
     }
 }
 
+/// Age after which another build's compiled artifact is removed from the
+/// cache (each graphstore build adds one of a few MB).
+const STALE_ARTIFACT_AGE: std::time::Duration = std::time::Duration::from_secs(30 * 24 * 3600);
+
+/// Removes compiled artifacts not written for [`STALE_ARTIFACT_AGE`]. Runs
+/// only when an artifact is compiled (rare); a build still in use after
+/// that just compiles once more.
+fn prune_stale_artifacts(dir: &Path, now: std::time::SystemTime) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let is_artifact = path.extension().is_some_and(|ext| ext == CACHE_EXTENSION);
+        let stale = entry
+            .metadata()
+            .and_then(|metadata| metadata.modified())
+            .is_ok_and(|modified| {
+                now.duration_since(modified)
+                    .is_ok_and(|age| age > STALE_ARTIFACT_AGE)
+            });
+        if is_artifact && stale {
+            let _ = std::fs::remove_file(&path);
+        }
+    }
+}
+
 /// Where compiled components are cached; `None` disables caching.
 pub fn cache_dir() -> Option<PathBuf> {
     match std::env::var_os(CACHE_DIR_ENV) {
@@ -148,11 +176,13 @@ fn load_component(engine: &Engine, cache: Option<&Path>) -> Result<Component, Er
     Component::new(engine, COMPONENT_WASM).map_err(|e| Error::setup("compiling the component", e))
 }
 
-/// Writes a compiled artifact atomically (temp file + rename); failures are ignored.
+/// Writes a compiled artifact atomically (temp file + rename) and prunes
+/// stale ones; failures are ignored.
 fn store_artifact(dir: &Path, path: &Path, bytes: &[u8]) {
     if std::fs::create_dir_all(dir).is_err() {
         return;
     }
+    prune_stale_artifacts(dir, std::time::SystemTime::now());
     let temp = dir.join(format!(
         ".tmp-{}-{}",
         std::process::id(),
@@ -163,4 +193,31 @@ fn store_artifact(dir: &Path, path: &Path, bytes: &[u8]) {
         return;
     }
     let _ = std::fs::remove_file(&temp);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, SystemTime};
+
+    #[test]
+    fn only_old_artifacts_are_pruned() {
+        let dir = tempfile::tempdir().unwrap();
+        let now = SystemTime::now();
+        let write = |name: &str, age: Duration| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, b"x").unwrap();
+            let file = std::fs::File::options().write(true).open(&path).unwrap();
+            file.set_modified(now - age).unwrap();
+            path
+        };
+        let day = Duration::from_secs(24 * 3600);
+        let old = write("old.cwasm", 40 * day);
+        let recent = write("recent.cwasm", 2 * day);
+        let unrelated = write("notes.txt", 400 * day);
+        prune_stale_artifacts(dir.path(), now);
+        assert!(!old.exists());
+        assert!(recent.exists());
+        assert!(unrelated.exists());
+    }
 }
