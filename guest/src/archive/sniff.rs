@@ -62,9 +62,16 @@ impl<R: Read> SniffingReader<R> {
     where
         R: 'a,
     {
-        self.top_up(DECOMPRESS_PEEK)?;
-        let compression = detect(&self.prefix);
+        let compression = self.stream_compression()?;
         decompressor(compression, self)
+    }
+
+    /// The compression the stream is decoded with: as [`Self::compression`],
+    /// except when the single sniffing read returned fewer than 10 bytes,
+    /// where (as Go's `DecompressStream`) more is read to decide.
+    pub fn stream_compression(&mut self) -> io::Result<Compression> {
+        self.top_up(DECOMPRESS_PEEK)?;
+        Ok(detect(&self.prefix))
     }
 
     /// Reads more of the input into the replay buffer until it holds

@@ -7,9 +7,12 @@ use super::extract::Extractor;
 use super::layer_store::TAR_SPLIT_SUFFIX;
 use super::layers::LayerOptions;
 use super::{Access, LayerView, Store};
-use crate::archive::{DigestingReader, Disassembler, Disassembly, SniffingReader, TarSplitWriter};
+use crate::archive::{
+    DigestingReader, Disassembler, Disassembly, SniffingReader, TarSplitWriter, decompressor,
+};
 use crate::disk::streams::StreamReader;
 use crate::error::{ErrorKind, Result, StoreError};
+use crate::records::Compression;
 use std::io::Read;
 use wasip2::io::streams::InputStream;
 
@@ -140,12 +143,21 @@ impl Store {
             ))
         })?;
 
-        let mut supplied = DigestingReader::new(TaggedInput(StreamReader::new(diff)));
-        let sniffed = SniffingReader::new(&mut supplied)
-            .map_err(|err| StoreError::io(format!("reading the diff: {err}")))?;
+        let reading = |err| StoreError::io(format!("reading the diff: {err}"));
+        let mut sniffed =
+            SniffingReader::new(TaggedInput(StreamReader::new(diff))).map_err(reading)?;
         let compression = sniffed.compression();
+        let format = sniffed.stream_compression().map_err(reading)?;
+        // A compressed diff is digested as supplied; an uncompressed one is
+        // its own expansion, whose digest the disassembler computes anyway.
+        let mut supplied = None;
+        let decoded: Box<dyn Read + '_> = if format == Compression::None {
+            Box::new(&mut sniffed)
+        } else {
+            decompressor(format, supplied.insert(DigestingReader::new(&mut sniffed)))?
+        };
         let expanded = DataErrors(Bounded {
-            inner: sniffed.into_decompressed()?,
+            inner: decoded,
             remaining: limits.max_bytes,
         });
         let tar_split = layers
@@ -173,9 +185,10 @@ impl Store {
             gids,
         } = tar.finish()?;
         sink.finish()?.commit()?;
-        let supplied = supplied
-            .finish()
-            .map_err(|err| StoreError::io(format!("reading the diff: {err}")))?;
+        let supplied = match supplied {
+            Some(reader) => reader.finish().map_err(reading)?,
+            None => expanded,
+        };
 
         let layer = layers.file.at_mut(position);
         layer.compressed_digest = supplied.digest_string();
