@@ -6,7 +6,9 @@
 //! symlinks leading out are refused) and the operation is one `*at` call on
 //! the final component, never following a final symlink.
 
-use crate::bindings::graphstore::store::posix::{Host, Metadata, NodeKind, Stat, Timespec};
+use crate::bindings::graphstore::store::posix::{
+    DirEntry, Host, Metadata, NodeKind, Stat, Timespec,
+};
 use crate::state::HostState;
 use rustix::fs::{AtFlags, Mode, OFlags};
 use std::fs::File;
@@ -283,11 +285,7 @@ pub fn list_xattrs_beneath(root: &File, path: &str) -> Result<Vec<String>, Error
         rustix::fs::llistxattr(target.as_str(), buffer)
     })
     .map_err(errno_code)?;
-    Ok(list
-        .split(|b| *b == 0)
-        .filter(|name| !name.is_empty())
-        .map(|name| String::from_utf8_lossy(name).into_owned())
-        .collect())
+    Ok(xattr_names(&list))
 }
 
 /// `/proc/self/fd/<parent>/<name>`: `name` inside `parent`, for the
@@ -582,11 +580,61 @@ pub fn lstat_beneath(root: &File, path: &str) -> Result<Stat, ErrorCode> {
         let (parent, name) = open_parent(root, path)?;
         rustix::fs::statat(&parent, name, AtFlags::SYMLINK_NOFOLLOW).map_err(errno_code)?
     };
+    Ok(stat_record(&stat))
+}
+
+/// Every entry of directory `path` beneath `root` (not `.` and `..`) with
+/// its `lstat` and extended attribute names.
+pub fn read_dir_beneath(root: &File, path: &str) -> Result<Vec<DirEntry>, ErrorCode> {
+    let (parent, name) = open_parent(root, path)?;
+    let dir = rustix::fs::openat(
+        &parent,
+        name,
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(errno_code)?;
+    let dir_parent = Parent::Opened(File::from(dir));
+    let mut listing = rustix::fs::Dir::read_from(&dir_parent).map_err(errno_code)?;
+    let mut entries = Vec::new();
+    while let Some(entry) = listing.read() {
+        let entry = entry.map_err(errno_code)?;
+        let raw = entry.file_name().to_bytes();
+        if raw == b"." || raw == b".." {
+            continue;
+        }
+        let name = std::str::from_utf8(raw).map_err(|_| ErrorCode::IllegalByteSequence)?;
+        let stat =
+            rustix::fs::statat(&dir_parent, name, AtFlags::SYMLINK_NOFOLLOW).map_err(errno_code)?;
+        let target = path_in(&dir_parent, name);
+        let xattrs = read_xattr_data(MAX_XATTR_LIST, |buffer| {
+            rustix::fs::llistxattr(target.as_str(), buffer)
+        })
+        .map_err(errno_code)?;
+        entries.push(DirEntry {
+            name: name.to_string(),
+            stat: stat_record(&stat),
+            xattrs: xattr_names(&xattrs),
+        });
+    }
+    Ok(entries)
+}
+
+/// The names in a `listxattr` result (NUL-separated).
+fn xattr_names(list: &[u8]) -> Vec<String> {
+    list.split(|b| *b == 0)
+        .filter(|name| !name.is_empty())
+        .map(|name| String::from_utf8_lossy(name).into_owned())
+        .collect()
+}
+
+/// The `stat` record of a `struct stat`.
+fn stat_record(stat: &rustix::fs::Stat) -> Stat {
     let time = |seconds: i64, nanoseconds: i64| Timespec {
         seconds,
         nanoseconds: nanoseconds as u32,
     };
-    Ok(Stat {
+    Stat {
         access: time(stat.st_atime, stat.st_atime_nsec as i64),
         modification: time(stat.st_mtime, stat.st_mtime_nsec as i64),
         mode: stat.st_mode,
@@ -597,7 +645,7 @@ pub fn lstat_beneath(root: &File, path: &str) -> Result<Stat, ErrorCode> {
         ino: stat.st_ino,
         dev: stat.st_dev,
         size: stat.st_size as u64,
-    })
+    }
 }
 
 impl Host for HostState {
@@ -698,6 +746,14 @@ impl Host for HostState {
 
     fn readlink(&mut self, dir: Resource<Descriptor>, path: String) -> Result<String, ErrorCode> {
         readlink_beneath(&*self.directory(&dir, false)?, &path)
+    }
+
+    fn read_dir(
+        &mut self,
+        dir: Resource<Descriptor>,
+        path: String,
+    ) -> Result<Vec<DirEntry>, ErrorCode> {
+        read_dir_beneath(&*self.directory(&dir, false)?, &path)
     }
 
     fn set_metadata(
@@ -1046,5 +1102,45 @@ mod tests {
         assert!(read_file_beneath(&root, "link", 100).is_err());
         assert!(read_file_beneath(&root, "../secret", 100).is_err());
         assert!(read_file_beneath(&root, "dir/../../secret", 100).is_err());
+    }
+
+    #[test]
+    fn directories_are_listed_with_stats_and_xattr_names() {
+        let outer = tempfile::tempdir().unwrap();
+        let root_path = outer.path().join("root");
+        std::fs::create_dir_all(root_path.join("sub/inner")).unwrap();
+        std::fs::write(root_path.join("sub/file"), b"12345").unwrap();
+        std::os::unix::fs::symlink("..", root_path.join("up")).unwrap();
+        std::os::unix::fs::symlink("/etc", root_path.join("sub/link")).unwrap();
+        let root = File::open(&root_path).unwrap();
+        let tagged = set_xattr_beneath(&root, "sub/file", "user.tag", b"v").is_ok();
+
+        let mut entries = read_dir_beneath(&root, "sub").unwrap();
+        entries.sort_by(|a, b| a.name.cmp(&b.name));
+        let names: Vec<&str> = entries.iter().map(|e| e.name.as_str()).collect();
+        assert_eq!(names, ["file", "inner", "link"]);
+        assert_eq!(entries[0].stat.size, 5);
+        assert_eq!(entries[0].stat.mode & libc::S_IFMT, libc::S_IFREG);
+        assert_eq!(entries[1].stat.mode & libc::S_IFMT, libc::S_IFDIR);
+        // A symlink is described, not followed.
+        assert_eq!(entries[2].stat.mode & libc::S_IFMT, libc::S_IFLNK);
+        if tagged {
+            assert_eq!(entries[0].xattrs, ["user.tag"]);
+        }
+        assert!(entries[1].xattrs.is_empty());
+        let top: Vec<String> = read_dir_beneath(&root, ".")
+            .unwrap()
+            .into_iter()
+            .map(|e| e.name)
+            .collect();
+        assert_eq!(top.len(), 2);
+        // Neither a symlink nor a path leading out is listed through.
+        assert!(read_dir_beneath(&root, "up").is_err());
+        assert!(read_dir_beneath(&root, "sub/link").is_err());
+        assert!(read_dir_beneath(&root, "../root").is_err());
+        assert_eq!(
+            read_dir_beneath(&root, "sub/file"),
+            Err(ErrorCode::NotDirectory)
+        );
     }
 }

@@ -294,7 +294,9 @@ impl Dir {
 
     /// The kind of entry `name` (a final symlink is not followed); `None` when missing.
     pub fn entry_kind(&self, name: &str) -> Result<Option<EntryKind>> {
-        Ok(self.lstat(name)?.map(|stat| kind_of_mode(stat.mode)))
+        Ok(self
+            .lstat(name)?
+            .map(|stat| EntryKind::from_mode(stat.mode)))
     }
 
     /// Size and modification time of `name`; `None` when missing.
@@ -305,6 +307,12 @@ impl Dir {
                 .ok()
                 .map(|seconds| (seconds, stat.modification.nanoseconds)),
         }))
+    }
+
+    /// Every entry of this directory (without `.` and `..`) with its `lstat`
+    /// and extended attribute names, in one host call.
+    pub fn read_dir(&self) -> Result<Vec<posix::DirEntry>> {
+        posix::read_dir(&self.fd, ".").map_err(|code| self.error("list", ".", code))
     }
 
     /// Names and kinds of the entries in this directory (without `.` and `..`).
@@ -324,12 +332,15 @@ impl Dir {
     }
 }
 
-fn kind_of_mode(mode: u32) -> EntryKind {
-    match mode & S_IFMT {
-        S_IFDIR => EntryKind::Directory,
-        S_IFREG => EntryKind::File,
-        S_IFLNK => EntryKind::Symlink,
-        _ => EntryKind::Other,
+impl EntryKind {
+    /// The kind of a file with `st_mode` `mode`.
+    pub fn from_mode(mode: u32) -> EntryKind {
+        match mode & S_IFMT {
+            S_IFDIR => EntryKind::Directory,
+            S_IFREG => EntryKind::File,
+            S_IFLNK => EntryKind::Symlink,
+            _ => EntryKind::Other,
+        }
     }
 }
 

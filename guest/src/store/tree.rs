@@ -6,7 +6,7 @@ use super::{Access, Store};
 use crate::bindings::graphstore::store::posix;
 use crate::changes::{self, Change, EntryInfo, EntryKind, IdMaps, NoNames, Snapshot};
 use crate::disk::file_type::{S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFSOCK};
-use crate::disk::{Dir, EntryKind as DirEntryKind, describe};
+use crate::disk::{Dir, describe};
 use crate::error::{ErrorKind, Result, StoreError};
 use crate::format::timestamp::Timestamp;
 use crate::records::Layer;
@@ -30,25 +30,27 @@ fn kind_of(mode: u32) -> EntryKind {
     }
 }
 
-/// Describes entry `name` of `dir` the way the comparison needs it.
-fn entry_info(dir: &Dir, name: &str) -> Result<EntryInfo> {
-    let failed = |op: &str, code| {
-        StoreError::io(format!("{op} {}: {}", dir.child_path(name), describe(code)))
-    };
-    let stat = posix::lstat(dir.descriptor(), name).map_err(|code| failed("lstat", code))?;
+/// Describes `entry` of `dir` the way the comparison needs it.
+fn entry_info(dir: &Dir, entry: &posix::DirEntry) -> Result<EntryInfo> {
+    let name = entry.name.as_str();
+    let stat = &entry.stat;
     let mtime = Timestamp::utc(stat.modification.seconds, stat.modification.nanoseconds);
     let kind = kind_of(stat.mode);
     let link_target = if kind == EntryKind::Symlink {
-        posix::readlink(dir.descriptor(), name).map_err(|code| failed("readlink", code))?
+        posix::readlink(dir.descriptor(), name).map_err(|code| {
+            StoreError::io(format!(
+                "readlink {}: {}",
+                dir.child_path(name),
+                describe(code)
+            ))
+        })?
     } else {
         String::new()
     };
     let mut xattrs = std::collections::BTreeMap::new();
-    for key in posix::list_xattrs(dir.descriptor(), name).unwrap_or_default() {
-        if wanted_xattr(&key)
-            && let Ok(Some(value)) = posix::get_xattr(dir.descriptor(), name, &key)
-        {
-            xattrs.insert(key, value);
+    for key in entry.xattrs.iter().filter(|key| wanted_xattr(key)) {
+        if let Ok(Some(value)) = posix::get_xattr(dir.descriptor(), name, key) {
+            xattrs.insert(key.clone(), value);
         }
     }
     Ok(EntryInfo {
@@ -72,16 +74,16 @@ pub fn snapshot(root: &Dir) -> Result<Snapshot> {
     let mut tree = Snapshot::new();
     let mut pending = vec![(String::new(), root.reopen()?)];
     while let Some((prefix, dir)) = pending.pop() {
-        let mut entries = dir.entries()?;
-        entries.sort_by(|a, b| a.0.cmp(&b.0));
-        for (name, kind) in entries {
-            let path = format!("{prefix}/{name}");
-            let info = entry_info(&dir, &name)?;
-            tree.insert(&path, info)
-                .map_err(|err| StoreError::corrupt(format!("{}: {err}", dir.child_path(&name))))?;
-            if kind == DirEntryKind::Directory
-                && let Some(child) = dir.open_dir(&name)?
-            {
+        let mut entries = dir.read_dir()?;
+        entries.sort_by(|a, b| a.name.cmp(&b.name));
+        for entry in entries {
+            let path = format!("{prefix}/{}", entry.name);
+            let info = entry_info(&dir, &entry)?;
+            let is_dir = info.kind == EntryKind::Directory;
+            tree.insert(&path, info).map_err(|err| {
+                StoreError::corrupt(format!("{}: {err}", dir.child_path(&entry.name)))
+            })?;
+            if is_dir && let Some(child) = dir.open_dir(&entry.name)? {
                 pending.push((path, child));
             }
         }

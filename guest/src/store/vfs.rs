@@ -147,8 +147,12 @@ fn copy_tree(source: &Dir, target: &Dir, shift: &IdShift) -> Result<()> {
         shift,
     };
     copier.copy_dir(source, target)?;
-    let root = posix_lstat(source, ".")?;
-    copy_metadata(source, target, ".", &root, (root.uid, root.gid))
+    let root = posix::DirEntry {
+        name: ".".to_string(),
+        stat: posix_lstat(source, ".")?,
+        xattrs: posix::list_xattrs(source.descriptor(), ".").unwrap_or_default(),
+    };
+    copy_metadata(source, target, &root, (root.stat.uid, root.stat.gid))
 }
 
 /// State of one tree copy: where each multiply-linked inode went first.
@@ -163,9 +167,10 @@ struct Level {
     source: Dir,
     target: Dir,
     path: Vec<String>,
-    entries: std::vec::IntoIter<(String, EntryKind)>,
-    /// The directory's own name and stat, applied once its children are done.
-    finish: Option<(String, posix::Stat)>,
+    entries: std::vec::IntoIter<posix::DirEntry>,
+    /// The directory's own entry, whose metadata is applied once its
+    /// children are done.
+    finish: Option<posix::DirEntry>,
 }
 
 impl TreeCopier<'_> {
@@ -173,43 +178,46 @@ impl TreeCopier<'_> {
     /// stack (deep trees must not exhaust the component's call stack).
     fn copy_dir(&mut self, source: &Dir, target: &Dir) -> Result<()> {
         let mut stack = vec![Level {
-            entries: source.entries()?.into_iter(),
+            entries: source.read_dir()?.into_iter(),
             source: source.reopen()?,
             target: target.reopen()?,
             path: Vec::new(),
             finish: None,
         }];
         while let Some(level) = stack.last_mut() {
-            let Some((name, kind)) = level.entries.next() else {
+            let Some(entry) = level.entries.next() else {
                 let done = stack.pop().expect("non-empty");
-                if let (Some((name, stat)), Some(parent)) = (done.finish, stack.last()) {
-                    let owner = self.shift.owner(stat.uid, stat.gid)?;
-                    copy_metadata(&parent.source, &parent.target, &name, &stat, owner)?;
+                if let (Some(entry), Some(parent)) = (done.finish, stack.last()) {
+                    let owner = self.shift.owner(entry.stat.uid, entry.stat.gid)?;
+                    copy_metadata(&parent.source, &parent.target, &entry, owner)?;
                 }
                 continue;
             };
-            let stat = posix_lstat(&level.source, &name)?;
+            let kind = EntryKind::from_mode(entry.stat.mode);
             if kind == EntryKind::Directory {
-                level.target.make_dir(&name, stat.mode & PERMISSION_BITS)?;
+                let name = entry.name.as_str();
+                level
+                    .target
+                    .make_dir(name, entry.stat.mode & PERMISSION_BITS)?;
                 if let (Some(from), Some(to)) =
-                    (level.source.open_dir(&name)?, level.target.open_dir(&name)?)
+                    (level.source.open_dir(name)?, level.target.open_dir(name)?)
                 {
                     let mut path = level.path.clone();
-                    path.push(name.clone());
+                    path.push(entry.name.clone());
                     stack.push(Level {
-                        entries: from.entries()?.into_iter(),
+                        entries: from.read_dir()?.into_iter(),
                         source: from,
                         target: to,
                         path,
-                        finish: Some((name, stat)),
+                        finish: Some(entry),
                     });
                 }
                 continue;
             }
             let (source, target, path) = (&level.source, &level.target, &level.path);
-            if self.copy_entry(source, target, path, &name, kind, &stat)? {
-                let owner = self.shift.owner(stat.uid, stat.gid)?;
-                copy_metadata(source, target, &name, &stat, owner)?;
+            if self.copy_entry(source, target, path, &entry, kind)? {
+                let owner = self.shift.owner(entry.stat.uid, entry.stat.gid)?;
+                copy_metadata(source, target, &entry, owner)?;
             }
         }
         Ok(())
@@ -223,10 +231,10 @@ impl TreeCopier<'_> {
         source: &Dir,
         target: &Dir,
         path: &[String],
-        name: &str,
+        entry: &posix::DirEntry,
         kind: EntryKind,
-        stat: &posix::Stat,
     ) -> Result<bool> {
+        let (name, stat) = (entry.name.as_str(), &entry.stat);
         match kind {
             EntryKind::Directory => unreachable!("directories are walked by copy_dir"),
             EntryKind::File => {
@@ -240,7 +248,7 @@ impl TreeCopier<'_> {
                     self.links.insert((stat.dev, stat.ino), here);
                 }
                 let owner = self.shift.owner(stat.uid, stat.gid)?;
-                let metadata = copied_metadata(source, name, stat, owner);
+                let metadata = copied_metadata(source, entry, owner);
                 posix::copy_file(
                     source.descriptor(),
                     name,
@@ -310,16 +318,17 @@ fn posix_lstat(dir: &Dir, name: &str) -> Result<posix::Stat> {
     posix::lstat(dir.descriptor(), name).map_err(|code| io(dir, "lstat", name, code))
 }
 
-/// What the copy of `name` (described by `stat`) gets: `owner`, its mode,
-/// the extended attributes a copy keeps, and its times.
-fn copied_metadata(source: &Dir, name: &str, stat: &posix::Stat, owner: (u32, u32)) -> Metadata {
-    let xattrs = posix::list_xattrs(source.descriptor(), name)
-        .unwrap_or_default()
-        .into_iter()
+/// What the copy of `entry` of `source` gets: `owner`, its mode, the
+/// extended attributes a copy keeps, and its times.
+fn copied_metadata(source: &Dir, entry: &posix::DirEntry, owner: (u32, u32)) -> Metadata {
+    let (name, stat) = (entry.name.as_str(), &entry.stat);
+    let xattrs = entry
+        .xattrs
+        .iter()
         .filter(|key| copied_xattr(key))
         .filter_map(
-            |key| match posix::get_xattr(source.descriptor(), name, &key) {
-                Ok(Some(value)) => Some((key, value)),
+            |key| match posix::get_xattr(source.descriptor(), name, key) {
+                Ok(Some(value)) => Some((key.clone(), value)),
                 _ => None,
             },
         )
@@ -333,18 +342,17 @@ fn copied_metadata(source: &Dir, name: &str, stat: &posix::Stat, owner: (u32, u3
     }
 }
 
-/// Gives the copy `name` in `target` the metadata of its source (see
+/// Gives the copy of `entry` in `target` the metadata of its source (see
 /// [`copied_metadata`]).
 fn copy_metadata(
     source: &Dir,
     target: &Dir,
-    name: &str,
-    stat: &posix::Stat,
+    entry: &posix::DirEntry,
     owner: (u32, u32),
 ) -> Result<()> {
-    let metadata = copied_metadata(source, name, stat, owner);
-    posix::set_metadata(target.descriptor(), name, &metadata)
-        .map_err(|code| io(target, "set metadata of", name, code))
+    let metadata = copied_metadata(source, entry, owner);
+    posix::set_metadata(target.descriptor(), &entry.name, &metadata)
+        .map_err(|code| io(target, "set metadata of", &entry.name, code))
 }
 
 impl Vfs {
@@ -373,30 +381,28 @@ fn changed_bytes_in(
     // Explicit stack: deep trees must not exhaust the component's call stack.
     let mut pending = vec![(tree.reopen()?, parent.map(Dir::reopen).transpose()?)];
     while let Some((dir, base)) = pending.pop() {
-        for (name, kind) in dir.entries()? {
-            match kind {
+        for entry in dir.read_dir()? {
+            let (name, stat) = (entry.name.as_str(), &entry.stat);
+            match EntryKind::from_mode(stat.mode) {
                 EntryKind::Directory => {
                     let base_child = match &base {
-                        Some(base) => base.open_dir(&name)?,
+                        Some(base) => base.open_dir(name)?,
                         None => None,
                     };
-                    if let Some(child) = dir.open_dir(&name)? {
+                    if let Some(child) = dir.open_dir(name)? {
                         pending.push((child, base_child));
                     }
                 }
                 EntryKind::File => {
-                    let stat = lstat(&dir, &name)?;
-                    let unchanged = match &base {
-                        Some(base) => match posix::lstat(base.descriptor(), &name) {
-                            Ok(old) => {
-                                old.size == stat.size
-                                    && old.mode == stat.mode
-                                    && mtime(base, &name)? == mtime(&dir, &name)?
-                            }
-                            Err(_) => false,
-                        },
-                        None => false,
-                    };
+                    let unchanged = base
+                        .as_ref()
+                        .and_then(|base| posix::lstat(base.descriptor(), name).ok())
+                        .is_some_and(|old| {
+                            old.size == stat.size
+                                && old.mode == stat.mode
+                                && (old.modification.seconds, old.modification.nanoseconds)
+                                    == (stat.modification.seconds, stat.modification.nanoseconds)
+                        });
                     if !unchanged && (stat.nlink <= 1 || seen.insert((stat.dev, stat.ino))) {
                         total += stat.size as i64;
                     }
@@ -406,18 +412,4 @@ fn changed_bytes_in(
         }
     }
     Ok(total)
-}
-
-fn lstat(dir: &Dir, name: &str) -> Result<posix::Stat> {
-    posix::lstat(dir.descriptor(), name).map_err(|code| {
-        StoreError::io(format!(
-            "lstat {}: {}",
-            dir.child_path(name),
-            describe(code)
-        ))
-    })
-}
-
-fn mtime(dir: &Dir, name: &str) -> Result<Option<(u64, u32)>> {
-    Ok(dir.file_info(name)?.and_then(|info| info.modified))
 }
