@@ -44,27 +44,45 @@ pub fn format_float(value: f64) -> String {
 /// A serde_json formatter reproducing Go's escaping and number rules.
 struct GoFormatter;
 
+/// First byte of the UTF-8 encodings of U+2028 and U+2029.
+const LINE_SEPARATOR_LEAD: u8 = 0xE2;
+
 impl Formatter for GoFormatter {
     fn write_string_fragment<W: ?Sized + Write>(
         &mut self,
         writer: &mut W,
         fragment: &str,
     ) -> io::Result<()> {
+        // Scans bytes, not chars: the escaped characters are `<`, `>`, `&`
+        // and U+2028/U+2029 (UTF-8 E2 80 A8 / E2 80 A9); most fragments
+        // contain none and are written in one piece.
+        let bytes = fragment.as_bytes();
         let mut start = 0;
-        for (index, ch) in fragment.char_indices() {
-            let escape = match ch {
-                '<' => "\\u003c",
-                '>' => "\\u003e",
-                '&' => "\\u0026",
-                '\u{2028}' => "\\u2028",
-                '\u{2029}' => "\\u2029",
-                _ => continue,
+        let mut index = 0;
+        while index < bytes.len() {
+            let (escape, length): (&[u8], usize) = match bytes[index] {
+                b'<' => (b"\\u003c", 1),
+                b'>' => (b"\\u003e", 1),
+                b'&' => (b"\\u0026", 1),
+                LINE_SEPARATOR_LEAD => match bytes.get(index + 1..index + 3) {
+                    Some([0x80, 0xA8]) => (b"\\u2028", 3),
+                    Some([0x80, 0xA9]) => (b"\\u2029", 3),
+                    _ => {
+                        index += 1;
+                        continue;
+                    }
+                },
+                _ => {
+                    index += 1;
+                    continue;
+                }
             };
-            writer.write_all(&fragment.as_bytes()[start..index])?;
-            writer.write_all(escape.as_bytes())?;
-            start = index + ch.len_utf8();
+            writer.write_all(&bytes[start..index])?;
+            writer.write_all(escape)?;
+            index += length;
+            start = index;
         }
-        writer.write_all(&fragment.as_bytes()[start..])
+        writer.write_all(&bytes[start..])
     }
 
     fn write_char_escape<W: ?Sized + Write>(
@@ -136,6 +154,9 @@ mod tests {
             ("\u{7f}", "\"\u{7f}\""),
             ("\u{2028}x\u{2029}", r#""\u2028x\u2029""#),
             ("Ü/é", "\"Ü/é\""),
+            // Other characters whose UTF-8 starts like U+2028's stay as they are.
+            ("€\u{2027}\u{202a}", "\"€\u{2027}\u{202a}\""),
+            ("end\u{2029}", r#""end\u2029""#),
         ];
         for (input, expected) in cases {
             assert_eq!(to_string(input), expected, "input {input:?}");

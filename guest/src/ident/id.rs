@@ -22,7 +22,7 @@ pub fn id_from_random(bytes: &[u8; ID_RANDOM_BYTES]) -> Option<String> {
 
 /// Index of a record set: ID → position, name → position, and IDs ordered
 /// for prefix search.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct LookupIndex {
     by_id: HashMap<String, usize>,
     by_name: HashMap<String, usize>,
@@ -35,15 +35,20 @@ impl LookupIndex {
     pub fn build<'a>(records: impl IntoIterator<Item = (&'a str, &'a [String])>) -> Self {
         let mut index = LookupIndex::default();
         for (position, (id, names)) in records.into_iter().enumerate() {
-            index.by_id.insert(id.to_string(), position);
-            if !id.contains(' ') {
-                index.prefixable.insert(id.to_string(), position);
-            }
-            for name in names {
-                index.by_name.insert(name.clone(), position);
-            }
+            index.add(position, id, names);
         }
         index
+    }
+
+    /// Adds the record at `position` (after every record already indexed).
+    pub fn add(&mut self, position: usize, id: &str, names: &[String]) {
+        self.by_id.insert(id.to_string(), position);
+        if !id.contains(' ') {
+            self.prefixable.insert(id.to_string(), position);
+        }
+        for name in names {
+            self.by_name.insert(name.clone(), position);
+        }
     }
 
     /// Position of the record with exactly this ID.
@@ -110,6 +115,29 @@ mod tests {
         assert_eq!(id_from_random(&bytes), None);
         bytes[5] = 0x1a;
         assert!(id_from_random(&bytes).is_some());
+    }
+
+    #[test]
+    fn appending_records_indexes_them_as_a_rebuild_would() {
+        let records: &[(&str, &[&str])] = &[
+            ("abc1xx", &["one"]),
+            ("abc2yy", &["two", "deux"]),
+            ("with space", &["spaced"]),
+        ];
+        let mut appended = LookupIndex::default();
+        let mut names = Vec::new();
+        for (position, (id, record_names)) in records.iter().enumerate() {
+            names.push(
+                record_names
+                    .iter()
+                    .map(|n| n.to_string())
+                    .collect::<Vec<_>>(),
+            );
+            appended.add(position, id, &names[position]);
+        }
+        assert_eq!(appended, index(records));
+        assert_eq!(appended.resolve("deux"), Some(1));
+        assert_eq!(appended.resolve("abc1"), Some(0));
     }
 
     #[test]

@@ -223,8 +223,9 @@ impl<T: Record> RecordFile<T> {
 
     /// Appends a record.
     pub fn push(&mut self, record: T) {
+        self.index
+            .add(self.records.len(), record.id(), record.names());
         self.records.push(record);
-        self.reindex();
     }
 
     /// Removes and returns the record at `position`, keeping the others' order.
