@@ -134,26 +134,68 @@ impl Timestamp {
         let days = local.div_euclid(SECONDS_PER_DAY);
         let second_of_day = local.rem_euclid(SECONDS_PER_DAY);
         let (year, month, day) = civil_from_days(days);
-        let mut out = format!(
-            "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}",
-            second_of_day / 3600,
-            second_of_day / 60 % 60,
-            second_of_day % 60
-        );
-        if self.nanoseconds != 0 {
-            let fraction = format!("{:09}", self.nanoseconds % NANOS_PER_SECOND);
+        // Digits are pushed by hand: records hold several timestamps each
+        // and `format!` dominated encoding large record files.
+        let mut out = String::with_capacity(FORMATTED_CAPACITY);
+        match u64::try_from(year) {
+            Ok(year) if year <= MAX_PLAIN_YEAR => push_padded(&mut out, year, 4),
+            _ => out.push_str(&format!("{year:04}")),
+        }
+        out.push('-');
+        push_padded(&mut out, month as u64, 2);
+        out.push('-');
+        push_padded(&mut out, day as u64, 2);
+        out.push('T');
+        push_padded(&mut out, (second_of_day / 3600) as u64, 2);
+        out.push(':');
+        push_padded(&mut out, (second_of_day / 60 % 60) as u64, 2);
+        out.push(':');
+        push_padded(&mut out, (second_of_day % 60) as u64, 2);
+        let mut fraction = self.nanoseconds % NANOS_PER_SECOND;
+        if fraction != 0 {
+            let mut width = 9;
+            while fraction % 10 == 0 {
+                fraction /= 10;
+                width -= 1;
+            }
             out.push('.');
-            out.push_str(fraction.trim_end_matches('0'));
+            push_padded(&mut out, u64::from(fraction), width);
         }
         if self.utc_offset == 0 {
             out.push('Z');
         } else {
-            let sign = if self.utc_offset < 0 { '-' } else { '+' };
-            let minutes = self.utc_offset.unsigned_abs() / 60;
-            out.push_str(&format!("{sign}{:02}:{:02}", minutes / 60, minutes % 60));
+            out.push(if self.utc_offset < 0 { '-' } else { '+' });
+            let minutes = u64::from(self.utc_offset.unsigned_abs() / 60);
+            push_padded(&mut out, minutes / 60, 2);
+            out.push(':');
+            push_padded(&mut out, minutes % 60, 2);
         }
         out
     }
+}
+
+/// Room for the longest usual timestamp (`2006-01-02T15:04:05.999999999-07:00`).
+const FORMATTED_CAPACITY: usize = 35;
+/// Years printed as four plain digits; others go through `format!`.
+const MAX_PLAIN_YEAR: u64 = 9999;
+
+/// Appends `value` in decimal, zero-padded to at least `width` digits.
+fn push_padded(out: &mut String, value: u64, width: usize) {
+    let mut digits = [0u8; 20];
+    let mut start = digits.len();
+    let mut rest = value;
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    for _ in (digits.len() - start)..width {
+        out.push('0');
+    }
+    out.extend(digits[start..].iter().map(|&digit| char::from(digit)));
 }
 
 fn is_leap(year: i64) -> bool {
