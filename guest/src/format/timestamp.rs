@@ -154,7 +154,7 @@ impl Timestamp {
         let mut fraction = self.nanoseconds % NANOS_PER_SECOND;
         if fraction != 0 {
             let mut width = 9;
-            while fraction % 10 == 0 {
+            while fraction.is_multiple_of(10) {
                 fraction /= 10;
                 width -= 1;
             }
