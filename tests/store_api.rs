@@ -261,6 +261,8 @@ fn data_items_stream_to_a_writer_like_they_read() {
         (DataOwner::Image, "nope", "big"),
         (DataOwner::Layer, "nope", "note"),
         (DataOwner::Image, "img", ""),
+        // Its file name (base64) would contain a '/'.
+        (DataOwner::Image, "img", "???"),
     ] {
         let streamed = write(&mut store, owner, reference, key).unwrap_err();
         let read = match owner {

@@ -22,6 +22,9 @@ use wasmtime_wasi::p2::bindings::sync::filesystem::types::{Descriptor, ErrorCode
 const MAX_XATTR_VALUE: usize = 64 * 1024;
 /// Largest list of extended attribute names read back.
 const MAX_XATTR_LIST: usize = 64 * 1024;
+/// What one `read-dir` entry is counted as besides its strings (the stat
+/// record and list headers, on the host and again in the component).
+const DIR_ENTRY_COST: usize = 128;
 /// First buffer tried for an xattr read (enough for almost every file).
 const SMALL_XATTR_BUFFER: usize = 1024;
 /// Mode a new regular file is created with, before its metadata is applied.
@@ -416,18 +419,22 @@ fn finish_new_file(file: &OwnedFd, metadata: &Metadata) -> Result<(), ErrorCode>
 /// its size.
 fn open_regular_beneath(root: &File, path: &str) -> Result<(OwnedFd, u64), ErrorCode> {
     let (parent, name) = open_parent(root, path)?;
+    // Non-blocking and without a controlling terminal: opening a FIFO or a
+    // device planted in a layer must neither hang nor have side effects
+    // before the type check below (reads of regular files ignore the flag).
     let file = rustix::fs::openat(
         &parent,
         name,
-        OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::NOCTTY | OFlags::CLOEXEC,
         Mode::empty(),
     )
     .map_err(errno_code)?;
     let stat = rustix::fs::fstat(&file).map_err(errno_code)?;
-    if rustix::fs::FileType::from_raw_mode(stat.st_mode) != rustix::fs::FileType::RegularFile {
-        return Err(ErrorCode::Invalid);
+    match rustix::fs::FileType::from_raw_mode(stat.st_mode) {
+        rustix::fs::FileType::RegularFile => Ok((file, stat.st_size as u64)),
+        rustix::fs::FileType::Directory => Err(ErrorCode::IsDirectory),
+        _ => Err(ErrorCode::Invalid),
     }
-    Ok((file, stat.st_size as u64))
 }
 
 /// Writes all of regular file `path` beneath `root` to `out` in chunks;
@@ -513,20 +520,9 @@ pub fn copy_file_beneath(
     path: &str,
     metadata: &Metadata,
 ) -> Result<(), ErrorCode> {
-    let (from_parent, from_name) = open_parent(from_root, from_path)?;
-    let source = rustix::fs::openat(
-        &from_parent,
-        from_name,
-        OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
-        Mode::empty(),
-    )
-    .map_err(errno_code)?;
-    let stat = rustix::fs::fstat(&source).map_err(errno_code)?;
-    if rustix::fs::FileType::from_raw_mode(stat.st_mode) != rustix::fs::FileType::RegularFile {
-        return Err(ErrorCode::Invalid);
-    }
+    let (source, size) = open_regular_beneath(from_root, from_path)?;
     create_file_with(root, path, metadata, |target| {
-        copy_contents(&source, target, stat.st_size as u64)
+        copy_contents(&source, target, size)
     })
 }
 
@@ -584,8 +580,13 @@ pub fn lstat_beneath(root: &File, path: &str) -> Result<Stat, ErrorCode> {
 }
 
 /// Every entry of directory `path` beneath `root` (not `.` and `..`) with
-/// its `lstat` and extended attribute names.
-pub fn read_dir_beneath(root: &File, path: &str) -> Result<Vec<DirEntry>, ErrorCode> {
+/// its `lstat` and extended attribute names; `insufficient-memory` when the
+/// listing would take more than about `max_bytes`.
+pub fn read_dir_beneath(
+    root: &File,
+    path: &str,
+    max_bytes: usize,
+) -> Result<Vec<DirEntry>, ErrorCode> {
     let (parent, name) = open_parent(root, path)?;
     let dir = rustix::fs::openat(
         &parent,
@@ -597,6 +598,7 @@ pub fn read_dir_beneath(root: &File, path: &str) -> Result<Vec<DirEntry>, ErrorC
     let dir_parent = Parent::Opened(File::from(dir));
     let mut listing = rustix::fs::Dir::read_from(&dir_parent).map_err(errno_code)?;
     let mut entries = Vec::new();
+    let mut listed_bytes = 0usize;
     while let Some(entry) = listing.read() {
         let entry = entry.map_err(errno_code)?;
         let raw = entry.file_name().to_bytes();
@@ -607,14 +609,21 @@ pub fn read_dir_beneath(root: &File, path: &str) -> Result<Vec<DirEntry>, ErrorC
         let stat =
             rustix::fs::statat(&dir_parent, name, AtFlags::SYMLINK_NOFOLLOW).map_err(errno_code)?;
         let target = path_in(&dir_parent, name);
+        // An entry whose xattrs cannot be listed (a file system without
+        // them, say) is described without any, as `list-xattrs` callers did.
         let xattrs = read_xattr_data(MAX_XATTR_LIST, |buffer| {
             rustix::fs::llistxattr(target.as_str(), buffer)
         })
-        .map_err(errno_code)?;
+        .map(|list| xattr_names(&list))
+        .unwrap_or_default();
+        listed_bytes += DIR_ENTRY_COST + name.len() + xattrs.iter().map(String::len).sum::<usize>();
+        if listed_bytes > max_bytes {
+            return Err(ErrorCode::InsufficientMemory);
+        }
         entries.push(DirEntry {
             name: name.to_string(),
             stat: stat_record(&stat),
-            xattrs: xattr_names(&xattrs),
+            xattrs,
         });
     }
     Ok(entries)
@@ -753,7 +762,7 @@ impl Host for HostState {
         dir: Resource<Descriptor>,
         path: String,
     ) -> Result<Vec<DirEntry>, ErrorCode> {
-        read_dir_beneath(&*self.directory(&dir, false)?, &path)
+        read_dir_beneath(&*self.directory(&dir, false)?, &path, self.memory_bytes)
     }
 
     fn set_metadata(
@@ -1097,7 +1106,16 @@ mod tests {
             read_file_beneath(&root, "missing", 10),
             Err(ErrorCode::NoEntry)
         );
-        assert_eq!(read_file_beneath(&root, "dir", 10), Err(ErrorCode::Invalid));
+        assert_eq!(
+            read_file_beneath(&root, "dir", 10),
+            Err(ErrorCode::IsDirectory)
+        );
+        // A FIFO is refused at once, not waited on.
+        mknod_beneath(&root, "pipe", NodeKind::Fifo, 0o600, 0, 0, false).unwrap();
+        assert_eq!(
+            read_file_beneath(&root, "pipe", 10),
+            Err(ErrorCode::Invalid)
+        );
         // Neither a final symlink nor a path leading out is followed.
         assert!(read_file_beneath(&root, "link", 100).is_err());
         assert!(read_file_beneath(&root, "../secret", 100).is_err());
@@ -1115,7 +1133,7 @@ mod tests {
         let root = File::open(&root_path).unwrap();
         let tagged = set_xattr_beneath(&root, "sub/file", "user.tag", b"v").is_ok();
 
-        let mut entries = read_dir_beneath(&root, "sub").unwrap();
+        let mut entries = read_dir_beneath(&root, "sub", usize::MAX).unwrap();
         entries.sort_by(|a, b| a.name.cmp(&b.name));
         let names: Vec<&str> = entries.iter().map(|e| e.name.as_str()).collect();
         assert_eq!(names, ["file", "inner", "link"]);
@@ -1128,19 +1146,24 @@ mod tests {
             assert_eq!(entries[0].xattrs, ["user.tag"]);
         }
         assert!(entries[1].xattrs.is_empty());
-        let top: Vec<String> = read_dir_beneath(&root, ".")
+        let top: Vec<String> = read_dir_beneath(&root, ".", usize::MAX)
             .unwrap()
             .into_iter()
             .map(|e| e.name)
             .collect();
         assert_eq!(top.len(), 2);
         // Neither a symlink nor a path leading out is listed through.
-        assert!(read_dir_beneath(&root, "up").is_err());
-        assert!(read_dir_beneath(&root, "sub/link").is_err());
-        assert!(read_dir_beneath(&root, "../root").is_err());
+        assert!(read_dir_beneath(&root, "up", usize::MAX).is_err());
+        assert!(read_dir_beneath(&root, "sub/link", usize::MAX).is_err());
+        assert!(read_dir_beneath(&root, "../root", usize::MAX).is_err());
         assert_eq!(
-            read_dir_beneath(&root, "sub/file"),
+            read_dir_beneath(&root, "sub/file", usize::MAX),
             Err(ErrorCode::NotDirectory)
+        );
+        // A listing larger than the caller can take is refused.
+        assert_eq!(
+            read_dir_beneath(&root, "sub", DIR_ENTRY_COST + 5),
+            Err(ErrorCode::InsufficientMemory)
         );
     }
 }

@@ -142,7 +142,9 @@ impl Dir {
         match posix::read_file(&self.fd, name, u64::MAX) {
             Ok(contents) => Ok(Some(contents)),
             Err(ErrorCode::NoEntry) => Ok(None),
-            Err(code) => Err(self.error("read", name, code)),
+            // Worded as Go's `os.ReadFile`: reading a directory fails in read.
+            Err(code @ ErrorCode::IsDirectory) => Err(self.error("read", name, code)),
+            Err(code) => Err(self.error("open", name, code)),
         }
     }
 

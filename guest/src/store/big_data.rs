@@ -46,6 +46,7 @@ fn missing_item(records_dir: &Dir, kind: Kind, id: &str, key: &str, file_name: &
 /// item's file name.
 fn item_location(records_dir: &Dir, kind: Kind, id: &str, key: &str) -> Result<(Dir, String)> {
     let file_name = item_file_name(kind, key)?;
+    crate::disk::check_component(&file_name)?;
     let dir = records_dir
         .open_dir(id)?
         .ok_or_else(|| missing_item(records_dir, kind, id, key, &file_name))?;
