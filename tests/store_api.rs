@@ -5,7 +5,8 @@ mod common;
 
 use common::{Roots, json};
 use graphstore::{
-    ContainerOptions, DataOwner, ErrorKind, ImageOptions, LayerOptions, Store, StoreOptions,
+    ContainerOptions, DataOwner, ErrorKind, ImageOptions, LayerOptions, NewImage, Store,
+    StoreOptions,
 };
 
 fn names(items: &[&str]) -> Vec<String> {
@@ -211,6 +212,67 @@ fn image_data_items_record_sizes_digests_and_manifest_digests() {
     );
     let err = store.set_image_big_data("img", "", b"x", None).unwrap_err();
     assert_eq!(err.kind(), Some(ErrorKind::InvalidBigDataName));
+}
+
+#[test]
+fn image_batches_are_created_whole_or_not_at_all() {
+    let roots = Roots::new();
+    let mut store = roots.open();
+    layer(&mut store, "base", None);
+    image(&mut store, "existing", &["taken"], None);
+    let new = |id: &str, names: &[&str], layer: Option<&str>| NewImage {
+        id: Some(id.to_string()),
+        names: names.iter().map(|n| n.to_string()).collect(),
+        layer: layer.map(str::to_string),
+        metadata: format!("meta of {id}"),
+        options: ImageOptions::default(),
+    };
+    let created = store
+        .create_images(&[
+            new("one", &["app:1"], Some("base")),
+            new("two", &["app:2"], None),
+        ])
+        .unwrap();
+    assert_eq!(
+        created.iter().map(|i| i.id.as_str()).collect::<Vec<_>>(),
+        ["one", "two"]
+    );
+    assert_eq!(created[0].top_layer.as_deref(), Some("base"));
+    // Saved once, visible to another instance.
+    let mut other = roots.open();
+    assert_eq!(other.image("app:2").unwrap().metadata, "meta of two");
+    let listed = json(&String::from_utf8(roots.read_graph("vfs-images/images.json")).unwrap());
+    assert_eq!(listed.as_array().unwrap().len(), 3);
+
+    // A refusal anywhere leaves no image of the batch behind.
+    let refusals = [
+        (
+            vec![
+                new("three", &["app:3"], None),
+                new("four", &["taken"], None),
+            ],
+            ErrorKind::DuplicateName,
+        ),
+        (
+            vec![new("five", &[], None), new("five", &[], None)],
+            ErrorKind::DuplicateId,
+        ),
+        (
+            vec![new("six", &[], None), new("seven", &[], Some("nope"))],
+            ErrorKind::LayerUnknown,
+        ),
+    ];
+    for (batch, kind) in refusals {
+        let err = store.create_images(&batch).unwrap_err();
+        assert_eq!(err.kind(), Some(kind), "{err}");
+        for image in &batch {
+            let id = image.id.as_deref().unwrap();
+            assert!(store.image(id).is_err(), "{id} left in memory");
+            assert!(roots.open().image(id).is_err(), "{id} left on disk");
+        }
+    }
+    assert_eq!(store.images().unwrap().len(), 3);
+    assert!(store.create_images(&[]).unwrap().is_empty());
 }
 
 #[test]

@@ -100,12 +100,24 @@ impl GuestStore for StoreResource {
         metadata: String,
         options: ImageOptions,
     ) -> WitResult<wit::Image> {
-        let options = store::ImageOptions {
-            digest: options.digest,
-            created: options.created.map(timestamp_from_wit),
-        };
+        let options = image_options_from_wit(options);
         self.with(|s| s.create_image(id.as_deref(), names, layer.as_deref(), &metadata, &options))
             .map(image_to_wit)
+    }
+
+    fn create_images(&self, images: Vec<wit::NewImage>) -> WitResult<Vec<wit::Image>> {
+        let batch: Vec<store::NewImage> = images
+            .into_iter()
+            .map(|image| store::NewImage {
+                id: image.id,
+                names: image.names,
+                layer: image.layer,
+                metadata: image.metadata,
+                options: image_options_from_wit(image.options),
+            })
+            .collect();
+        self.with(|s| s.create_images(&batch))
+            .map(|views| views.into_iter().map(image_to_wit).collect())
     }
 
     fn create_container(
@@ -612,6 +624,13 @@ fn layer_to_wit(view: LayerView) -> wit::Layer {
         gid_map: maps_to_wit(layer.gid_map),
         read_only: view.read_only,
         big_data_names: layer.big_data_names,
+    }
+}
+
+fn image_options_from_wit(options: ImageOptions) -> store::ImageOptions {
+    store::ImageOptions {
+        digest: options.digest,
+        created: options.created.map(timestamp_from_wit),
     }
 }
 

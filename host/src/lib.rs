@@ -39,7 +39,7 @@ pub use store::Store;
 
 pub use bindings::exports::graphstore::store::types::{
     Change, ChangeKind, Compression, Container, ContainerOptions, DataOwner, DeletedImage,
-    DiffOptions, Flag, IdMap, Image, ImageOptions, Layer, LayerOptions, Timestamp,
+    DiffOptions, Flag, IdMap, Image, ImageOptions, Layer, LayerOptions, NewImage, Timestamp,
 };
 
 // The option records are generated from WIT, so `Default` cannot be derived on them.

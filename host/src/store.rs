@@ -10,6 +10,7 @@ use crate::state::HostState;
 use crate::streams::{ReaderStream, WriterStream};
 use crate::{
     Container, ContainerOptions, DataOwner, DeletedImage, Image, ImageOptions, Layer, LayerOptions,
+    NewImage,
 };
 use graphstore_guest::store::{GRAPH_ROOT_PREOPEN, IMAGE_STORE_PREOPEN_PREFIX, RUN_ROOT_PREOPEN};
 use std::io::{Read, Write};
@@ -190,6 +191,9 @@ forward! {
     fn create_layer => call_create_layer(id: Option<&str>, parent: Option<&str>, names: &[String], options: &LayerOptions) -> Layer;
     /// Creates an image whose top layer is `layer`.
     fn create_image => call_create_image(id: Option<&str>, names: &[String], layer: Option<&str>, metadata: &str, options: &ImageOptions) -> Image;
+    /// Creates every image of `images` under one lock and one save of the
+    /// image records: all of them, or on the first refusal none.
+    fn create_images => call_create_images(images: &[NewImage]) -> Vec<Image>;
     /// Creates a container from `image` with a new read-write layer.
     fn create_container => call_create_container(id: Option<&str>, names: &[String], image: Option<&str>, layer: Option<&str>, metadata: &str, options: &ContainerOptions) -> Container;
     /// A layer by ID, name or unique ID prefix.

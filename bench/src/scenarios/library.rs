@@ -6,7 +6,7 @@ use super::Context;
 use crate::measure::{Sample, time_call};
 use crate::report::{Measurement, Outcome, Row, Section, format_duration};
 use crate::tools::Root;
-use graphstore::{ImageOptions, Store, StoreOptions};
+use graphstore::{ImageOptions, NewImage, Store, StoreOptions};
 use std::ops::Range;
 use std::time::Instant;
 
@@ -35,6 +35,44 @@ pub fn create_numbered(
         each(sample);
     }
     Ok(())
+}
+
+/// Images per `create_images` call in the batch measurement.
+const BATCH_SIZE: usize = 100;
+
+/// Creates `count` images (`batch-NNNNN`) with `Store::create_images` in
+/// batches of [`BATCH_SIZE`] in a fresh store; returns a note on the rate.
+fn batch_note(ctx: &mut Context<'_>, count: usize) -> String {
+    let root = Root::under(&ctx.fresh_dir("library-batch"));
+    ctx.progress(format!(
+        "library: create_images x{count} in batches of {BATCH_SIZE}"
+    ));
+    ctx.settle("library-batch");
+    let mut store = match open(&root) {
+        Ok(store) => store,
+        Err(error) => return format!("batch API: Store::open failed: {error}"),
+    };
+    let start = Instant::now();
+    for first in (0..count).step_by(BATCH_SIZE) {
+        let batch: Vec<NewImage> = (first..(first + BATCH_SIZE).min(count))
+            .map(|index| NewImage {
+                id: None,
+                names: vec![format!("batch-{index:05}")],
+                layer: None,
+                metadata: String::new(),
+                options: ImageOptions::default(),
+            })
+            .collect();
+        if let Err(error) = store.create_images(&batch) {
+            return format!("batch API: create_images failed at image {first}: {error}");
+        }
+    }
+    let total = start.elapsed();
+    format!(
+        "batch API: {count} images with create_images in batches of {BATCH_SIZE} in {:.2} s: {:.0} images/s",
+        total.as_secs_f64(),
+        count as f64 / total.as_secs_f64()
+    )
 }
 
 /// Runs the scenario.
@@ -91,6 +129,7 @@ pub fn run(ctx: &mut Context<'_>) -> Section {
         total.as_secs_f64(),
         format_duration(open_time.wall)
     ));
+    section.notes.push(batch_note(ctx, count));
     section
 }
 

@@ -69,6 +69,31 @@ pub(super) fn view_of(record: &Image, read_only: bool) -> Result<ImageView> {
     })
 }
 
+/// One image of a [`Store::create_images`] batch.
+#[derive(Debug, Clone, Default)]
+pub struct NewImage {
+    /// The ID to use; a random one when `None`.
+    pub id: Option<String>,
+    /// Names to give it.
+    pub names: Vec<String>,
+    /// Its top layer.
+    pub layer: Option<String>,
+    /// Free-form metadata.
+    pub metadata: String,
+    /// Digest and creation time.
+    pub options: ImageOptions,
+}
+
+/// The layer-store access creating images needs (1.43 write-locks the
+/// layers when an image names a top layer).
+fn layer_access(names_a_layer: bool) -> Access {
+    if names_a_layer {
+        Access::Write
+    } else {
+        Access::None
+    }
+}
+
 impl Store {
     /// Creates an image whose top layer is `layer`.
     pub fn create_image(
@@ -80,12 +105,53 @@ impl Store {
         options: &ImageOptions,
     ) -> Result<ImageView> {
         self.check_writable()?;
-        let layer_access = if layer.is_some() {
-            Access::Write
-        } else {
-            Access::None
-        };
-        let _held = self.hold(layer_access, Access::Write, Access::None)?;
+        let _held = self.hold(layer_access(layer.is_some()), Access::Write, Access::None)?;
+        let view = self.add_image(id, names, layer, metadata, options)?;
+        self.images.save()?;
+        Ok(view)
+    }
+
+    /// Creates every image of `batch` under one lock and one save of the
+    /// image records: all of them, or (on the first refusal) none.
+    pub fn create_images(&mut self, batch: &[NewImage]) -> Result<Vec<ImageView>> {
+        self.check_writable()?;
+        let names_a_layer = batch.iter().any(|image| image.layer.is_some());
+        let _held = self.hold(layer_access(names_a_layer), Access::Write, Access::None)?;
+        let before = self.images.len();
+        let mut views = Vec::with_capacity(batch.len());
+        for image in batch {
+            let added = self.add_image(
+                image.id.as_deref(),
+                image.names.clone(),
+                image.layer.as_deref(),
+                &image.metadata,
+                &image.options,
+            );
+            match added {
+                Ok(view) => views.push(view),
+                Err(err) => {
+                    self.images.truncate(before);
+                    return Err(err);
+                }
+            }
+        }
+        if let Err(err) = self.images.save() {
+            self.images.truncate(before);
+            return Err(err);
+        }
+        Ok(views)
+    }
+
+    /// Checks and appends one image record (not saved); the caller holds
+    /// the image store's write lock.
+    fn add_image(
+        &mut self,
+        id: Option<&str>,
+        names: Vec<String>,
+        layer: Option<&str>,
+        metadata: &str,
+        options: &ImageOptions,
+    ) -> Result<ImageView> {
         let top_layer = match layer {
             Some(reference) => {
                 self.layers()?
@@ -132,7 +198,6 @@ impl Store {
             StoreError::invalid(format!("validating digests for new image: {message}"))
         })?;
         images.push(record.clone());
-        images.save()?;
         Ok(ImageView {
             record,
             digests,

@@ -24,7 +24,7 @@ mod vfs;
 pub use apply::DiffLimits;
 pub use containers::ContainerOptions;
 pub use delete::DeletedImage;
-pub use images::ImageOptions;
+pub use images::{ImageOptions, NewImage};
 pub use layer_store::LayerView;
 pub use layers::LayerOptions;
 pub use naming::NameChange;

@@ -221,6 +221,24 @@ impl<T: Record> RecordFile<T> {
         &mut self.records[position]
     }
 
+    /// How many records there are.
+    pub fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    /// Whether there are no records.
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty()
+    }
+
+    /// Drops the records after the first `len` (undoing appends).
+    pub fn truncate(&mut self, len: usize) {
+        if len < self.records.len() {
+            self.records.truncate(len);
+            self.reindex();
+        }
+    }
+
     /// Appends a record.
     pub fn push(&mut self, record: T) {
         self.index
