@@ -9,12 +9,14 @@
 //! ([`disk::check_component`]); big-data keys are encoded into safe file
 //! names ([`ident::big_data`]). Lock files and POSIX metadata go through host
 //! interfaces that take a directory capability, never a path of the guest's
-//! choosing. Pure modules ([`format`], [`records`], [`ident`]) do no I/O and
-//! are shared with the host for output formatting.
+//! choosing. Pure modules ([`format`], [`records`], [`ident`],
+//! [`file_type`]) do no I/O and are shared with the host for output
+//! formatting.
 
 pub mod archive;
 pub mod changes;
 pub mod error;
+pub mod file_type;
 pub mod format;
 pub mod ident;
 pub mod records;

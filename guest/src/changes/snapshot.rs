@@ -4,6 +4,7 @@
 
 use super::error::{ChangesError, Result};
 use crate::archive::path::clean;
+use crate::file_type::{S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFREG, S_IFSOCK};
 use crate::format::timestamp::Timestamp;
 use crate::records::IdMap;
 use std::collections::BTreeMap;
@@ -11,18 +12,6 @@ use std::collections::btree_map;
 
 /// Permission bits of a mode, with setuid, setgid and sticky (`07777`).
 pub const PERMISSION_MASK: u32 = 0o7777;
-
-/// The file-type bits Go 1.8's `tar.FileInfoHeader` put into the mode and
-/// containers/storage still adds (`S_IFREG`, `S_IFDIR`, …).
-mod type_bits {
-    pub const REGULAR: u32 = 0o100_000;
-    pub const DIRECTORY: u32 = 0o040_000;
-    pub const SYMLINK: u32 = 0o120_000;
-    pub const CHAR_DEVICE: u32 = 0o020_000;
-    pub const BLOCK_DEVICE: u32 = 0o060_000;
-    pub const FIFO: u32 = 0o010_000;
-    pub const SOCKET: u32 = 0o140_000;
-}
 
 /// What kind of filesystem object an entry is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -47,13 +36,13 @@ impl EntryKind {
     /// The `S_IFMT` bits of this kind, as in `st_mode`.
     pub fn type_bits(self) -> u32 {
         match self {
-            EntryKind::Directory => type_bits::DIRECTORY,
-            EntryKind::Regular => type_bits::REGULAR,
-            EntryKind::Symlink => type_bits::SYMLINK,
-            EntryKind::CharDevice => type_bits::CHAR_DEVICE,
-            EntryKind::BlockDevice => type_bits::BLOCK_DEVICE,
-            EntryKind::Fifo => type_bits::FIFO,
-            EntryKind::Socket => type_bits::SOCKET,
+            EntryKind::Directory => S_IFDIR,
+            EntryKind::Regular => S_IFREG,
+            EntryKind::Symlink => S_IFLNK,
+            EntryKind::CharDevice => S_IFCHR,
+            EntryKind::BlockDevice => S_IFBLK,
+            EntryKind::Fifo => S_IFIFO,
+            EntryKind::Socket => S_IFSOCK,
         }
     }
 
@@ -61,7 +50,7 @@ impl EntryKind {
     /// 1.43 uses (as "is a directory") to skip size and mtime comparison: true for
     /// directories and, by accident of the bit patterns, block devices and sockets.
     pub fn has_directory_bit(self) -> bool {
-        self.type_bits() & type_bits::DIRECTORY == type_bits::DIRECTORY
+        self.type_bits() & S_IFDIR == S_IFDIR
     }
 }
 

@@ -1,10 +1,10 @@
 //! A directory capability: a WASI descriptor plus the host path it stands
 //! for (used only for messages and for paths the store reports).
 
-use super::file_type::{S_IFDIR, S_IFLNK, S_IFMT, S_IFREG};
 use super::{DIR_MODE, FILE_MODE, check_component};
 use crate::bindings::graphstore::store::posix;
 use crate::error::{Result, StoreError};
+use crate::file_type::{S_IFDIR, S_IFLNK, S_IFMT, S_IFREG};
 use std::io::Read as _;
 use wasip2::filesystem::types::{
     Descriptor, DescriptorFlags, DescriptorType, ErrorCode, OpenFlags, PathFlags,

@@ -9,7 +9,6 @@
 //! and refuses symlinks leading out.
 
 mod dir;
-pub mod file_type;
 mod lock;
 pub mod streams;
 

@@ -5,9 +5,9 @@ use super::extract::resolve_dir;
 use super::{Access, Store};
 use crate::bindings::graphstore::store::posix;
 use crate::changes::{self, Change, EntryInfo, EntryKind, IdMaps, NoNames, Snapshot};
-use crate::disk::file_type::{S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFSOCK};
 use crate::disk::{Dir, describe};
 use crate::error::{ErrorKind, Result, StoreError};
+use crate::file_type::{S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFSOCK};
 use crate::format::timestamp::Timestamp;
 use crate::records::Layer;
 

@@ -2,9 +2,9 @@
 //! a child layer starts as a copy of its parent's tree.
 
 use crate::bindings::graphstore::store::posix::{self, Metadata, NodeKind};
-use crate::disk::file_type::{S_IFBLK, S_IFCHR, S_IFIFO, S_IFMT};
 use crate::disk::{Dir, EntryKind, describe};
 use crate::error::{Result, StoreError};
+use crate::file_type::{S_IFBLK, S_IFCHR, S_IFIFO, S_IFMT};
 use crate::ident::id_map;
 use crate::records::IdMap;
 use wasip2::filesystem::types::{ErrorCode, PathFlags};

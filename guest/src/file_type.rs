@@ -1,4 +1,6 @@
-//! The file-type bits of a POSIX `st_mode` (what the host's `lstat` reports).
+//! The file-type bits of a POSIX `st_mode` (what the host's `lstat`
+//! reports, and what 1.43 puts into tar modes), shared by the pure and the
+//! I/O modules.
 
 /// Mask of the file-type bits.
 pub const S_IFMT: u32 = 0o170000;
