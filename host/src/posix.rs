@@ -12,6 +12,7 @@ use crate::bindings::graphstore::store::posix::{
 use crate::state::HostState;
 use rustix::fs::{AtFlags, Mode, OFlags};
 use std::fs::File;
+use std::io::{Read, Write};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::path::Path;
 use wasmtime::component::Resource;
@@ -29,9 +30,7 @@ const DIR_ENTRY_COST: usize = 128;
 const SMALL_XATTR_BUFFER: usize = 1024;
 /// Mode a new regular file is created with, before its metadata is applied.
 const NEW_FILE_MODE: u32 = 0o600;
-/// Largest request per `copy_file_range` call.
-const COPY_CHUNK: u64 = 1 << 30;
-/// Buffer of the read/write copy fallback.
+/// Chunk size of `send-file`.
 const READ_BUFFER: usize = 1 << 20;
 
 /// Splits `path` into (parent, final component), refusing absolute paths,
@@ -375,7 +374,7 @@ fn create_file_with(
     root: &File,
     path: &str,
     metadata: &Metadata,
-    fill: impl FnOnce(&OwnedFd) -> Result<(), ErrorCode>,
+    fill: impl FnOnce(&mut File) -> std::io::Result<()>,
 ) -> Result<(), ErrorCode> {
     let (parent, name) = open_parent(root, path)?;
     if name == "." {
@@ -388,7 +387,10 @@ fn create_file_with(
         Mode::from_raw_mode(NEW_FILE_MODE),
     )
     .map_err(errno_code)?;
-    let result = fill(&file).and_then(|()| finish_new_file(&file, metadata));
+    let mut file = File::from(file);
+    let result = fill(&mut file)
+        .map_err(file_io_error_code)
+        .and_then(|()| finish_new_file(&file, metadata));
     if result.is_err() {
         let _ = rustix::fs::unlinkat(&parent, name, AtFlags::empty());
     }
@@ -396,7 +398,7 @@ fn create_file_with(
 }
 
 /// Owner, extended attributes, permission bits and times of a file just created.
-fn finish_new_file(file: &OwnedFd, metadata: &Metadata) -> Result<(), ErrorCode> {
+fn finish_new_file(file: &File, metadata: &Metadata) -> Result<(), ErrorCode> {
     rustix::fs::fchown(
         file,
         Some(rustix::fs::Uid::from_raw(metadata.uid)),
@@ -417,7 +419,7 @@ fn finish_new_file(file: &OwnedFd, metadata: &Metadata) -> Result<(), ErrorCode>
 /// Opens regular file `path` beneath `root` for reading (a final symlink is
 /// not followed; anything but a regular file is `invalid`); returns it and
 /// its size.
-fn open_regular_beneath(root: &File, path: &str) -> Result<(OwnedFd, u64), ErrorCode> {
+fn open_regular_beneath(root: &File, path: &str) -> Result<(File, u64), ErrorCode> {
     let (parent, name) = open_parent(root, path)?;
     // Non-blocking and without a controlling terminal: opening a FIFO or a
     // device planted in a layer must neither hang nor have side effects
@@ -431,7 +433,7 @@ fn open_regular_beneath(root: &File, path: &str) -> Result<(OwnedFd, u64), Error
     .map_err(errno_code)?;
     let stat = rustix::fs::fstat(&file).map_err(errno_code)?;
     match rustix::fs::FileType::from_raw_mode(stat.st_mode) {
-        rustix::fs::FileType::RegularFile => Ok((file, stat.st_size as u64)),
+        rustix::fs::FileType::RegularFile => Ok((File::from(file), stat.st_size as u64)),
         rustix::fs::FileType::Directory => Err(ErrorCode::IsDirectory),
         _ => Err(ErrorCode::Invalid),
     }
@@ -444,15 +446,15 @@ pub fn send_file_beneath(
     path: &str,
     out: &mut dyn wasmtime_wasi::p2::OutputStream,
 ) -> Result<u64, ErrorCode> {
-    let (file, _) = open_regular_beneath(root, path)?;
+    let (mut file, _) = open_regular_beneath(root, path)?;
     let mut buffer = vec![0u8; READ_BUFFER];
     let mut sent = 0u64;
     loop {
-        let count = match rustix::io::read(&file, &mut buffer[..]) {
+        let count = match file.read(&mut buffer) {
             Ok(0) => return Ok(sent),
             Ok(count) => count,
-            Err(rustix::io::Errno::INTR) => continue,
-            Err(errno) => return Err(errno_code(errno)),
+            Err(error) if error.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(error) => return Err(file_io_error_code(error)),
         };
         let chunk = bytes::Bytes::copy_from_slice(&buffer[..count]);
         wasmtime_wasi::runtime::in_tokio(out.blocking_write_and_flush(chunk))
@@ -469,24 +471,15 @@ pub fn read_file_beneath(root: &File, path: &str, max_size: u64) -> Result<Vec<u
         return Err(ErrorCode::FileTooLarge);
     }
     let mut contents = Vec::with_capacity(size as usize);
-    // Read to the end, not just `size`: the file may have grown meanwhile.
-    loop {
-        if contents.len() as u64 > max_size {
-            return Err(ErrorCode::FileTooLarge);
-        }
-        if contents.len() == contents.capacity() {
-            contents.reserve(
-                READ_BUFFER
-                    .min(max_size as usize + 1 - contents.len())
-                    .max(1),
-            );
-        }
-        match rustix::io::read(&file, rustix::buffer::spare_capacity(&mut contents)) {
-            Ok(0) => return Ok(contents),
-            Ok(_) | Err(rustix::io::Errno::INTR) => {}
-            Err(errno) => return Err(errno_code(errno)),
-        }
+    // Read to the end, not just `size` (the file may have grown meanwhile),
+    // but never more than one byte past the limit.
+    file.take(max_size.saturating_add(1))
+        .read_to_end(&mut contents)
+        .map_err(file_io_error_code)?;
+    if contents.len() as u64 > max_size {
+        return Err(ErrorCode::FileTooLarge);
     }
+    Ok(contents)
 }
 
 /// Creates regular file `path` beneath `root` holding `contents`, with `metadata`.
@@ -496,18 +489,7 @@ pub fn create_file_beneath(
     contents: &[u8],
     metadata: &Metadata,
 ) -> Result<(), ErrorCode> {
-    create_file_with(root, path, metadata, |file| {
-        let mut rest = contents;
-        while !rest.is_empty() {
-            match rustix::io::write(file, rest) {
-                Ok(0) => return Err(ErrorCode::InsufficientSpace),
-                Ok(count) => rest = &rest[count..],
-                Err(rustix::io::Errno::INTR) => {}
-                Err(errno) => return Err(errno_code(errno)),
-            }
-        }
-        Ok(())
-    })
+    create_file_with(root, path, metadata, |file| file.write_all(contents))
 }
 
 /// Creates regular file `path` beneath `root` as a copy of regular file
@@ -520,51 +502,20 @@ pub fn copy_file_beneath(
     path: &str,
     metadata: &Metadata,
 ) -> Result<(), ErrorCode> {
-    let (source, size) = open_regular_beneath(from_root, from_path)?;
+    let (mut source, _) = open_regular_beneath(from_root, from_path)?;
+    // Between two files, `std::io::copy` uses `copy_file_range` on Linux
+    // (falling back to reads and writes where the kernel refuses it).
     create_file_with(root, path, metadata, |target| {
-        copy_contents(&source, target, size)
+        std::io::copy(&mut source, target).map(drop)
     })
 }
 
-/// Copies `length` bytes from `source` to `target` with `copy_file_range`,
-/// falling back to reads and writes where the kernel refuses it.
-fn copy_contents(source: &OwnedFd, target: &OwnedFd, length: u64) -> Result<(), ErrorCode> {
-    let mut copied = 0u64;
-    loop {
-        let want = (length.saturating_sub(copied)).clamp(1, COPY_CHUNK) as usize;
-        match rustix::fs::copy_file_range(source, None, target, None, want) {
-            Ok(0) => return Ok(()),
-            Ok(count) => copied += count as u64,
-            Err(rustix::io::Errno::INTR) => {}
-            Err(
-                rustix::io::Errno::XDEV
-                | rustix::io::Errno::NOSYS
-                | rustix::io::Errno::OPNOTSUPP
-                | rustix::io::Errno::INVAL,
-            ) if copied == 0 => return copy_by_reading(source, target),
-            Err(errno) => return Err(errno_code(errno)),
-        }
-    }
-}
-
-fn copy_by_reading(source: &OwnedFd, target: &OwnedFd) -> Result<(), ErrorCode> {
-    let mut buffer = vec![0u8; READ_BUFFER];
-    loop {
-        let count = match rustix::io::read(source, &mut buffer) {
-            Ok(0) => return Ok(()),
-            Ok(count) => count,
-            Err(rustix::io::Errno::INTR) => continue,
-            Err(errno) => return Err(errno_code(errno)),
-        };
-        let mut rest = &buffer[..count];
-        while !rest.is_empty() {
-            match rustix::io::write(target, rest) {
-                Ok(0) => return Err(ErrorCode::InsufficientSpace),
-                Ok(written) => rest = &rest[written..],
-                Err(rustix::io::Errno::INTR) => {}
-                Err(errno) => return Err(errno_code(errno)),
-            }
-        }
+/// The error code of a failed read or write of an open file.
+fn file_io_error_code(error: std::io::Error) -> ErrorCode {
+    match error.raw_os_error() {
+        Some(raw) => errno_code(rustix::io::Errno::from_raw_os_error(raw)),
+        None if error.kind() == std::io::ErrorKind::WriteZero => ErrorCode::InsufficientSpace,
+        None => ErrorCode::Io,
     }
 }
 

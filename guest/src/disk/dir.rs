@@ -235,12 +235,6 @@ impl Dir {
 
     /// Opens file `name` for reading in chunks; `None` when it does not exist.
     pub fn open_reader(&self, name: &str) -> Result<Option<FileReader>> {
-        self.open_reader_at(name, 0)
-    }
-
-    /// Opens file `name` for reading in chunks from byte `offset`; `None`
-    /// when it does not exist.
-    pub fn open_reader_at(&self, name: &str, offset: u64) -> Result<Option<FileReader>> {
         check_component(name)?;
         match self.fd.open_at(
             PathFlags::empty(),
@@ -251,7 +245,7 @@ impl Dir {
             Ok(file) => Ok(Some(FileReader {
                 file,
                 path: self.child_path(name),
-                offset,
+                offset: 0,
             })),
             Err(ErrorCode::NoEntry) => Ok(None),
             Err(code) => Err(self.error("open", name, code)),

@@ -114,12 +114,7 @@ impl Store {
     pub fn apply_diff(&mut self, to: &str, diff: &InputStream) -> Result<i64> {
         self.check_writable()?;
         let _held = self.hold(Access::Write, Access::None, Access::Read)?;
-        let layers = self.layers()?;
-        let position = layers
-            .file
-            .resolve(to)
-            .ok_or_else(|| StoreError::new(ErrorKind::LayerUnknown))?;
-        let id = layers.file.at(position).id.clone();
+        let (_, id) = self.layers()?.resolve_primary(to)?;
         self.apply_to_layer(&id, diff)?;
         let layers = self.layers()?;
         let position = layers.file.position_of_id(&id).expect("still present");

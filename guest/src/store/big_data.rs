@@ -213,11 +213,7 @@ impl Store {
             Kind::Layer => {
                 let _held = self.hold(Access::Read, Access::None, Access::None)?;
                 let layers = self.layers()?;
-                let position = layers
-                    .file
-                    .resolve(reference)
-                    .ok_or_else(|| StoreError::new(ErrorKind::LayerUnknown))?;
-                let id = layers.file.at(position).id.clone();
+                let (_, id) = layers.resolve_primary(reference)?;
                 use_item(layers.file.dir(), &id)
             }
             Kind::Container => {
@@ -303,11 +299,7 @@ impl Store {
         self.check_writable()?;
         let _held = self.hold(Access::Write, Access::None, Access::None)?;
         let layers = self.layers()?;
-        let position = layers
-            .file
-            .resolve(layer)
-            .ok_or_else(|| StoreError::new(ErrorKind::LayerUnknown))?;
-        let id = layers.file.at(position).id.clone();
+        let (position, id) = layers.resolve_primary(layer)?;
         write_item(layers.file.dir(), Kind::Layer, &id, key, data)?;
         let record = layers.file.at_mut(position);
         if !record.big_data_names.iter().any(|name| name == key) {

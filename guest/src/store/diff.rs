@@ -2,7 +2,7 @@
 //! diff was applied, the original tar is rebuilt byte for byte from the
 //! tar-split file and the layer's files (each file's CRC-64 verified).
 
-use super::extract::DirCache;
+use super::extract::{DirCache, components};
 use super::layer_store::TAR_SPLIT_SUFFIX;
 use super::{Access, Store};
 use crate::archive::{ArchiveError, TarSplitReader, assemble, gzip_writer};
@@ -46,11 +46,7 @@ fn open_member(
     let text = std::str::from_utf8(name).map_err(|_| io("file name is not UTF-8".into()))?;
     let cleaned =
         String::from_utf8(crate::archive::path::clean(text.as_bytes())).unwrap_or_default();
-    let parts: Vec<String> = cleaned
-        .split('/')
-        .filter(|p| !p.is_empty() && *p != ".")
-        .map(str::to_string)
-        .collect();
+    let parts = components(&cleaned);
     let not_found = || {
         ArchiveError::Io(std::io::Error::new(
             std::io::ErrorKind::NotFound,

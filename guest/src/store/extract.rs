@@ -44,7 +44,7 @@ pub fn to_host(id: i64, maps: &[IdMap]) -> Result<u32> {
 }
 
 /// Splits a cleaned relative path into components.
-fn components(path: &str) -> Vec<String> {
+pub(super) fn components(path: &str) -> Vec<String> {
     path.split('/')
         .filter(|c| !c.is_empty() && *c != ".")
         .map(str::to_string)

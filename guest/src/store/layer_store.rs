@@ -5,7 +5,7 @@
 use super::vfs::Vfs;
 use super::{StoreOptions, VFS_DRIVER};
 use crate::disk::{Dir, Lock, LockGuard};
-use crate::error::{Result, StoreError};
+use crate::error::{ErrorKind, Result, StoreError};
 use crate::format::go_json;
 use crate::records::Layer;
 use crate::stores::{Kind, RecordFile};
@@ -266,6 +266,16 @@ impl LayerStore {
             mount_count: mount.count,
             read_only: false,
         }
+    }
+
+    /// Position and ID of the primary-store layer `reference` names;
+    /// `layer-unknown` when there is none.
+    pub fn resolve_primary(&self, reference: &str) -> Result<(usize, String)> {
+        let position = self
+            .file
+            .resolve(reference)
+            .ok_or_else(|| StoreError::new(ErrorKind::LayerUnknown))?;
+        Ok((position, self.file.at(position).id.clone()))
     }
 
     /// Finds a layer: the primary store, then the additional stores.
