@@ -1,0 +1,47 @@
+//! POSIX file operations beneath a directory handle, and containers/storage
+//! 1.43 lock files: the OS code under graphstore's host (which exposes it to
+//! the store component as the `posix` and `locking` WIT interfaces) and under
+//! a native build of the store.
+//!
+//! # Security model
+//! Every operation takes an open directory (`&File`) and a path relative to
+//! it, and acts on nothing outside that directory:
+//!
+//! - The path is split into its parent and final component
+//!   ([`split_beneath`]); absolute paths, empty paths, NUL bytes and a final
+//!   `..` are refused.
+//! - The parent is opened with cap-primitives, which resolves it beneath the
+//!   directory: a `..` or a symlink leading out is refused as an escape
+//!   (an [`std::io::Error`] of kind `PermissionDenied` without an errno).
+//! - The operation is one `*at` call on the final component, which never
+//!   follows a final symlink: a symlink is acted on (or refused) itself.
+//!
+//! Functions return [`std::io::Result`]: OS failures carry their errno;
+//! errors made here carry one too where a natural errno exists (`EEXIST`,
+//! `EISDIR`, `EINVAL`, `EFBIG`, `EPERM`, `EOPNOTSUPP`), else a distinct kind
+//! (`InvalidData` for a name that is not UTF-8, `OutOfMemory` for a listing
+//! over budget, `InvalidInput` for misuse of a [`LockFile`]).
+
+#![warn(missing_docs, missing_debug_implementations)]
+#![deny(unsafe_code)]
+
+mod dirs;
+mod files;
+mod lock;
+mod metadata;
+mod random;
+mod resolve;
+mod types;
+
+pub use dirs::{
+    DIR_ENTRY_COST, hard_link, mkdir, mknod, open_dir, read_dir, readlink, remove_tree, rename,
+    symlink, unlink,
+};
+pub use files::{copy_file, create_file, create_new, open_read, open_regular, read_file};
+pub use lock::{LOCK_TOKEN_LEN, LockFile, new_token};
+pub use metadata::{
+    chmod, get_xattr, lchown, list_xattrs, lstat, set_metadata, set_times, set_xattr,
+};
+pub use random::random_bytes;
+pub use resolve::split_beneath;
+pub use types::{DirEntry, Metadata, NodeKind, Stat, Timespec};
