@@ -1,6 +1,7 @@
 //! Builds the store component (`guest/`) for wasm32-wasip2 and places it in
 //! OUT_DIR so the host embeds it; also copies it to
-//! `target/graphstore-component/graphstore.wasm` for other runtimes.
+//! `target/graphstore-component/graphstore.wasm` for other runtimes, next
+//! to `graphstore-portable.wasm`, the WASI-only build.
 //!
 //! The nested cargo uses its own target directory (cargo's build lock is per
 //! target directory) and adds the wasm32-wasip2 target with rustup when the
@@ -13,6 +14,8 @@ const WASM_TARGET: &str = "wasm32-wasip2";
 const GUEST_PACKAGE: &str = "graphstore-guest";
 const GUEST_ARTIFACT: &str = "graphstore_guest.wasm";
 const EMBEDDED_NAME: &str = "graphstore.wasm";
+/// Published name of the WASI-only build (`--features wasi-only`).
+const PORTABLE_NAME: &str = "graphstore-portable.wasm";
 /// File in OUT_DIR holding the hex sha256 of the embedded component (the
 /// compiled-code cache key), so the host never hashes it at run time.
 const DIGEST_NAME: &str = "graphstore.wasm.sha256";
@@ -39,11 +42,27 @@ fn main() {
         write_digest(&embedded, &out_dir);
         return;
     }
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     ensure_wasm_target();
-    let target_dir = workspace.join("target").join("guest-build");
+    let built = build_guest(&workspace, "guest-build", &[]);
+    std::fs::copy(&built, &embedded).expect("copy the guest component into OUT_DIR");
+    write_digest(&embedded, &out_dir);
+    publish_copy(&workspace, &built, EMBEDDED_NAME);
+    // The same store for runtimes that provide only WASI (not embedded).
+    let portable = build_guest(
+        &workspace,
+        "guest-build-portable",
+        &["--features", "wasi-only"],
+    );
+    publish_copy(&workspace, &portable, PORTABLE_NAME);
+}
+
+/// Builds the guest component in `target/<target_dir>` with `extra`
+/// cargo arguments; returns the path of the `.wasm`.
+fn build_guest(workspace: &Path, target_dir: &str, extra: &[&str]) -> PathBuf {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let target_dir = workspace.join("target").join(target_dir);
     let status = Command::new(&cargo)
-        .current_dir(&workspace)
+        .current_dir(workspace)
         .args([
             "build",
             "--release",
@@ -52,6 +71,7 @@ fn main() {
             "--target",
             WASM_TARGET,
         ])
+        .args(extra)
         .arg("--target-dir")
         .arg(&target_dir)
         // Flags meant for the host build must not leak into the wasm build.
@@ -63,13 +83,10 @@ fn main() {
         .status()
         .expect("run cargo to build the guest component");
     assert!(status.success(), "building the guest component failed");
-    let built = target_dir
+    target_dir
         .join(WASM_TARGET)
         .join("release")
-        .join(GUEST_ARTIFACT);
-    std::fs::copy(&built, &embedded).expect("copy the guest component into OUT_DIR");
-    write_digest(&embedded, &out_dir);
-    publish_copy(&workspace, &built);
+        .join(GUEST_ARTIFACT)
 }
 
 /// Writes the component's sha256 (hex) next to it.
@@ -103,10 +120,11 @@ fn ensure_wasm_target() {
     }
 }
 
-/// Copies the component to a documented place for other wasm runtimes.
-fn publish_copy(workspace: &Path, built: &Path) {
+/// Copies a component to a documented place for other wasm runtimes
+/// (`target/graphstore-component/<name>`).
+fn publish_copy(workspace: &Path, built: &Path, name: &str) {
     let dir = workspace.join("target").join("graphstore-component");
     if std::fs::create_dir_all(&dir).is_ok() {
-        let _ = std::fs::copy(built, dir.join(EMBEDDED_NAME));
+        let _ = std::fs::copy(built, dir.join(name));
     }
 }

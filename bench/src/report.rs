@@ -77,6 +77,8 @@ pub enum Values {
 pub enum Target {
     /// graphstore at least this many times faster than the reference.
     Speedup(f64),
+    /// graphstore's median at most this many times the right-hand column's.
+    Within(f64),
     /// graphstore's median at most `factor` × the median of the physical row
     /// labelled `baseline` in the same section.
     AtMost {
@@ -214,6 +216,10 @@ impl Section {
             Target::Speedup(goal) => {
                 let ratio = row.ratio()?;
                 Some((format!(">={goal}x"), ratio >= *goal))
+            }
+            Target::Within(factor) => {
+                let times = 1.0 / row.ratio()?;
+                Some((format!("<={factor}x: {times:.2}x"), times <= *factor))
             }
             Target::AtMost { factor, baseline } => {
                 let graphstore = row.graphstore()?.summary()?.median;

@@ -5,12 +5,36 @@ use crate::bindings::exports::graphstore::store::store_api::{
     StoreOptions,
 };
 use crate::bindings::exports::graphstore::store::types as wit;
+use crate::disk::Output;
+use crate::disk::wasi_streams::StreamReader;
 use crate::error::{ErrorKind, StoreError};
 use crate::format::timestamp::Timestamp;
 use crate::records::{self, Compression, IdMap};
-use crate::store::{self, ImageView, LayerView, NameChange, Store};
+use crate::store::{self, ImageView, LayerView, NameChange, Store, StoreRoots};
 use std::cell::RefCell;
 use wasip2::io::streams::{InputStream, OutputStream};
+
+/// The store's directories: the runtime's preopens, named as the host
+/// library grants them.
+fn preopened_roots(options: &store::StoreOptions) -> crate::error::Result<StoreRoots> {
+    options.check()?;
+    let image_stores = options
+        .image_stores
+        .iter()
+        .enumerate()
+        .map(|(index, path)| {
+            crate::disk::preopened(
+                &format!("{}{index}", store::IMAGE_STORE_PREOPEN_PREFIX),
+                path,
+            )
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(StoreRoots {
+        graph: crate::disk::preopened(store::GRAPH_ROOT_PREOPEN, &options.graph_root)?,
+        run: crate::disk::preopened(store::RUN_ROOT_PREOPEN, &options.run_root)?,
+        image_stores,
+    })
+}
 
 /// The component's export implementation.
 struct Component;
@@ -53,7 +77,9 @@ impl GuestStore for StoreResource {
                 max_entries: options.max_diff_entries,
             },
         };
-        let store = Store::open(options).map_err(error_to_wit)?;
+        let store = preopened_roots(&options)
+            .and_then(|roots| Store::from_dirs(roots, options))
+            .map_err(error_to_wit)?;
         Ok(api::Store::new(StoreResource {
             inner: RefCell::new(store),
         }))
@@ -88,8 +114,16 @@ impl GuestStore for StoreResource {
         diff: InputStream,
     ) -> WitResult<wit::Layer> {
         let options = layer_options_from_wit(options);
-        self.with(|s| s.put_layer(id.as_deref(), parent.as_deref(), names, &options, &diff))
-            .map(layer_to_wit)
+        self.with(|s| {
+            s.put_layer(
+                id.as_deref(),
+                parent.as_deref(),
+                names,
+                &options,
+                &mut StreamReader::new(&diff),
+            )
+        })
+        .map(layer_to_wit)
     }
 
     fn create_image(
@@ -380,7 +414,7 @@ impl GuestStore for StoreResource {
     }
 
     fn apply_diff(&self, to: String, diff: InputStream) -> WitResult<i64> {
-        self.with(|s| s.apply_diff(&to, &diff))
+        self.with(|s| s.apply_diff(&to, &mut StreamReader::new(&diff)))
     }
 
     fn diff(
@@ -391,7 +425,7 @@ impl GuestStore for StoreResource {
         out: &OutputStream,
     ) -> WitResult<()> {
         let compression = options.compression.map(compression_from_wit);
-        self.with(|s| s.diff(from.as_deref(), &to, compression, out))
+        self.with(|s| s.diff(from.as_deref(), &to, compression, &mut Output::stream(out)))
     }
 
     fn changes(&self, from: Option<String>, to: String) -> WitResult<Vec<Change>> {
@@ -457,7 +491,7 @@ impl GuestStore for StoreResource {
     }
 
     fn put_blob(&self, data: InputStream) -> WitResult<String> {
-        self.with(|s| s.put_blob(&data))
+        self.with(|s| s.put_blob(&mut StreamReader::new(&data)))
     }
 
     fn write_big_data(
@@ -472,11 +506,11 @@ impl GuestStore for StoreResource {
             wit::DataOwner::Image => crate::stores::Kind::Image,
             wit::DataOwner::Container => crate::stores::Kind::Container,
         };
-        self.with(|s| s.write_big_data(kind, &reference, &key, out))
+        self.with(|s| s.write_big_data(kind, &reference, &key, &mut Output::stream(out)))
     }
 
     fn get_blob(&self, digest: String, out: &OutputStream) -> WitResult<u64> {
-        self.with(|s| s.get_blob(&digest, out))
+        self.with(|s| s.get_blob(&digest, &mut Output::stream(out)))
     }
 
     fn delete_blob(&self, digest: String) -> WitResult<()> {

@@ -21,6 +21,7 @@ pub mod format;
 pub mod ident;
 pub mod records;
 
+#[cfg(target_arch = "wasm32")]
 pub mod bindings;
 pub mod disk;
 pub mod platform;

@@ -29,6 +29,7 @@ mod dirs;
 mod files;
 mod lock;
 mod metadata;
+mod owners;
 mod random;
 mod resolve;
 mod types;
@@ -42,6 +43,7 @@ pub use lock::{LOCK_TOKEN_LEN, LockFile, new_token};
 pub use metadata::{
     chmod, get_xattr, lchown, list_xattrs, lstat, set_metadata, set_times, set_xattr,
 };
+pub use owners::ancestor_owners;
 pub use random::random_bytes;
 pub use resolve::split_beneath;
 pub use types::{DirEntry, Metadata, NodeKind, Stat, Timespec};

@@ -60,7 +60,7 @@ impl Scenario {
             Scenario::Library => library::run(ctx),
             Scenario::Records => records::run(ctx),
             Scenario::Layers => layers::run(ctx),
-            Scenario::Wasm => wasm::run(),
+            Scenario::Wasm => wasm::run(ctx),
         }
     }
 }

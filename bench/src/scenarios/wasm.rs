@@ -1,15 +1,157 @@
-//! Scenario 5: cost of running the store logic as a wasm component rather
-//! than natively. Needs a native build of the store logic, which does not
-//! exist yet.
+//! Scenario 5: what running the store logic as a wasm component costs.
+//! The same in-process workload runs through the component
+//! (`graphstore::Store`, wasmtime, host imports) and through the same
+//! rules compiled natively (`graphstore_guest::store::Store` over the
+//! native disk backend, no sandbox). The right-hand column is native.
 
-use crate::report::Section;
+use super::Context;
+use super::library::{self, NAME_PREFIX};
+use crate::data::{self, LayerData};
+use crate::measure::{Sample, time_call};
+use crate::report::{Measurement, Outcome, Row, Section, Target};
+use crate::tools::Root;
+use graphstore::{DiffOptions, LayerOptions};
+use graphstore_guest::disk::Output;
+use graphstore_guest::store::{self as native, Store as NativeStore};
+use std::fs::File;
+use std::io::BufReader;
+use std::path::Path;
 
-/// Why the scenario is skipped.
-pub const SKIPPED: &str = "not available: no native build yet";
+/// The goal: the component at most this many times the native time.
+const GOAL: f64 = 1.3;
+/// Section title.
+const TITLE: &str =
+    "5. Wasm overhead (component vs the same rules built natively; right column = native)";
 
-/// Reports the scenario as skipped.
-pub fn run() -> Section {
-    let mut section = Section::new("5. Wasm overhead");
-    section.notes.push(SKIPPED.to_string());
+/// Opens a native store under `root`.
+fn open_native(root: &Root) -> graphstore_guest::error::Result<NativeStore> {
+    NativeStore::open_native(native::StoreOptions {
+        graph_root: root.graph.display().to_string(),
+        run_root: root.run.display().to_string(),
+        driver_name: native::VFS_DRIVER.to_string(),
+        ..native::StoreOptions::default()
+    })
+}
+
+/// A row comparing the component's samples with native ones.
+fn row(label: &str, component: Vec<Sample>, native: Vec<Sample>) -> Row {
+    let outcome = |samples| {
+        Measurement::of(samples).map_or_else(
+            || Outcome::Unavailable("no successful run".into()),
+            Outcome::Measured,
+        )
+    };
+    Row::compared(label, outcome(component), outcome(native)).with_target(Target::Within(GOAL))
+}
+
+/// Per-call times of `count` `create_image` calls in one process, each way.
+fn create_images(ctx: &mut Context<'_>, count: usize) -> Result<Row, String> {
+    let dir = ctx.fresh_dir("wasm-records");
+    ctx.settle("wasm-records");
+    let mut component = library::open(&Root::under(&dir.join("component")))
+        .map_err(|e| format!("component Store::open: {e}"))?;
+    let mut component_samples = Vec::with_capacity(count);
+    library::create_numbered(&mut component, 0..count, |s| component_samples.push(s))
+        .map_err(|e| format!("component create_image: {e}"))?;
+    drop(component);
+    ctx.settle("wasm-records-native");
+    let mut store =
+        open_native(&Root::under(&dir.join("native"))).map_err(|e| format!("native open: {e}"))?;
+    let mut native_samples = Vec::with_capacity(count);
+    for index in 0..count {
+        let names = vec![format!("{NAME_PREFIX}{index:05}")];
+        let options = native::ImageOptions::default();
+        let (result, sample) = time_call(|| store.create_image(None, names, None, "", &options));
+        result.map_err(|e| format!("native create_image: {e}"))?;
+        native_samples.push(sample);
+    }
+    Ok(row(
+        &format!("create_image x{count}, per call"),
+        component_samples,
+        native_samples,
+    ))
+}
+
+/// Imports `data`'s tar as layer `id` through the component, then diffs it.
+fn component_layer(root: &Root, data: &LayerData, id: &str) -> Result<(Sample, Sample), String> {
+    let mut store = library::open(root).map_err(|e| format!("component open: {e}"))?;
+    let tar = BufReader::new(File::open(&data.tar).map_err(|e| e.to_string())?);
+    let (imported, import) =
+        time_call(|| store.put_layer(Some(id), None, &[], &LayerOptions::default(), tar));
+    imported.map_err(|e| format!("component put_layer: {e}"))?;
+    let (diffed, diff) =
+        time_call(|| store.diff(None, id, DiffOptions { compression: None }, std::io::sink()));
+    diffed.map_err(|e| format!("component diff: {e}"))?;
+    Ok((import, diff))
+}
+
+/// Imports `data`'s tar as layer `id` natively, then diffs it.
+fn native_layer(root: &Root, data: &LayerData, id: &str) -> Result<(Sample, Sample), String> {
+    let mut store = open_native(root).map_err(|e| format!("native open: {e}"))?;
+    let mut tar = BufReader::new(File::open(&data.tar).map_err(|e| e.to_string())?);
+    let options = native::LayerOptions::default();
+    let (imported, import) =
+        time_call(|| store.put_layer(Some(id), None, Vec::new(), &options, &mut tar));
+    imported.map_err(|e| format!("native put_layer: {e}"))?;
+    let mut sink = std::io::sink();
+    let (diffed, diff) = time_call(|| store.diff(None, id, None, &mut Output::writer(&mut sink)));
+    diffed.map_err(|e| format!("native diff: {e}"))?;
+    Ok((import, diff))
+}
+
+/// Import and diff of the generated layer, interleaved, each way.
+fn layer_rows(ctx: &mut Context<'_>, dir: &Path, data: &LayerData) -> Result<[Row; 2], String> {
+    let mut component = (Vec::new(), Vec::new());
+    let mut native = (Vec::new(), Vec::new());
+    for rep in 0..ctx.plan.layers.measured {
+        let id = format!("wasm-{rep}");
+        // A fresh store each time: every import starts from the same state.
+        let component_root = Root::under(&dir.join(format!("component-{rep}")));
+        ctx.settle("wasm-layer");
+        let (import, diff) = component_layer(&component_root, data, &id)?;
+        component.0.push(import);
+        component.1.push(diff);
+        let native_root = Root::under(&dir.join(format!("native-{rep}")));
+        ctx.settle("wasm-layer-native");
+        let (import, diff) = native_layer(&native_root, data, &id)?;
+        native.0.push(import);
+        native.1.push(diff);
+        for root in [component_root, native_root] {
+            let _ = std::fs::remove_dir_all(root.graph.parent().expect("root has a parent"));
+        }
+    }
+    let mib = data.tar_bytes >> 20;
+    Ok([
+        row(&format!("put_layer ({mib} MiB tar)"), component.0, native.0),
+        row(&format!("diff ({mib} MiB tar)"), component.1, native.1),
+    ])
+}
+
+/// Runs the scenario.
+pub fn run(ctx: &mut Context<'_>) -> Section {
+    let mut section = Section::new(TITLE);
+    let count = ctx.plan.library_images;
+    ctx.progress(format!("wasm: create_image x{count}, component and native"));
+    match create_images(ctx, count) {
+        Ok(row) => section.rows.push(row),
+        Err(error) => section.notes.push(error),
+    }
+    let dir = ctx.fresh_dir("wasm-layers");
+    ctx.progress("wasm: layer import and diff, component and native");
+    let data = match data::generate(&ctx.plan.layer, &dir) {
+        Ok(data) => data,
+        Err(error) => {
+            section.notes.push(format!("generating the layer: {error}"));
+            return section;
+        }
+    };
+    match layer_rows(ctx, &dir, &data) {
+        Ok(rows) => section.rows.extend(rows),
+        Err(error) => section.notes.push(error),
+    }
+    section.notes.push(
+        "ratio = native / component (<1: the component is slower); goal: component <= 1.3x native"
+            .to_string(),
+    );
     section
 }

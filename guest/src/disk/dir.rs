@@ -1,63 +1,30 @@
-//! A directory capability: a WASI descriptor plus the host path it stands
-//! for (used only for messages and for paths the store reports).
+//! A directory capability: a backend handle plus the host path it stands
+//! for (used only for messages and for paths the store reports). Every
+//! name is checked here, every failure is worded here.
 
-use super::{DIR_MODE, FILE_MODE, check_component};
-use crate::bindings::graphstore::store::posix;
+use super::backend::{DirHandle, DirOps, FileOps};
+use super::error::{DiskError, DiskResult, Errno};
+use super::io::Output;
+use super::types::{DirEntry, EntryKind, FileInfo, Metadata, NodeKind, Stat, Timespec};
+use super::{DIR_MODE, FILE_MODE, IO_CHUNK, TEMP_PREFIX, check_component};
 use crate::error::{Result, StoreError};
-use crate::file_type::{S_IFDIR, S_IFLNK, S_IFMT, S_IFREG};
 use std::io::Read as _;
-use wasip2::filesystem::types::{
-    Descriptor, DescriptorFlags, DescriptorType, ErrorCode, OpenFlags, PathFlags,
-};
 
-/// Largest single read or write request sent to the host.
-const IO_CHUNK: u64 = 1 << 20;
-/// Prefix of temporary files (as Go's `os.CreateTemp` pattern in 1.43).
-pub const TEMP_PREFIX: &str = ".tmp-";
-
-/// What kind of object a directory entry is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EntryKind {
-    /// A directory.
-    Directory,
-    /// A regular file.
-    File,
-    /// A symbolic link.
-    Symlink,
-    /// Anything else (devices, FIFOs, sockets).
-    Other,
-}
-
-/// Size and modification time of a directory entry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FileInfo {
-    /// Size in bytes.
-    pub size: u64,
-    /// Modification time as (seconds, nanoseconds) since the epoch, when known.
-    pub modified: Option<(u64, u32)>,
-}
+type FileHandle = <DirHandle as DirOps>::File;
 
 /// An open directory the store may read and write beneath.
 pub struct Dir {
-    fd: Descriptor,
+    handle: DirHandle,
     path: String,
 }
 
 impl Dir {
-    /// The preopened directory the host named `name`.
-    pub fn preopened(name: &str, host_path: &str) -> Result<Dir> {
-        wasip2::filesystem::preopens::get_directories()
-            .into_iter()
-            .find(|(_, preopen)| preopen == name)
-            .map(|(fd, _)| Dir {
-                fd,
-                path: host_path.to_string(),
-            })
-            .ok_or_else(|| {
-                StoreError::io(format!(
-                    "{host_path}: directory was not granted to the store"
-                ))
-            })
+    /// A directory from a backend handle standing for host path `path`.
+    pub(crate) fn from_handle(handle: DirHandle, path: impl Into<String>) -> Dir {
+        Dir {
+            handle,
+            path: path.into(),
+        }
     }
 
     /// The host path this directory stands for.
@@ -67,84 +34,97 @@ impl Dir {
 
     /// The host path of `name` inside this directory.
     pub fn child_path(&self, name: &str) -> String {
+        if name == "." {
+            return self.path.clone();
+        }
         format!("{}/{name}", self.path.trim_end_matches('/'))
     }
 
-    /// The underlying descriptor, for host calls that take a capability.
-    pub fn descriptor(&self) -> &Descriptor {
-        &self.fd
-    }
-
-    fn error(&self, operation: &str, name: &str, code: ErrorCode) -> StoreError {
-        StoreError::io(format!(
-            "{operation} {}: {}",
-            self.child_path(name),
-            describe(code)
-        ))
-    }
-
-    /// A second handle on this same directory.
-    pub fn reopen(&self) -> Result<Dir> {
-        let flags = DescriptorFlags::READ | DescriptorFlags::MUTATE_DIRECTORY;
-        let fd = self
-            .fd
-            .open_at(PathFlags::empty(), ".", OpenFlags::DIRECTORY, flags)
-            .map_err(|code| self.error("open", ".", code))?;
-        Ok(Dir {
-            fd,
-            path: self.path.clone(),
-        })
-    }
-
-    /// Opens sub-directory `name`; `None` when it does not exist.
-    pub fn open_dir(&self, name: &str) -> Result<Option<Dir>> {
-        check_component(name)?;
-        let flags = DescriptorFlags::READ | DescriptorFlags::MUTATE_DIRECTORY;
-        match self
-            .fd
-            .open_at(PathFlags::empty(), name, OpenFlags::DIRECTORY, flags)
-        {
-            Ok(fd) => Ok(Some(Dir {
-                fd,
-                path: self.child_path(name),
-            })),
-            Err(ErrorCode::NoEntry) => Ok(None),
-            Err(code) => Err(self.error("open", name, code)),
+    /// The error of operation `op` on `name`.
+    fn error(&self, op: &'static str, name: &str, errno: Errno) -> DiskError {
+        DiskError::Os {
+            op,
+            path: self.child_path(name),
+            errno,
         }
     }
 
+    /// Checks `name`, then runs `operation`, wording its failure as `op`.
+    fn on<T>(
+        &self,
+        op: &'static str,
+        name: &str,
+        operation: impl FnOnce(&DirHandle) -> Result<T, Errno>,
+    ) -> DiskResult<T> {
+        if name != "." {
+            check_component(name)?;
+        }
+        operation(&self.handle).map_err(|errno| self.error(op, name, errno))
+    }
+
+    /// `on`, with a missing `name` answered as `None`.
+    fn on_existing<T>(
+        &self,
+        op: &'static str,
+        name: &str,
+        operation: impl FnOnce(&DirHandle) -> Result<T, Errno>,
+    ) -> DiskResult<Option<T>> {
+        match self.on(op, name, operation) {
+            Ok(value) => Ok(Some(value)),
+            Err(err) if err.errno() == Some(Errno::NoEntry) => Ok(None),
+            Err(err) => Err(err),
+        }
+    }
+
+    /// A second handle on this same directory.
+    pub fn reopen(&self) -> DiskResult<Dir> {
+        let handle = self.on("open", ".", |dir| dir.reopen())?;
+        Ok(Dir::from_handle(handle, self.path.clone()))
+    }
+
+    /// Opens sub-directory `name`; `None` when it does not exist.
+    pub fn open_dir(&self, name: &str) -> DiskResult<Option<Dir>> {
+        Ok(self
+            .on_existing("open", name, |dir| dir.open_dir(name))?
+            .map(|handle| Dir::from_handle(handle, self.child_path(name))))
+    }
+
     /// Opens sub-directory `name`, creating it (mode 0700) when missing.
-    pub fn ensure_dir(&self, name: &str) -> Result<Dir> {
+    pub fn ensure_dir(&self, name: &str) -> DiskResult<Dir> {
         if let Some(dir) = self.open_dir(name)? {
             return Ok(dir);
         }
         self.make_dir(name, DIR_MODE)?;
-        self.open_dir(name)?.ok_or_else(|| {
-            StoreError::io(format!(
-                "mkdir {}: vanished after creation",
-                self.child_path(name)
-            ))
-        })
+        self.open_dir(name)?
+            .ok_or_else(|| self.error("open", name, Errno::NoEntry))
     }
 
     /// Creates sub-directory `name` with `mode`; an existing one is fine.
-    pub fn make_dir(&self, name: &str, mode: u32) -> Result<()> {
-        check_component(name)?;
-        match posix::mkdir(&self.fd, name, mode) {
-            Ok(()) | Err(ErrorCode::Exist) => Ok(()),
-            Err(code) => Err(self.error("mkdir", name, code)),
+    pub fn make_dir(&self, name: &str, mode: u32) -> DiskResult<()> {
+        match self.on("mkdir", name, |dir| dir.mkdir(name, mode)) {
+            Err(err) if err.errno() == Some(Errno::Exist) => Ok(()),
+            other => other,
         }
     }
 
-    /// Reads all of file `name` (one host call); `None` when it does not exist.
-    pub fn read_file(&self, name: &str) -> Result<Option<Vec<u8>>> {
-        check_component(name)?;
-        match posix::read_file(&self.fd, name, u64::MAX) {
-            Ok(contents) => Ok(Some(contents)),
-            Err(ErrorCode::NoEntry) => Ok(None),
+    /// Reads all of file `name`; `None` when it does not exist.
+    pub fn read_file(&self, name: &str) -> DiskResult<Option<Vec<u8>>> {
+        match self.on_existing("open", name, |dir| dir.read_file(name, u64::MAX)) {
             // Worded as Go's `os.ReadFile`: reading a directory fails in read.
-            Err(code @ ErrorCode::IsDirectory) => Err(self.error("read", name, code)),
-            Err(code) => Err(self.error("open", name, code)),
+            Err(err) if err.errno() == Some(Errno::IsDirectory) => {
+                Err(self.error("read", name, Errno::IsDirectory))
+            }
+            other => other,
+        }
+    }
+
+    /// Reads all of file `name` when it holds at most `max_size` bytes
+    /// (`None` when it is larger; callers then stream it).
+    pub fn read_small_file(&self, name: &str, max_size: u64) -> DiskResult<Option<Vec<u8>>> {
+        match self.on("read", name, |dir| dir.read_file(name, max_size)) {
+            Ok(contents) => Ok(Some(contents)),
+            Err(err) if err.errno() == Some(Errno::FileTooLarge) => Ok(None),
+            Err(err) => Err(err),
         }
     }
 
@@ -152,7 +132,7 @@ impl Dir {
     /// (mode 0600) is written, its data synced, and renamed over `name`. A
     /// crash leaves the old or the new contents, never a mix. As in 1.43 the
     /// directory is not synced: a rename lost in a crash leaves the old file.
-    pub fn write_file_atomic(&self, name: &str, contents: &[u8]) -> Result<()> {
+    pub fn write_file_atomic(&self, name: &str, contents: &[u8]) -> DiskResult<()> {
         let mut file = self.begin_atomic(name)?;
         file.append(contents)?;
         file.commit()
@@ -161,39 +141,32 @@ impl Dir {
     /// Starts replacing file `name` atomically: write with
     /// [`AtomicFile::append`], publish with [`AtomicFile::commit`]; dropping
     /// it without committing removes the temporary file.
-    pub fn begin_atomic(&self, name: &str) -> Result<AtomicFile<'_>> {
+    pub fn begin_atomic(&self, name: &str) -> DiskResult<AtomicFile<'_>> {
         check_component(name)?;
-        let flags = OpenFlags::CREATE | OpenFlags::EXCLUSIVE;
         loop {
             let suffix = u32::from_le_bytes(crate::platform::random_bytes::<4>());
             let temp_name = format!("{TEMP_PREFIX}{name}{suffix}");
-            match self.fd.open_at(
-                PathFlags::empty(),
-                &temp_name,
-                flags,
-                DescriptorFlags::WRITE,
-            ) {
+            match self.on("create", &temp_name, |dir| {
+                dir.create_new(&temp_name, FILE_MODE)
+            }) {
                 Ok(file) => {
-                    let pending = AtomicFile {
+                    return Ok(AtomicFile {
                         dir: self,
                         file,
                         temp_name,
                         target: name.to_string(),
                         written: 0,
                         done: false,
-                    };
-                    posix::chmod(&self.fd, &pending.temp_name, FILE_MODE)
-                        .map_err(|code| self.error("chmod", &pending.temp_name, code))?;
-                    return Ok(pending);
+                    });
                 }
-                Err(ErrorCode::Exist) => continue,
-                Err(code) => return Err(self.error("create", &temp_name, code)),
+                Err(err) if err.errno() == Some(Errno::Exist) => continue,
+                Err(err) => return Err(err),
             }
         }
     }
 
-    /// Creates file `name` (which must not exist) with the bytes of
-    /// `content`; read failures are classified by
+    /// Creates file `name` (which must not exist, mode 0600) with the bytes
+    /// of `content`; read failures are classified by
     /// [`StoreError::from_read_error`] and prefixed with `reading`.
     pub fn create_file_from(
         &self,
@@ -201,16 +174,7 @@ impl Dir {
         content: &mut dyn std::io::Read,
         reading: &str,
     ) -> Result<()> {
-        check_component(name)?;
-        let file = self
-            .fd
-            .open_at(
-                PathFlags::empty(),
-                name,
-                OpenFlags::CREATE | OpenFlags::EXCLUSIVE,
-                DescriptorFlags::WRITE,
-            )
-            .map_err(|code| self.error("create", name, code))?;
+        let file = self.on("create", name, |dir| dir.create_new(name, FILE_MODE))?;
         let mut buffer = Vec::with_capacity(IO_CHUNK as usize);
         let mut offset = 0u64;
         loop {
@@ -222,82 +186,169 @@ impl Dir {
             if count == 0 {
                 return Ok(());
             }
-            let mut written = 0;
-            while written < count {
-                let done = file
-                    .write(&buffer[written..count], offset + written as u64)
-                    .map_err(|code| self.error("write", name, code))?;
-                written += done as usize;
-            }
+            write_all_at(&file, &buffer, offset)
+                .map_err(|errno| self.error("write", name, errno))?;
             offset += count as u64;
         }
     }
 
-    /// Opens file `name` for reading in chunks; `None` when it does not exist.
-    pub fn open_reader(&self, name: &str) -> Result<Option<FileReader>> {
+    /// Creates regular file `name` (which must not exist) holding
+    /// `contents` and carrying `metadata`, in one backend call.
+    pub fn create_file(&self, name: &str, contents: &[u8], metadata: &Metadata) -> DiskResult<()> {
+        self.on("create", name, |dir| {
+            dir.create_file(name, contents, metadata)
+        })
+    }
+
+    /// Creates `target_name` in `target` as a copy of regular file `name`
+    /// (sharing extents where the file system can), carrying `metadata`.
+    pub fn copy_file(
+        &self,
+        name: &str,
+        target: &Dir,
+        target_name: &str,
+        metadata: &Metadata,
+    ) -> DiskResult<()> {
         check_component(name)?;
-        match self.fd.open_at(
-            PathFlags::empty(),
-            name,
-            OpenFlags::empty(),
-            DescriptorFlags::READ,
-        ) {
-            Ok(file) => Ok(Some(FileReader {
+        target.on("copy to", target_name, |to| {
+            self.handle.copy_file(name, to, target_name, metadata)
+        })
+    }
+
+    /// Opens file `name` for reading in chunks; `None` when it does not exist.
+    pub fn open_reader(&self, name: &str) -> DiskResult<Option<FileReader>> {
+        Ok(self
+            .on_existing("open", name, |dir| dir.open_read(name))?
+            .map(|file| FileReader {
                 file,
                 path: self.child_path(name),
                 offset: 0,
-            })),
-            Err(ErrorCode::NoEntry) => Ok(None),
-            Err(code) => Err(self.error("open", name, code)),
-        }
+            }))
+    }
+
+    /// Writes regular file `name` to `out` (a component's host backend
+    /// sends it without the bytes entering the component); returns its
+    /// length, `None` when the file does not exist.
+    pub fn send_file(&self, name: &str, out: &mut Output<'_>) -> DiskResult<Option<u64>> {
+        self.on_existing("read", name, |dir| dir.send_file(name, out))
+    }
+
+    /// Applies `metadata` to `name` (a final symlink itself).
+    pub fn set_metadata(&self, name: &str, metadata: &Metadata) -> DiskResult<()> {
+        self.on("set metadata of", name, |dir| {
+            dir.set_metadata(name, metadata)
+        })
+    }
+
+    /// Sets the permission bits of `name`.
+    pub fn chmod(&self, name: &str, mode: u32) -> DiskResult<()> {
+        self.on("chmod", name, |dir| dir.chmod(name, mode))
+    }
+
+    /// Sets the owner of `name` (a final symlink itself).
+    pub fn lchown(&self, name: &str, uid: u32, gid: u32) -> DiskResult<()> {
+        self.on("lchown", name, |dir| dir.lchown(name, uid, gid))
+    }
+
+    /// Sets the access and modification times of `name`.
+    pub fn set_times(
+        &self,
+        name: &str,
+        access: Timespec,
+        modification: Timespec,
+    ) -> DiskResult<()> {
+        self.on("utimes", name, |dir| {
+            dir.set_times(name, access, modification)
+        })
+    }
+
+    /// Creates symlink `name` with content `target` (which may be absolute).
+    pub fn symlink(&self, name: &str, target: &str) -> DiskResult<()> {
+        self.on("symlink", name, |dir| dir.symlink(name, target))
+    }
+
+    /// The content of symlink `name`.
+    pub fn readlink(&self, name: &str) -> DiskResult<String> {
+        self.on("readlink", name, |dir| dir.readlink(name))
+    }
+
+    /// Creates a FIFO or device node `name`; device nodes fail with
+    /// [`Errno::NotPermitted`] where the store may not create them.
+    pub fn mknod(
+        &self,
+        name: &str,
+        kind: NodeKind,
+        mode: u32,
+        major: u32,
+        minor: u32,
+    ) -> DiskResult<()> {
+        self.on("mknod", name, |dir| {
+            dir.mknod(name, kind, mode, major, minor)
+        })
+    }
+
+    /// Value of extended attribute `key` of `name`; `None` when unset.
+    pub fn get_xattr(&self, name: &str, key: &str) -> DiskResult<Option<Vec<u8>>> {
+        self.on("getxattr", name, |dir| dir.get_xattr(name, key))
+    }
+
+    /// Names of the extended attributes of `name`.
+    pub fn list_xattrs(&self, name: &str) -> DiskResult<Vec<String>> {
+        self.on("listxattr", name, |dir| dir.list_xattrs(name))
+    }
+
+    /// Makes `target_name` in `target` another link to file `name` here.
+    pub fn hard_link(&self, name: &str, target: &Dir, target_name: &str) -> DiskResult<()> {
+        check_component(name)?;
+        target.on("link", target_name, |to| {
+            self.handle.hard_link(name, to, target_name)
+        })
+    }
+
+    /// Renames `name` to `target_name` in `target`, replacing it.
+    pub fn rename(&self, name: &str, target: &Dir, target_name: &str) -> DiskResult<()> {
+        check_component(name)?;
+        target.on("rename", target_name, |to| {
+            self.handle.rename(name, to, target_name)
+        })
     }
 
     /// Removes file `name`; a missing file is fine.
-    pub fn remove_file(&self, name: &str) -> Result<()> {
-        check_component(name)?;
-        match self.fd.unlink_file_at(name) {
-            Ok(()) | Err(ErrorCode::NoEntry) => Ok(()),
-            Err(code) => Err(self.error("remove", name, code)),
-        }
+    pub fn remove_file(&self, name: &str) -> DiskResult<()> {
+        self.on_existing("remove", name, |dir| dir.unlink(name))
+            .map(drop)
     }
 
     /// Removes `name` and everything beneath it; a missing entry is fine.
-    /// Symlinks inside are removed, never followed. Directories are removed
-    /// by the host (no recursion here, so any depth works).
-    pub fn remove_tree(&self, name: &str) -> Result<()> {
-        check_component(name)?;
+    /// Symlinks inside are removed, never followed; any depth works.
+    pub fn remove_tree(&self, name: &str) -> DiskResult<()> {
         match self.entry_kind(name)? {
             None => Ok(()),
-            Some(EntryKind::Directory) => {
-                posix::remove_tree(&self.fd, name).map_err(|code| self.error("remove", name, code))
-            }
+            Some(EntryKind::Directory) => self
+                .on_existing("remove", name, |dir| dir.remove_tree(name))
+                .map(drop),
             Some(_) => self.remove_file(name),
         }
     }
 
-    /// Describes `name` without following a final symlink; `None` when
-    /// missing. (The host's `lstat`: unlike WASI's `stat-at`, a missing
-    /// name costs no error object on the host, which matters when every
-    /// member of a layer is checked.)
-    fn lstat(&self, name: &str) -> Result<Option<posix::Stat>> {
-        check_component(name)?;
-        match posix::lstat(&self.fd, name) {
-            Ok(stat) => Ok(Some(stat)),
-            Err(ErrorCode::NoEntry) => Ok(None),
-            Err(code) => Err(self.error("stat", name, code)),
-        }
+    /// Describes `name` without following a final symlink.
+    pub fn lstat(&self, name: &str) -> DiskResult<Stat> {
+        self.on("lstat", name, |dir| dir.lstat(name))
+    }
+
+    /// Describes `name`; `None` when it does not exist.
+    pub fn try_lstat(&self, name: &str) -> DiskResult<Option<Stat>> {
+        self.on_existing("stat", name, |dir| dir.lstat(name))
     }
 
     /// The kind of entry `name` (a final symlink is not followed); `None` when missing.
-    pub fn entry_kind(&self, name: &str) -> Result<Option<EntryKind>> {
-        Ok(self
-            .lstat(name)?
-            .map(|stat| EntryKind::from_mode(stat.mode)))
+    pub fn entry_kind(&self, name: &str) -> DiskResult<Option<EntryKind>> {
+        Ok(self.try_lstat(name)?.map(|stat| stat.kind()))
     }
 
     /// Size and modification time of `name`; `None` when missing.
-    pub fn file_info(&self, name: &str) -> Result<Option<FileInfo>> {
-        Ok(self.lstat(name)?.map(|stat| FileInfo {
+    pub fn file_info(&self, name: &str) -> DiskResult<Option<FileInfo>> {
+        Ok(self.try_lstat(name)?.map(|stat| FileInfo {
             size: stat.size,
             modified: u64::try_from(stat.modification.seconds)
                 .ok()
@@ -306,75 +357,47 @@ impl Dir {
     }
 
     /// Every entry of this directory (without `.` and `..`) with its `lstat`
-    /// and extended attribute names, in one host call.
-    pub fn read_dir(&self) -> Result<Vec<posix::DirEntry>> {
-        posix::read_dir(&self.fd, ".").map_err(|code| self.error("list", ".", code))
+    /// and extended attribute names.
+    pub fn read_dir(&self) -> DiskResult<Vec<DirEntry>> {
+        self.on("list", ".", |dir| dir.read_dir())
     }
 
     /// Names and kinds of the entries in this directory (without `.` and `..`).
-    pub fn entries(&self) -> Result<Vec<(String, EntryKind)>> {
-        let stream = self
-            .fd
-            .read_directory()
-            .map_err(|code| self.error("list", ".", code))?;
-        let mut entries = Vec::new();
-        while let Some(entry) = stream
-            .read_directory_entry()
-            .map_err(|code| self.error("list", ".", code))?
-        {
-            entries.push((entry.name, kind_of(entry.type_)));
+    pub fn entries(&self) -> DiskResult<Vec<(String, EntryKind)>> {
+        self.on("list", ".", |dir| dir.list())
+    }
+
+    /// Opens (creating unless `read_only`) lock file `name` here.
+    pub(super) fn open_lock(
+        &self,
+        name: &str,
+        read_only: bool,
+    ) -> DiskResult<<DirHandle as DirOps>::Lock> {
+        check_component(name)?;
+        self.handle.open_lock(name, read_only).map_err(|message| {
+            DiskError::Lock(format!("opening lock {}: {message}", self.child_path(name)))
+        })
+    }
+}
+
+/// Writes all of `bytes` at `offset`.
+fn write_all_at(file: &FileHandle, mut bytes: &[u8], mut offset: u64) -> Result<(), Errno> {
+    while !bytes.is_empty() {
+        let end = bytes.len().min(IO_CHUNK as usize);
+        let count = file.write(&bytes[..end], offset)?;
+        if count == 0 {
+            return Err(Errno::NoSpace);
         }
-        Ok(entries)
+        offset += count;
+        bytes = &bytes[count as usize..];
     }
-}
-
-impl EntryKind {
-    /// The kind of a file with `st_mode` `mode`.
-    pub fn from_mode(mode: u32) -> EntryKind {
-        match mode & S_IFMT {
-            S_IFDIR => EntryKind::Directory,
-            S_IFREG => EntryKind::File,
-            S_IFLNK => EntryKind::Symlink,
-            _ => EntryKind::Other,
-        }
-    }
-}
-
-fn kind_of(kind: DescriptorType) -> EntryKind {
-    match kind {
-        DescriptorType::Directory => EntryKind::Directory,
-        DescriptorType::RegularFile => EntryKind::File,
-        DescriptorType::SymbolicLink => EntryKind::Symlink,
-        _ => EntryKind::Other,
-    }
-}
-
-/// A POSIX-style description of a WASI error code, as Go would print it.
-pub fn describe(code: ErrorCode) -> &'static str {
-    match code {
-        ErrorCode::NoEntry => "no such file or directory",
-        ErrorCode::Exist => "file exists",
-        ErrorCode::Access => "permission denied",
-        ErrorCode::NotPermitted => "operation not permitted",
-        ErrorCode::ReadOnly => "read-only file system",
-        ErrorCode::NotDirectory => "not a directory",
-        ErrorCode::IsDirectory => "is a directory",
-        ErrorCode::NotEmpty => "directory not empty",
-        ErrorCode::NameTooLong => "file name too long",
-        ErrorCode::InsufficientSpace => "no space left on device",
-        ErrorCode::Loop => "too many levels of symbolic links",
-        ErrorCode::Invalid => "invalid argument",
-        ErrorCode::Busy => "device or resource busy",
-        ErrorCode::Quota => "disk quota exceeded",
-        ErrorCode::Io => "input/output error",
-        other => other.name(),
-    }
+    Ok(())
 }
 
 /// A file being written under a temporary name, published by `commit`.
 pub struct AtomicFile<'a> {
     dir: &'a Dir,
-    file: Descriptor,
+    file: FileHandle,
     temp_name: String,
     target: String,
     written: u64,
@@ -383,21 +406,10 @@ pub struct AtomicFile<'a> {
 
 impl AtomicFile<'_> {
     /// Appends `bytes`.
-    pub fn append(&mut self, mut bytes: &[u8]) -> Result<()> {
-        while !bytes.is_empty() {
-            let end = bytes.len().min(IO_CHUNK as usize);
-            let count = self
-                .file
-                .write(&bytes[..end], self.written)
-                .map_err(|code| self.dir.error("write", &self.temp_name, code))?;
-            if count == 0 {
-                return Err(self
-                    .dir
-                    .error("write", &self.temp_name, ErrorCode::InsufficientSpace));
-            }
-            self.written += count;
-            bytes = &bytes[count as usize..];
-        }
+    pub fn append(&mut self, bytes: &[u8]) -> DiskResult<()> {
+        write_all_at(&self.file, bytes, self.written)
+            .map_err(|errno| self.dir.error("write", &self.temp_name, errno))?;
+        self.written += bytes.len() as u64;
         Ok(())
     }
 
@@ -412,22 +424,19 @@ impl AtomicFile<'_> {
     }
 
     /// Syncs the data and renames it over the target.
-    pub fn commit(self) -> Result<()> {
+    pub fn commit(self) -> DiskResult<()> {
         let target = self.target.clone();
         self.commit_as(&target)
     }
 
     /// Like `commit`, but publishes under `target` (a name only known once
     /// the content is written, e.g. its digest).
-    pub fn commit_as(mut self, target: &str) -> Result<()> {
+    pub fn commit_as(mut self, target: &str) -> DiskResult<()> {
         check_component(target)?;
         self.file
             .sync_data()
-            .map_err(|code| self.dir.error("sync", &self.temp_name, code))?;
-        self.dir
-            .fd
-            .rename_at(&self.temp_name, &self.dir.fd, target)
-            .map_err(|code| self.dir.error("rename", target, code))?;
+            .map_err(|errno| self.dir.error("sync", &self.temp_name, errno))?;
+        self.dir.rename(&self.temp_name, self.dir, target)?;
         self.done = true;
         Ok(())
     }
@@ -436,53 +445,54 @@ impl AtomicFile<'_> {
 impl Drop for AtomicFile<'_> {
     fn drop(&mut self) {
         if !self.done {
-            let _ = self.dir.fd.unlink_file_at(&self.temp_name);
+            let _ = self.dir.handle.unlink(&self.temp_name);
         }
     }
 }
 
-/// A file read in chunks (it owns its descriptor).
+impl std::io::Write for AtomicFile<'_> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.append(bytes).map_err(std::io::Error::other)?;
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// A file read in chunks (it owns its handle).
 pub struct FileReader {
-    file: Descriptor,
+    file: FileHandle,
     path: String,
     offset: u64,
 }
 
 impl FileReader {
     /// The next chunk of the file; `None` at its end.
-    pub fn next_chunk(&mut self) -> Result<Option<Vec<u8>>> {
-        let (chunk, end) = self
+    pub fn next_chunk(&mut self) -> DiskResult<Option<Vec<u8>>> {
+        let chunk = self
             .file
             .read(IO_CHUNK, self.offset)
-            .map_err(|code| StoreError::io(format!("read {}: {}", self.path, describe(code))))?;
+            .map_err(|errno| DiskError::Os {
+                op: "read",
+                path: self.path.clone(),
+                errno,
+            })?;
         self.offset += chunk.len() as u64;
-        if chunk.is_empty() && end {
-            return Ok(None);
-        }
-        Ok(Some(chunk))
+        Ok((!chunk.is_empty()).then_some(chunk))
     }
 }
 
 impl std::io::Read for FileReader {
     fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
         let wanted = (out.len() as u64).min(IO_CHUNK);
-        let (chunk, _) = self.file.read(wanted, self.offset).map_err(|code| {
-            std::io::Error::other(format!("read {}: {}", self.path, describe(code)))
-        })?;
+        let chunk = self
+            .file
+            .read(wanted, self.offset)
+            .map_err(|errno| std::io::Error::other(format!("read {}: {errno}", self.path)))?;
         out[..chunk.len()].copy_from_slice(&chunk);
         self.offset += chunk.len() as u64;
         Ok(chunk.len())
-    }
-}
-
-impl std::io::Write for AtomicFile<'_> {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.append(bytes)
-            .map_err(|err| std::io::Error::other(err.message))?;
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
     }
 }

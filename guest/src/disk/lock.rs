@@ -1,13 +1,14 @@
-//! Lock files, through the host's `locking` interface.
+//! Lock files (`layers.lock`, `images.lock`, …), through the backend's
+//! lock primitive.
 
-use super::{Dir, check_component};
-use crate::bindings::graphstore::store::locking::LockFile;
-use crate::error::{Result, StoreError};
+use super::Dir;
+use super::backend::{DirHandle, DirOps, LockOps};
+use super::error::{DiskError, DiskResult};
 use std::rc::Rc;
 
-/// A containers/storage lock file (`layers.lock`, `images.lock`, …).
+/// A containers/storage lock file.
 pub struct Lock {
-    file: LockFile,
+    file: <DirHandle as DirOps>::Lock,
     path: String,
     read_only: bool,
 }
@@ -26,49 +27,50 @@ impl Drop for LockGuard {
 }
 
 impl Lock {
-    /// Opens (creating) lock file `name` beneath `dir`.
-    pub fn open(dir: &Dir, name: &str, read_only: bool) -> Result<Rc<Lock>> {
-        check_component(name)?;
-        let path = dir.child_path(name);
-        let file = LockFile::open(dir.descriptor(), name, read_only)
-            .map_err(|message| StoreError::io(format!("opening lock {path}: {message}")))?;
+    /// Opens (creating unless `read_only`) lock file `name` beneath `dir`.
+    pub fn open(dir: &Dir, name: &str, read_only: bool) -> DiskResult<Rc<Lock>> {
+        let file = dir.open_lock(name, read_only)?;
         Ok(Rc::new(Lock {
             file,
-            path,
+            path: dir.child_path(name),
             read_only,
         }))
     }
 
-    fn acquire(self: &Rc<Self>, exclusive: bool) -> Result<LockGuard> {
+    fn failed(&self, doing: &str, message: String) -> DiskError {
+        DiskError::Lock(format!("{doing} {}: {message}", self.path))
+    }
+
+    fn acquire(self: &Rc<Self>, exclusive: bool) -> DiskResult<LockGuard> {
         self.file
             .lock(exclusive && !self.read_only)
-            .map_err(|message| StoreError::io(format!("locking {}: {message}", self.path)))?;
+            .map_err(|message| self.failed("locking", message))?;
         Ok(LockGuard {
             lock: Rc::clone(self),
         })
     }
 
     /// Takes the lock shared (readers).
-    pub fn shared(self: &Rc<Self>) -> Result<LockGuard> {
+    pub fn shared(self: &Rc<Self>) -> DiskResult<LockGuard> {
         self.acquire(false)
     }
 
     /// Takes the lock exclusively (writers).
-    pub fn exclusive(self: &Rc<Self>) -> Result<LockGuard> {
+    pub fn exclusive(self: &Rc<Self>) -> DiskResult<LockGuard> {
         self.acquire(true)
     }
 
     /// Records that this process wrote what the lock protects.
-    pub fn touch(&self) -> Result<()> {
+    pub fn touch(&self) -> DiskResult<()> {
         self.file
             .touch()
-            .map_err(|message| StoreError::io(format!("touching lock {}: {message}", self.path)))
+            .map_err(|message| self.failed("touching lock", message))
     }
 
     /// Whether another writer changed what the lock protects since we last looked.
-    pub fn modified(&self) -> Result<bool> {
+    pub fn modified(&self) -> DiskResult<bool> {
         self.file
             .modified()
-            .map_err(|message| StoreError::io(format!("reading lock {}: {message}", self.path)))
+            .map_err(|message| self.failed("reading lock", message))
     }
 }

@@ -1,28 +1,44 @@
-//! Capability-scoped file access for the store.
+//! The store's only door to the disk.
 //!
-//! Security model: the component holds only the directory descriptors the
-//! host preopened (graph root, run root, additional image stores). Every
-//! other directory is opened from one of those descriptors, and every name
-//! passed here must be a single path component (no `/`, no `..`, no NUL), so
-//! a caller-supplied ID or key can never address anything outside the
-//! directory it belongs to. WASI resolves each open beneath its descriptor
-//! and refuses symlinks leading out.
+//! Security model: the store holds only the directory capabilities it was
+//! given (graph root, run root, additional image stores). Every other
+//! directory is opened from one of those, and every name passed here must
+//! be a single path component (no `/`, no `..`, no NUL), so a
+//! caller-supplied ID or key can never address anything outside the
+//! directory it belongs to. The backends resolve each name beneath its
+//! directory and never follow a final symlink.
+//!
+//! The rules in `crate::store` see only [`Dir`], [`Lock`], [`Output`] and
+//! the plain values of [`types`]; which [`backend`] runs underneath (the
+//! component with host imports, WASI alone, or native) is chosen at build
+//! time.
 
+mod backend;
 mod dir;
+mod error;
+mod io;
 mod lock;
-pub mod streams;
+mod roots;
+pub mod types;
+#[cfg(target_arch = "wasm32")]
+pub mod wasi_streams;
 
-pub use dir::{AtomicFile, Dir, EntryKind, FileInfo, FileReader, TEMP_PREFIX, describe};
+pub use backend::BACKEND_NAME;
+pub use dir::{AtomicFile, Dir, FileReader};
+pub use error::{DiskError, DiskResult, Errno};
+pub use io::Output;
 pub use lock::{Lock, LockGuard};
-
-use crate::error::{Result, StoreError};
+pub use roots::ancestor_owners;
+#[cfg(not(target_arch = "wasm32"))]
+pub use roots::open_native;
+#[cfg(target_arch = "wasm32")]
+pub use roots::preopened;
+pub use types::{DirEntry, EntryKind, FileInfo, Metadata, NodeKind, Stat, Timespec};
 
 /// Checks that `name` is one usable path component.
-pub fn check_component(name: &str) -> Result<()> {
+pub fn check_component(name: &str) -> DiskResult<()> {
     if name.is_empty() || name == "." || name == ".." || name.contains('/') || name.contains('\0') {
-        return Err(StoreError::invalid(format!(
-            "{name:?} is not a valid file name: it must be one path component"
-        )));
+        return Err(DiskError::BadName(name.to_string()));
     }
     Ok(())
 }
@@ -31,6 +47,10 @@ pub fn check_component(name: &str) -> Result<()> {
 pub const DIR_MODE: u32 = 0o700;
 /// Permission bits of metadata and data files the store writes.
 pub const FILE_MODE: u32 = 0o600;
+/// Prefix of temporary files (as Go's `os.CreateTemp` pattern in 1.43).
+pub const TEMP_PREFIX: &str = ".tmp-";
+/// Largest single read or write request sent to a backend.
+const IO_CHUNK: u64 = 1 << 20;
 
 #[cfg(test)]
 mod tests {
@@ -42,7 +62,11 @@ mod tests {
             assert!(check_component(good).is_ok(), "{good}");
         }
         for bad in ["", ".", "..", "a/b", "/abs", "../x", "a\0b"] {
-            assert!(check_component(bad).is_err(), "{bad:?}");
+            assert_eq!(
+                check_component(bad),
+                Err(DiskError::BadName(bad.to_string())),
+                "{bad:?}"
+            );
         }
     }
 }

@@ -10,11 +10,9 @@ use super::{Access, LayerView, Store};
 use crate::archive::{
     DigestingReader, Disassembler, Disassembly, SniffingReader, TarSplitWriter, decompressor,
 };
-use crate::disk::streams::StreamReader;
 use crate::error::{ErrorKind, Result, StoreError};
 use crate::records::Compression;
 use std::io::Read;
-use wasip2::io::streams::InputStream;
 
 /// Limits on what one diff may expand to (decompression bombs, inode floods).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -96,7 +94,7 @@ impl Store {
         parent: Option<&str>,
         names: Vec<String>,
         options: &LayerOptions,
-        diff: &InputStream,
+        diff: &mut dyn Read,
     ) -> Result<LayerView> {
         self.check_writable()?;
         let _held = self.hold(Access::Write, Access::None, Access::Read)?;
@@ -111,19 +109,22 @@ impl Store {
     /// Applies `diff` to existing layer `to`; returns the uncompressed size.
     /// On failure whatever was extracted stays and the record is unchanged
     /// (as in 1.43).
-    pub fn apply_diff(&mut self, to: &str, diff: &InputStream) -> Result<i64> {
+    pub fn apply_diff(&mut self, to: &str, diff: &mut dyn Read) -> Result<i64> {
         self.check_writable()?;
         let _held = self.hold(Access::Write, Access::None, Access::Read)?;
         let (_, id) = self.layers()?.resolve_primary(to)?;
         self.apply_to_layer(&id, diff)?;
         let layers = self.layers()?;
-        let position = layers.file.position_of_id(&id).expect("still present");
+        let position = layers
+            .file
+            .position_of_id(&id)
+            .ok_or_else(|| StoreError::new(ErrorKind::LayerUnknown))?;
         Ok(layers.file.at(position).uncompressed_size)
     }
 
     /// Extracts `diff` into layer `id`, replaces its tar-split and records
     /// digests, sizes, compression and ID sets.
-    fn apply_to_layer(&mut self, id: &str, diff: &InputStream) -> Result<()> {
+    fn apply_to_layer(&mut self, id: &str, diff: &mut dyn Read) -> Result<()> {
         let limits = self.options.diff_limits;
         let layers = self.layers()?;
         let position = layers
@@ -139,8 +140,7 @@ impl Store {
         })?;
 
         let reading = |err| StoreError::io(format!("reading the diff: {err}"));
-        let mut sniffed =
-            SniffingReader::new(TaggedInput(StreamReader::new(diff))).map_err(reading)?;
+        let mut sniffed = SniffingReader::new(TaggedInput(diff)).map_err(reading)?;
         let compression = sniffed.compression();
         let format = sniffed.stream_compression().map_err(reading)?;
         // A compressed diff is digested as supplied; an uncompressed one is
@@ -185,14 +185,15 @@ impl Store {
             None => expanded,
         };
 
-        let layer = layers.file.at_mut(position);
-        layer.compressed_digest = supplied.digest_string();
-        layer.compressed_size = supplied.size as i64;
-        layer.uncompressed_digest = expanded.digest_string();
-        layer.uncompressed_size = expanded.size as i64;
-        layer.compression = compression;
-        layer.uid_set = uids;
-        layer.gid_set = gids;
+        layers.file.update(position, |layer| {
+            layer.compressed_digest = supplied.digest_string();
+            layer.compressed_size = supplied.size as i64;
+            layer.uncompressed_digest = expanded.digest_string();
+            layer.uncompressed_size = expanded.size as i64;
+            layer.compression = compression;
+            layer.uid_set = uids;
+            layer.gid_set = gids;
+        });
         layers.save()
     }
 }

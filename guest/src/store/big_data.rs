@@ -4,15 +4,12 @@
 
 use super::images::{image_unknown, is_manifest_key, recompute_digests};
 use super::{Access, Store};
-use crate::bindings::graphstore::store::posix;
-use crate::disk::{Dir, describe};
+use crate::disk::{Dir, Output};
 use crate::error::{ErrorKind, Result, StoreError};
 use crate::ident::{big_data, digest};
 use crate::records::Record;
 use crate::stores::{Kind, RecordFile};
 use std::collections::BTreeMap;
-use wasip2::filesystem::types::ErrorCode;
-use wasip2::io::streams::OutputStream;
 
 /// The file name of item `key`, or 1.43's error for an unusable key.
 fn item_file_name(kind: Kind, key: &str) -> Result<String> {
@@ -67,26 +64,25 @@ fn send_item(
     kind: Kind,
     id: &str,
     key: &str,
-    out: &OutputStream,
+    out: &mut Output<'_>,
 ) -> Result<u64> {
     let (dir, file_name) = item_location(records_dir, kind, id, key)?;
-    posix::send_file(dir.descriptor(), &file_name, out).map_err(|code| match code {
-        ErrorCode::NoEntry => missing_item(records_dir, kind, id, key, &file_name),
-        ErrorCode::Pipe => StoreError::io(format!("writing data item {key:?}: the output failed")),
-        other => StoreError::io(format!(
-            "read {}: {}",
-            dir.child_path(&file_name),
-            describe(other)
-        )),
-    })
+    match dir.send_file(&file_name, out) {
+        Ok(Some(length)) => Ok(length),
+        Ok(None) => Err(missing_item(records_dir, kind, id, key, &file_name)),
+        Err(err) if err.errno() == Some(crate::disk::Errno::Pipe) => Err(StoreError::io(format!(
+            "writing data item {key:?}: the output failed"
+        ))),
+        Err(err) => Err(err.into()),
+    }
 }
 
 /// Writes item `key` of record `id` atomically, creating its directory.
 fn write_item(records_dir: &Dir, kind: Kind, id: &str, key: &str, data: &[u8]) -> Result<()> {
     let file_name = item_file_name(kind, key)?;
-    records_dir
+    Ok(records_dir
         .ensure_dir(id)?
-        .write_file_atomic(&file_name, data)
+        .write_file_atomic(&file_name, data)?)
 }
 
 /// The parts of an image or container record that describe its data items.
@@ -144,7 +140,9 @@ fn set_sized_item<T: SizedItems>(
 ) -> Result<bool> {
     let id = file.at(position).id().to_string();
     write_item(file.dir(), kind, &id, key, data)?;
-    let changed = note_item(file.at_mut(position), key, data.len() as i64, item_digest);
+    let changed = file.update(position, |record| {
+        note_item(record, key, data.len() as i64, item_digest)
+    });
     if changed {
         file.save()?;
     }
@@ -187,12 +185,12 @@ impl Store {
         kind: Kind,
         reference: &str,
         key: &str,
-        out: &OutputStream,
+        out: &mut Output<'_>,
     ) -> Result<u64> {
         let sent = self.with_record_home(kind, reference, |dir, id| {
             send_item(dir, kind, id, key, out)
         })?;
-        crate::disk::streams::flush(out)?;
+        out.finish()?;
         Ok(sent)
     }
 
@@ -273,11 +271,12 @@ impl Store {
         };
         let id = self.images.at(position).id.clone();
         write_item(self.images.dir(), Kind::Image, &id, key, data)?;
-        let record = self.images.at_mut(position);
-        let mut changed = note_item(record, key, data.len() as i64, item_digest);
-        let before = record.digest.clone();
-        recompute_digests(record).map_err(StoreError::invalid)?;
-        changed |= record.digest != before;
+        let changed = self.images.update(position, |record| {
+            let noted = note_item(record, key, data.len() as i64, item_digest);
+            let before = record.digest.clone();
+            recompute_digests(record).map_err(StoreError::invalid)?;
+            Ok::<_, StoreError>(noted || record.digest != before)
+        })?;
         if changed {
             self.images.save()?;
         }
@@ -301,9 +300,14 @@ impl Store {
         let layers = self.layers()?;
         let (position, id) = layers.resolve_primary(layer)?;
         write_item(layers.file.dir(), Kind::Layer, &id, key, data)?;
-        let record = layers.file.at_mut(position);
-        if !record.big_data_names.iter().any(|name| name == key) {
-            record.big_data_names.push(key.to_string());
+        let added = layers.file.update(position, |record| {
+            let missing = !record.big_data_names.iter().any(|name| name == key);
+            if missing {
+                record.big_data_names.push(key.to_string());
+            }
+            missing
+        });
+        if added {
             layers.save()?;
         }
         Ok(())

@@ -6,12 +6,11 @@
 //! blobs.
 
 use super::Store;
-use crate::disk::streams::{flush, read_chunk, write_all};
-use crate::disk::{Dir, EntryKind, TEMP_PREFIX};
+use crate::disk::{Dir, EntryKind, Output, TEMP_PREFIX};
 use crate::error::{ErrorKind, Result, StoreError};
 use crate::ident::{big_data, digest};
 use crate::platform::Sha256Hasher;
-use wasip2::io::streams::{InputStream, OutputStream};
+use std::io::{Read, Write};
 
 const BLOBS_DIR: &str = "blobs";
 const CONTENT_DIR: &str = "content";
@@ -19,6 +18,8 @@ const METADATA_DIR: &str = "metadata";
 /// The only digest algorithm blobs are stored under.
 const ALGORITHM: &str = "sha256";
 const HEX_LEN: usize = 64;
+/// Bytes read from the caller at a time when storing a blob.
+const BLOB_CHUNK: usize = 256 * 1024;
 
 /// Checks `text` is a `sha256:<64 hex>` digest; returns the hex part.
 pub fn blob_hex(text: &str) -> Result<&str> {
@@ -59,19 +60,26 @@ impl Store {
         let Some(kind_dir) = blobs.open_dir(kind)? else {
             return Ok(None);
         };
-        kind_dir.open_dir(ALGORITHM)
+        Ok(kind_dir.open_dir(ALGORITHM)?)
     }
 
     /// Stores the content of `data`; returns its digest.
-    pub fn put_blob(&mut self, data: &InputStream) -> Result<String> {
+    pub fn put_blob(&mut self, data: &mut dyn Read) -> Result<String> {
         let dir = self.blob_dir(CONTENT_DIR, true)?.expect("created");
         // The final name is known only at the end: stream into a temporary
         // file, then publish it under its digest.
         let mut file = dir.begin_atomic("blob")?;
         let mut hasher = Sha256Hasher::new();
-        while let Some(chunk) = read_chunk(data)? {
-            hasher.update(&chunk);
-            file.append(&chunk)?;
+        let mut chunk = vec![0; BLOB_CHUNK];
+        loop {
+            let count = match data.read(&mut chunk) {
+                Ok(0) => break,
+                Ok(count) => count,
+                Err(err) if err.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(err) => return Err(StoreError::io(format!("reading input: {err}"))),
+            };
+            hasher.update(&chunk[..count]);
+            file.append(&chunk[..count])?;
         }
         if file.is_empty() {
             return Err(StoreError::invalid("refusing to store an empty blob"));
@@ -82,7 +90,7 @@ impl Store {
     }
 
     /// Streams blob `digest` to `out`, verifying its content; returns its size.
-    pub fn get_blob(&mut self, digest: &str, out: &OutputStream) -> Result<u64> {
+    pub fn get_blob(&mut self, digest: &str, out: &mut Output<'_>) -> Result<u64> {
         let hex = blob_hex(digest)?;
         let dir = self
             .blob_dir(CONTENT_DIR, false)?
@@ -93,9 +101,10 @@ impl Store {
         while let Some(chunk) = reader.next_chunk()? {
             hasher.update(&chunk);
             size += chunk.len() as u64;
-            write_all(out, &chunk)?;
+            out.write_all(&chunk)
+                .map_err(|err| StoreError::io(format!("writing output: {err}")))?;
         }
-        flush(out)?;
+        out.finish()?;
         let actual = hex::encode(hasher.digest());
         if actual != hex {
             return Err(StoreError::with_context(
@@ -170,7 +179,7 @@ impl Store {
     /// Sets metadata item `key` of blob `digest`.
     pub fn set_blob_metadata(&mut self, digest: &str, key: &str, value: &[u8]) -> Result<()> {
         let (dir, file) = self.blob_metadata_file(digest, key, true)?;
-        dir.expect("created").write_file_atomic(&file, value)
+        Ok(dir.expect("created").write_file_atomic(&file, value)?)
     }
 
     /// Metadata item `key` of blob `digest`.
@@ -187,7 +196,7 @@ impl Store {
         self.check_writable()?;
         let (dir, file) = self.blob_metadata_file(digest, key, false)?;
         match dir {
-            Some(dir) => dir.remove_file(&file),
+            Some(dir) => Ok(dir.remove_file(&file)?),
             None => Ok(()),
         }
     }

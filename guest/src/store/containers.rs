@@ -265,11 +265,10 @@ impl Store {
         let position = self
             .images
             .position_of_id(&image.record.id)
-            .expect("resolved above");
-        self.images
-            .at_mut(position)
-            .mapped_top_layers
-            .push(mapped.clone());
+            .ok_or_else(|| StoreError::new(ErrorKind::ImageUnknown))?;
+        self.images.update(position, |record| {
+            record.mapped_top_layers.push(mapped.clone())
+        });
         self.images.save()?;
         Ok(mapped)
     }
@@ -334,9 +333,10 @@ impl Store {
             .id
             .clone();
         let root = if run_root { &self.run } else { &self.graph };
-        root.ensure_dir("vfs-containers")?
+        Ok(root
+            .ensure_dir("vfs-containers")?
             .ensure_dir(&id)?
-            .ensure_dir(USERDATA_DIR)
+            .ensure_dir(USERDATA_DIR)?)
     }
 
     /// Host path of the container's data directory.
@@ -358,7 +358,8 @@ impl Store {
         data: &[u8],
     ) -> Result<()> {
         self.userdata_dir(container, run_root)?
-            .write_file_atomic(file, data)
+            .write_file_atomic(file, data)?;
+        Ok(())
     }
 
     /// Reads `file` (one name) from the container's data or runtime directory.

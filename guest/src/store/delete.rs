@@ -65,12 +65,11 @@ impl Store {
     /// Drops `layer` from every primary image's mapped layers.
     fn forget_mapped_layer(&mut self, layer: &str) -> Result<()> {
         let mut changed = false;
-        for position in 0..self.images.records().len() {
-            let image = self.images.at_mut(position);
+        self.images.update_all(|image| {
             let before = image.mapped_top_layers.len();
             image.mapped_top_layers.retain(|mapped| mapped != layer);
             changed |= image.mapped_top_layers.len() != before;
-        }
+        });
         if changed {
             self.images.save()?;
         }
@@ -232,7 +231,7 @@ impl Store {
         if let Some(position) = self.images.resolve(reference) {
             let image = self.images.remove(position);
             self.images.save()?;
-            return self.images.dir().remove_tree(&image.id);
+            return Ok(self.images.dir().remove_tree(&image.id)?);
         }
         let layers = self.layers()?;
         match layers.file.resolve(reference) {

@@ -6,14 +6,10 @@ use super::extract::{DirCache, components};
 use super::layer_store::TAR_SPLIT_SUFFIX;
 use super::{Access, Store};
 use crate::archive::{ArchiveError, TarSplitReader, assemble, gzip_writer};
-use crate::bindings::graphstore::store::posix;
-use crate::disk::streams::StreamWriter;
-use crate::disk::{Dir, describe};
+use crate::disk::{Dir, Errno, Output};
 use crate::error::{ErrorKind, Result, StoreError};
 use crate::records::Compression;
 use std::io::{BufWriter, Read, Write};
-use wasip2::filesystem::types::ErrorCode;
-use wasip2::io::streams::OutputStream;
 
 /// Buffer between the tar producer and the output stream.
 const OUTPUT_BUFFER: usize = 1 << 20;
@@ -58,21 +54,15 @@ fn open_member(
         .resolve(tree, parent, false)
         .map_err(|err| io(err.message))?
         .ok_or_else(not_found)?;
-    match posix::read_file(dir.descriptor(), file, WHOLE_FILE_LIMIT) {
-        Ok(contents) => return Ok(Box::new(std::io::Cursor::new(contents))),
-        Err(ErrorCode::NoEntry) => return Err(not_found()),
-        Err(ErrorCode::FileTooLarge) => {}
-        Err(code) => {
-            return Err(io(format!(
-                "read {}: {}",
-                dir.child_path(file),
-                describe(code)
-            )));
-        }
+    match dir.read_small_file(file, WHOLE_FILE_LIMIT) {
+        Ok(Some(contents)) => return Ok(Box::new(std::io::Cursor::new(contents))),
+        Ok(None) => {}
+        Err(err) if err.errno() == Some(Errno::NoEntry) => return Err(not_found()),
+        Err(err) => return Err(io(err.to_string())),
     }
     let reader = dir
         .open_reader(file)
-        .map_err(|err| io(err.message))?
+        .map_err(|err| io(err.to_string()))?
         .ok_or_else(not_found)?;
     Ok(Box::new(reader))
 }
@@ -85,7 +75,7 @@ impl Store {
         from: Option<&str>,
         to: &str,
         compression: Option<Compression>,
-        out: &OutputStream,
+        out: &mut Output<'_>,
     ) -> Result<()> {
         let _held = self.hold(Access::Read, Access::None, Access::None)?;
         let layers = self.layers()?;
@@ -114,8 +104,8 @@ impl Store {
         } else {
             None
         };
-        let sink = BufWriter::with_capacity(OUTPUT_BUFFER, StreamWriter::new(out));
-        let mut sink: Box<dyn Write> = match compression {
+        let sink = BufWriter::with_capacity(OUTPUT_BUFFER, &mut *out);
+        let mut sink: Box<dyn Write + '_> = match compression {
             Compression::Gzip => Box::new(gzip_writer(sink)),
             _ => Box::new(sink),
         };
@@ -133,6 +123,6 @@ impl Store {
             }
         }
         drop(sink); // finishes the gzip stream and flushes the buffer
-        crate::disk::streams::flush(out)
+        out.finish()
     }
 }

@@ -9,14 +9,12 @@
 //! links but never write through them to anything outside the layer.
 
 use crate::archive::{Member, MemberKind, path as tar_path};
-use crate::bindings::graphstore::store::posix::{self, Metadata, NodeKind, Timespec};
-use crate::disk::{Dir, EntryKind, describe};
+use crate::disk::{Dir, EntryKind, Errno, Metadata, NodeKind, Timespec};
 use crate::error::{Result, StoreError};
 use crate::format::timestamp::Timestamp;
 use crate::records::IdMap;
 use std::collections::HashSet;
 use std::io::Read;
-use wasip2::filesystem::types::{ErrorCode, PathFlags};
 
 /// Mode of parent directories created because the archive lacks them.
 const IMPLIED_DIR_MODE: u32 = 0o755;
@@ -51,10 +49,6 @@ pub(super) fn components(path: &str) -> Vec<String> {
         .collect()
 }
 
-fn io_error(dir: &Dir, op: &str, name: &str, code: ErrorCode) -> StoreError {
-    StoreError::io(format!("{op} {}: {}", dir.child_path(name), describe(code)))
-}
-
 /// Opens the directory at logical path `parts` beneath `root`, following
 /// symlinks inside the root, creating missing directories when `create`.
 pub fn resolve_dir(root: &Dir, parts: &[String], create: bool) -> Result<Option<Dir>> {
@@ -78,8 +72,7 @@ pub fn resolve_dir(root: &Dir, parts: &[String], create: bool) -> Result<Option<
                         current.child_path(&part)
                     )));
                 }
-                let target = posix::readlink(current.descriptor(), &part)
-                    .map_err(|code| io_error(&current, "readlink", &part, code))?;
+                let target = current.readlink(&part)?;
                 if target.starts_with('/') {
                     logical.clear();
                 }
@@ -254,8 +247,7 @@ impl<'a> Extractor<'a> {
             // The archive's root entry ("./"): its metadata applies to the layer root.
             let metadata = member_metadata(member, self.uid_map, self.gid_map, false)?;
             self.dir_times.push((Vec::new(), member_times(member)));
-            return posix::set_metadata(self.root.descriptor(), ".", &metadata)
-                .map_err(|code| io_error(self.root, "set metadata of", ".", code));
+            return Ok(self.root.set_metadata(".", &metadata)?);
         };
         if let Some(hidden) = name.strip_prefix(WHITEOUT_PREFIX) {
             return self.apply_whiteout(parent_parts, name, hidden);
@@ -305,8 +297,7 @@ impl<'a> Extractor<'a> {
                 let target = String::from_utf8(member.link_target.clone()).map_err(|_| {
                     StoreError::invalid(format!("symlink {name:?} has a target that is not UTF-8"))
                 })?;
-                posix::symlink(parent.descriptor(), name, &target)
-                    .map_err(|code| io_error(parent, "symlink", name, code))?;
+                parent.symlink(name, &target)?;
             }
             _ => {
                 let node = match kind {
@@ -315,17 +306,17 @@ impl<'a> Extractor<'a> {
                     _ => NodeKind::Fifo,
                 };
                 let (major, minor) = (member.dev_major as u32, member.dev_minor as u32);
-                posix::mknod(parent.descriptor(), name, node, metadata.mode, major, minor)
-                    .map_err(|code| match code {
-                        ErrorCode::NotPermitted => StoreError::invalid(format!(
+                parent
+                    .mknod(name, node, metadata.mode, major, minor)
+                    .map_err(|err| match err.errno() {
+                        Some(Errno::NotPermitted) => StoreError::invalid(format!(
                             "device node {name:?}: device nodes are not permitted for this store"
                         )),
-                        other => io_error(parent, "mknod", name, other),
+                        _ => err.into(),
                     })?;
             }
         }
-        posix::set_metadata(parent.descriptor(), name, &metadata)
-            .map_err(|code| io_error(parent, "set metadata of", name, code))?;
+        parent.set_metadata(name, &metadata)?;
         if is_dir {
             let mut path = parent_parts.to_vec();
             path.push(name.to_string());
@@ -364,10 +355,7 @@ impl<'a> Extractor<'a> {
             return Err(missing());
         }
         let parent = self.parent(parent_parts)?;
-        source
-            .descriptor()
-            .link_at(PathFlags::empty(), target_name, parent.descriptor(), name)
-            .map_err(|code| io_error(parent, "link", name, code))
+        Ok(source.hard_link(target_name, parent, name)?)
     }
 
     /// Writes regular file `name` with its contents and `metadata`: small
@@ -386,12 +374,14 @@ impl<'a> Extractor<'a> {
         let result = if size <= WHOLE_FILE_LIMIT {
             buffer.clear();
             content.read_to_end(&mut buffer).map_err(reading)?;
-            posix::create_file(parent.descriptor(), name, &buffer, metadata)
-                .map_err(|code| io_error(parent, "create", name, code))
+            parent
+                .create_file(name, &buffer, metadata)
+                .map_err(StoreError::from)
         } else {
             parent.create_file_from(name, content, "reading archive")?;
-            posix::set_metadata(parent.descriptor(), name, metadata)
-                .map_err(|code| io_error(parent, "set metadata of", name, code))
+            parent
+                .set_metadata(name, metadata)
+                .map_err(StoreError::from)
         };
         self.buffer = buffer;
         result
@@ -428,8 +418,7 @@ impl<'a> Extractor<'a> {
                 None => (Some(self.root.reopen()?), "."),
             };
             if let Some(dir) = dir {
-                posix::set_times(dir.descriptor(), name, *access, *modification)
-                    .map_err(|code| io_error(&dir, "utimes", name, code))?;
+                dir.set_times(name, *access, *modification)?;
             }
         }
         Ok(())

@@ -63,7 +63,12 @@ pub struct LayerStore {
 impl LayerStore {
     /// Opens the layer store, creating its directories, and performs 1.43's
     /// first load: drops layers left incomplete by a crash.
-    pub fn open(graph: &Dir, run: &Dir, options: &StoreOptions) -> Result<LayerStore> {
+    pub fn open(
+        graph: &Dir,
+        run: &Dir,
+        image_stores: &[Dir],
+        options: &StoreOptions,
+    ) -> Result<LayerStore> {
         let read_only = options.read_only;
         let layers_dir_name = format!("{VFS_DRIVER}-layers");
         let (layers_dir, run_dir) = if read_only {
@@ -91,11 +96,7 @@ impl LayerStore {
         let mounts_lock = Lock::open(&run_dir, MOUNTPOINTS_LOCK, read_only)?;
         let mut additional = Vec::new();
         let mut additional_trees = Vec::new();
-        for (index, path) in options.image_stores.iter().enumerate() {
-            let root = Dir::preopened(
-                &format!("{}{index}", super::IMAGE_STORE_PREOPEN_PREFIX),
-                path,
-            )?;
+        for root in image_stores {
             if let Some(dir) = root.open_dir(&layers_dir_name)? {
                 additional.push(RecordFile::open(
                     dir,
@@ -217,7 +218,7 @@ impl LayerStore {
             .collect();
         self.run_dir
             .write_file_atomic(MOUNTPOINTS_JSON, &go_json::to_vec(&mounted))?;
-        self.mounts_lock.touch()
+        Ok(self.mounts_lock.touch()?)
     }
 
     /// Marks `layers.lock` as written (other processes reload).
@@ -316,18 +317,21 @@ impl LayerStore {
             .position_of_id(id)
             .ok_or_else(|| StoreError::new(crate::error::ErrorKind::LayerUnknown))?;
         self.mounts.remove(id);
-        let record = self.file.at_mut(position);
-        if record.flags.get(INCOMPLETE_FLAG) != Some(&serde_json::Value::Bool(true)) {
+        let incomplete = serde_json::Value::Bool(true);
+        let marked = self.file.update(position, |record| {
+            let already = record.flags.get(INCOMPLETE_FLAG) == Some(&incomplete);
             record
                 .flags
-                .insert(INCOMPLETE_FLAG.into(), serde_json::Value::Bool(true));
+                .insert(INCOMPLETE_FLAG.into(), incomplete.clone());
+            !already
+        });
+        if marked {
             self.save()?;
         }
         self.vfs.remove(id)?;
         let dir = self.file.dir();
         dir.remove_file(&format!("{id}{TAR_SPLIT_SUFFIX}"))?;
         dir.remove_tree(id)?;
-        let position = self.file.position_of_id(id).expect("still present");
         self.file.remove(position);
         self.save()
     }

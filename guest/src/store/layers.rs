@@ -170,8 +170,10 @@ impl Store {
         let position = layers
             .file
             .position_of_id(id)
-            .expect("created by begin_layer");
-        layers.file.at_mut(position).flags.remove(INCOMPLETE_FLAG);
+            .ok_or_else(|| StoreError::new(ErrorKind::LayerUnknown))?;
+        layers
+            .file
+            .update(position, |layer| layer.flags.remove(INCOMPLETE_FLAG));
         layers.save()?;
         Ok(layers.view(position))
     }
@@ -297,7 +299,7 @@ impl Store {
 /// Copies a template layer's tar-split file to a new layer (when it has one).
 fn copy_tar_split(dir: &crate::disk::Dir, from: &str, to: &str) -> Result<()> {
     match dir.read_file(&format!("{from}{TAR_SPLIT_SUFFIX}"))? {
-        Some(bytes) => dir.write_file_atomic(&format!("{to}{TAR_SPLIT_SUFFIX}"), &bytes),
+        Some(bytes) => Ok(dir.write_file_atomic(&format!("{to}{TAR_SPLIT_SUFFIX}"), &bytes)?),
         None => Ok(()),
     }
 }

@@ -29,9 +29,9 @@ impl Store {
     fn leases_dir(&self, create: bool) -> Result<Option<Dir>> {
         if create {
             self.check_writable()?;
-            return self.run.ensure_dir(LEASES_DIR).map(Some);
+            return Ok(Some(self.run.ensure_dir(LEASES_DIR)?));
         }
-        self.run.open_dir(LEASES_DIR)
+        Ok(self.run.open_dir(LEASES_DIR)?)
     }
 
     /// Runs `change` on the lease table under its lock; saves when `write`.

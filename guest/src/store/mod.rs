@@ -56,6 +56,17 @@ const USERNS_LOCK: &str = "userns.lock";
 /// Graph-root directories 1.43 creates at store open (unused by vfs).
 const GRAPH_ROOT_AUX_DIRS: [&str; 2] = ["mounts", "tmp"];
 
+/// The directories a store works in, handed to it by whoever opens it
+/// (the component glue from its preopens, a native caller from paths).
+pub struct StoreRoots {
+    /// The graph root (`G`).
+    pub graph: Dir,
+    /// The run root (`R`).
+    pub run: Dir,
+    /// Additional read-only image stores, in `options.image_stores` order.
+    pub image_stores: Vec<Dir>,
+}
+
 /// How a store is opened (see the WIT `store-options`).
 #[derive(Debug, Clone, Default)]
 pub struct StoreOptions {
@@ -68,6 +79,16 @@ pub struct StoreOptions {
     pub gid_map: Vec<IdMap>,
     pub read_only: bool,
     pub diff_limits: DiffLimits,
+}
+
+impl StoreOptions {
+    /// Checks that the options name both roots.
+    pub fn check(&self) -> Result<()> {
+        if self.graph_root.is_empty() || self.run_root.is_empty() {
+            return Err(StoreError::new(ErrorKind::IncompleteOptions));
+        }
+        Ok(())
+    }
 }
 
 /// An image and what 1.43 computes about it but does not persist.
@@ -98,6 +119,8 @@ pub struct Store {
     options: StoreOptions,
     graph: Dir,
     run: Dir,
+    /// Roots of the additional image stores.
+    image_roots: Vec<Dir>,
     storage_lock: Rc<Lock>,
     /// Opened on first use, as 1.43 does (so `images` never creates layer dirs).
     layer_store: Option<LayerStore>,
@@ -121,14 +144,15 @@ impl Store {
 }
 
 impl Store {
-    /// Opens the store: creates the standard directories and lock files of
-    /// the graph root and run root, and checks the driver.
-    pub fn open(options: StoreOptions) -> Result<Store> {
-        if options.graph_root.is_empty() || options.run_root.is_empty() {
-            return Err(StoreError::new(ErrorKind::IncompleteOptions));
-        }
-        let graph = Dir::preopened(GRAPH_ROOT_PREOPEN, &options.graph_root)?;
-        let run = Dir::preopened(RUN_ROOT_PREOPEN, &options.run_root)?;
+    /// Opens the store in `roots`: creates the standard directories and
+    /// lock files of the graph root and run root, and checks the driver.
+    pub fn from_dirs(roots: StoreRoots, options: StoreOptions) -> Result<Store> {
+        options.check()?;
+        let StoreRoots {
+            graph,
+            run,
+            image_stores,
+        } = roots;
         if options.driver_name != VFS_DRIVER {
             return Err(StoreError::with_context(
                 ErrorKind::DriverNotSupported,
@@ -166,8 +190,7 @@ impl Store {
             run.ensure_dir(&format!("{VFS_DRIVER}-locks"))?;
         }
         let mut additional_images = Vec::new();
-        for (index, path) in options.image_stores.iter().enumerate() {
-            let root = Dir::preopened(&format!("{IMAGE_STORE_PREOPEN_PREFIX}{index}"), path)?;
+        for root in &image_stores {
             if let Some(dir) = root.open_dir(&format!("{VFS_DRIVER}-images"))? {
                 additional_images.push(RecordFile::open(
                     dir,
@@ -182,12 +205,33 @@ impl Store {
             options,
             graph,
             run,
+            image_roots: image_stores,
             storage_lock,
             layer_store: None,
             images,
             containers,
             additional_images,
         })
+    }
+
+    /// Opens a store natively (no sandbox: the roots are opened by path,
+    /// created unless read-only; everything beneath them is reached as in
+    /// the component).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn open_native(options: StoreOptions) -> Result<Store> {
+        use std::path::Path;
+        options.check()?;
+        let create = !options.read_only;
+        let roots = StoreRoots {
+            graph: crate::disk::open_native(Path::new(&options.graph_root), create)?,
+            run: crate::disk::open_native(Path::new(&options.run_root), create)?,
+            image_stores: options
+                .image_stores
+                .iter()
+                .map(|path| crate::disk::open_native(Path::new(path), false))
+                .collect::<Result<Vec<_>, _>>()?,
+        };
+        Store::from_dirs(roots, options)
     }
 
     /// The options the store was opened with.
@@ -209,7 +253,12 @@ impl Store {
     fn layers(&mut self) -> Result<&mut LayerStore> {
         if self.layer_store.is_none() {
             let _storage = self.storage_lock.shared()?;
-            self.layer_store = Some(LayerStore::open(&self.graph, &self.run, &self.options)?);
+            self.layer_store = Some(LayerStore::open(
+                &self.graph,
+                &self.run,
+                &self.image_roots,
+                &self.options,
+            )?);
         }
         Ok(self.layer_store.as_mut().expect("initialised above"))
     }
@@ -269,7 +318,7 @@ fn open_store_dir(graph: &Dir, name: &str, read_only: bool) -> Result<Dir> {
             ))
         })
     } else {
-        graph.ensure_dir(name)
+        Ok(graph.ensure_dir(name)?)
     }
 }
 
@@ -318,3 +367,6 @@ fn check_user_id(id: &str) -> Result<()> {
     }
     Ok(())
 }
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests;

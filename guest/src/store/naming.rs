@@ -47,8 +47,7 @@ fn rename<T: Record>(
 ) -> Vec<String> {
     let updated = apply(change, file.at(position).names(), given);
     file.take_names_from_others(&updated, Some(position));
-    file.at_mut(position).set_names(updated.clone());
-    file.reindex();
+    file.update(position, |record| record.set_names(updated.clone()));
     updated
 }
 
@@ -139,8 +138,9 @@ impl Store {
         given: Vec<String>,
     ) -> Result<Vec<String>> {
         let updated = rename(&mut self.images, position, change, given);
-        let image = self.images.at_mut(position);
-        image.names_history = names::updated_history(&image.names_history, &updated);
+        self.images.update(position, |image| {
+            image.names_history = names::updated_history(&image.names_history, &updated);
+        });
         self.images.save()?;
         Ok(updated)
     }
@@ -171,18 +171,21 @@ impl Store {
         match self.target(reference)? {
             Some(Target::Layer(position)) => {
                 let layers = self.layers()?;
-                let layer = layers.file.at_mut(position);
-                edit(&mut layer.metadata, &mut layer.flags);
+                layers.file.update(position, |layer| {
+                    edit(&mut layer.metadata, &mut layer.flags)
+                });
                 layers.save()
             }
             Some(Target::Image(position)) => {
-                let image = self.images.at_mut(position);
-                edit(&mut image.metadata, &mut image.flags);
+                self.images.update(position, |image| {
+                    edit(&mut image.metadata, &mut image.flags)
+                });
                 self.images.save()
             }
             Some(Target::Container(position)) => {
-                let container = self.containers.at_mut(position);
-                edit(&mut container.metadata, &mut container.flags);
+                self.containers.update(position, |container| {
+                    edit(&mut container.metadata, &mut container.flags)
+                });
                 self.containers.save()
             }
             None => Err(StoreError::new(ErrorKind::NotALayerImageOrContainer)),

@@ -3,9 +3,8 @@
 
 use super::extract::resolve_dir;
 use super::{Access, Store};
-use crate::bindings::graphstore::store::posix;
 use crate::changes::{self, Change, EntryInfo, EntryKind, IdMaps, NoNames, Snapshot};
-use crate::disk::{Dir, describe};
+use crate::disk::{Dir, DirEntry};
 use crate::error::{ErrorKind, Result, StoreError};
 use crate::file_type::{S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFSOCK};
 use crate::format::timestamp::Timestamp;
@@ -31,25 +30,19 @@ fn kind_of(mode: u32) -> EntryKind {
 }
 
 /// Describes `entry` of `dir` the way the comparison needs it.
-fn entry_info(dir: &Dir, entry: &posix::DirEntry) -> Result<EntryInfo> {
+fn entry_info(dir: &Dir, entry: &DirEntry) -> Result<EntryInfo> {
     let name = entry.name.as_str();
     let stat = &entry.stat;
     let mtime = Timestamp::utc(stat.modification.seconds, stat.modification.nanoseconds);
     let kind = kind_of(stat.mode);
     let link_target = if kind == EntryKind::Symlink {
-        posix::readlink(dir.descriptor(), name).map_err(|code| {
-            StoreError::io(format!(
-                "readlink {}: {}",
-                dir.child_path(name),
-                describe(code)
-            ))
-        })?
+        dir.readlink(name)?
     } else {
         String::new()
     };
     let mut xattrs = std::collections::BTreeMap::new();
     for key in entry.xattrs.iter().filter(|key| wanted_xattr(key)) {
-        if let Ok(Some(value)) = posix::get_xattr(dir.descriptor(), name, key) {
+        if let Ok(Some(value)) = dir.get_xattr(name, key) {
             xattrs.insert(key.clone(), value);
         }
     }
@@ -205,7 +198,7 @@ fn open_in_tree(tree: &Dir, path: &str) -> std::io::Result<crate::disk::FileRead
         .map_err(|e| std::io::Error::other(e.message))?
         .ok_or_else(not_found)?;
     dir.open_reader(name)
-        .map_err(|e| std::io::Error::other(e.message))?
+        .map_err(std::io::Error::other)?
         .ok_or_else(not_found)
 }
 
@@ -247,13 +240,11 @@ impl Store {
         }
         // Inside the sandbox: the layer directories' parents up to the graph
         // root; above it, the host reports the graph root's own ancestry.
-        let mut owners = crate::bindings::graphstore::store::host_info::graph_root_owners();
+        let mut owners = crate::disk::ancestor_owners(&self.graph);
         let driver = self.graph.open_dir(super::VFS_DRIVER)?;
         if let Some(driver) = &driver {
             for (dir, name) in [(&self.graph, super::VFS_DRIVER), (driver, "dir")] {
-                let stat = posix::lstat(dir.descriptor(), name).map_err(|code| {
-                    StoreError::io(format!("stat {}: {}", dir.child_path(name), describe(code)))
-                })?;
+                let stat = dir.lstat(name)?;
                 owners.push((stat.uid, stat.gid));
             }
         }

@@ -1,13 +1,11 @@
 //! The vfs driver: each layer is a full directory tree under `G/vfs/dir/<id>`;
 //! a child layer starts as a copy of its parent's tree.
 
-use crate::bindings::graphstore::store::posix::{self, Metadata, NodeKind};
-use crate::disk::{Dir, EntryKind, describe};
+use crate::disk::{Dir, DirEntry, EntryKind, Errno, Metadata, NodeKind};
 use crate::error::{Result, StoreError};
 use crate::file_type::{S_IFBLK, S_IFCHR, S_IFIFO, S_IFMT};
 use crate::ident::id_map;
 use crate::records::IdMap;
-use wasip2::filesystem::types::{ErrorCode, PathFlags};
 
 /// Sub-directory of the driver directory that holds layer trees.
 const LAYER_DIRS: &str = "dir";
@@ -34,7 +32,7 @@ impl Vfs {
     }
 
     fn layer_dirs(&self) -> Result<Dir> {
-        self.driver_dir.ensure_dir(LAYER_DIRS)
+        Ok(self.driver_dir.ensure_dir(LAYER_DIRS)?)
     }
 
     /// Host path of layer `id`'s tree.
@@ -66,8 +64,7 @@ impl Vfs {
             let root_uid = id_map::to_host(0, &maps.to.0).unwrap_or(id_map::OVERFLOW_ID);
             let root_gid = id_map::to_host(0, &maps.to.1).unwrap_or(id_map::OVERFLOW_ID);
             if (root_uid, root_gid) != (0, 0) {
-                posix::lchown(dirs.descriptor(), id, root_uid, root_gid)
-                    .map_err(|code| io(&dirs, "lchown", id, code))?;
+                dirs.lchown(id, root_uid, root_gid)?;
             }
             return Ok(());
         };
@@ -77,32 +74,22 @@ impl Vfs {
                 self.layer_path(source)
             ))
         })?;
-        let mode = posix_lstat(&from, ".")?.mode;
+        let mode = from.lstat(".")?.mode;
         dirs.make_dir(id, mode & PERMISSION_BITS)?;
         let target = dirs
             .open_dir(id)?
             .ok_or_else(|| StoreError::io(format!("{} vanished", self.layer_path(id))))?;
-        set_mode(&dirs, id, mode)?;
+        dirs.chmod(id, mode & PERMISSION_BITS)?;
         copy_tree(&from, &target, maps)
     }
 
     /// Removes layer `id`'s tree from the primary store.
     pub fn remove(&self, id: &str) -> Result<()> {
         match self.driver_dir.open_dir(LAYER_DIRS)? {
-            Some(dirs) => dirs.remove_tree(id),
+            Some(dirs) => Ok(dirs.remove_tree(id)?),
             None => Ok(()),
         }
     }
-}
-
-fn set_mode(dir: &Dir, name: &str, mode: u32) -> Result<()> {
-    posix::chmod(dir.descriptor(), name, mode & PERMISSION_BITS).map_err(|code| {
-        StoreError::io(format!(
-            "chmod {}: {}",
-            dir.child_path(name),
-            describe(code)
-        ))
-    })
 }
 
 /// Extended attributes a layer copy keeps (those 1.43's vfs copy keeps).
@@ -147,10 +134,10 @@ fn copy_tree(source: &Dir, target: &Dir, shift: &IdShift) -> Result<()> {
         shift,
     };
     copier.copy_dir(source, target)?;
-    let root = posix::DirEntry {
+    let root = DirEntry {
         name: ".".to_string(),
-        stat: posix_lstat(source, ".")?,
-        xattrs: posix::list_xattrs(source.descriptor(), ".").unwrap_or_default(),
+        stat: source.lstat(".")?,
+        xattrs: source.list_xattrs(".").unwrap_or_default(),
     };
     copy_metadata(source, target, &root, (root.stat.uid, root.stat.gid))
 }
@@ -167,10 +154,10 @@ struct Level {
     source: Dir,
     target: Dir,
     path: Vec<String>,
-    entries: std::vec::IntoIter<posix::DirEntry>,
+    entries: std::vec::IntoIter<DirEntry>,
     /// The directory's own entry, whose metadata is applied once its
     /// children are done.
-    finish: Option<posix::DirEntry>,
+    finish: Option<DirEntry>,
 }
 
 impl TreeCopier<'_> {
@@ -231,7 +218,7 @@ impl TreeCopier<'_> {
         source: &Dir,
         target: &Dir,
         path: &[String],
-        entry: &posix::DirEntry,
+        entry: &DirEntry,
         kind: EntryKind,
     ) -> Result<bool> {
         let (name, stat) = (entry.name.as_str(), &entry.stat);
@@ -249,21 +236,11 @@ impl TreeCopier<'_> {
                 }
                 let owner = self.shift.owner(stat.uid, stat.gid)?;
                 let metadata = copied_metadata(source, entry, owner);
-                posix::copy_file(
-                    source.descriptor(),
-                    name,
-                    target.descriptor(),
-                    name,
-                    &metadata,
-                )
-                .map_err(|code| io(target, "copy to", name, code))?;
+                source.copy_file(name, target, name, &metadata)?;
                 return Ok(false);
             }
             EntryKind::Symlink => {
-                let link = posix::readlink(source.descriptor(), name)
-                    .map_err(|code| io(source, "readlink", name, code))?;
-                posix::symlink(target.descriptor(), name, &link)
-                    .map_err(|code| io(target, "symlink", name, code))?;
+                target.symlink(name, &source.readlink(name)?)?;
             }
             EntryKind::Other => {
                 let node = match stat.mode & S_IFMT {
@@ -273,18 +250,15 @@ impl TreeCopier<'_> {
                     _ => return Ok(false), // sockets are not copied
                 };
                 let (major, minor) = device_numbers(stat.rdev);
-                match posix::mknod(
-                    target.descriptor(),
-                    name,
-                    node,
-                    stat.mode & PERMISSION_BITS,
-                    major,
-                    minor,
-                ) {
+                match target.mknod(name, node, stat.mode & PERMISSION_BITS, major, minor) {
                     Ok(()) => {}
                     // Device nodes are skipped where the store may not create them (1.43: rootless).
-                    Err(ErrorCode::NotPermitted) if node != NodeKind::Fifo => return Ok(false),
-                    Err(code) => return Err(io(target, "mknod", name, code)),
+                    Err(err)
+                        if err.errno() == Some(Errno::NotPermitted) && node != NodeKind::Fifo =>
+                    {
+                        return Ok(false);
+                    }
+                    Err(err) => return Err(err.into()),
                 }
             }
         }
@@ -296,10 +270,7 @@ impl TreeCopier<'_> {
         let (first_name, first_parent) = first.split_last().expect("a path has a name");
         let source_dir = super::extract::resolve_dir(self.target_root, first_parent, false)?
             .ok_or_else(|| StoreError::io(format!("copy of {} vanished", first.join("/"))))?;
-        source_dir
-            .descriptor()
-            .link_at(PathFlags::empty(), first_name, target.descriptor(), name)
-            .map_err(|code| io(target, "link", name, code))
+        Ok(source_dir.hard_link(first_name, target, name)?)
     }
 }
 
@@ -310,28 +281,18 @@ fn device_numbers(rdev: u64) -> (u32, u32) {
     (major as u32, minor as u32)
 }
 
-fn io(dir: &Dir, op: &str, name: &str, code: ErrorCode) -> StoreError {
-    StoreError::io(format!("{op} {}: {}", dir.child_path(name), describe(code)))
-}
-
-fn posix_lstat(dir: &Dir, name: &str) -> Result<posix::Stat> {
-    posix::lstat(dir.descriptor(), name).map_err(|code| io(dir, "lstat", name, code))
-}
-
 /// What the copy of `entry` of `source` gets: `owner`, its mode, the
 /// extended attributes a copy keeps, and its times.
-fn copied_metadata(source: &Dir, entry: &posix::DirEntry, owner: (u32, u32)) -> Metadata {
+fn copied_metadata(source: &Dir, entry: &DirEntry, owner: (u32, u32)) -> Metadata {
     let (name, stat) = (entry.name.as_str(), &entry.stat);
     let xattrs = entry
         .xattrs
         .iter()
         .filter(|key| copied_xattr(key))
-        .filter_map(
-            |key| match posix::get_xattr(source.descriptor(), name, key) {
-                Ok(Some(value)) => Some((key.clone(), value)),
-                _ => None,
-            },
-        )
+        .filter_map(|key| match source.get_xattr(name, key) {
+            Ok(Some(value)) => Some((key.clone(), value)),
+            _ => None,
+        })
         .collect();
     Metadata {
         uid: owner.0,
@@ -344,15 +305,9 @@ fn copied_metadata(source: &Dir, entry: &posix::DirEntry, owner: (u32, u32)) -> 
 
 /// Gives the copy of `entry` in `target` the metadata of its source (see
 /// [`copied_metadata`]).
-fn copy_metadata(
-    source: &Dir,
-    target: &Dir,
-    entry: &posix::DirEntry,
-    owner: (u32, u32),
-) -> Result<()> {
+fn copy_metadata(source: &Dir, target: &Dir, entry: &DirEntry, owner: (u32, u32)) -> Result<()> {
     let metadata = copied_metadata(source, entry, owner);
-    posix::set_metadata(target.descriptor(), &entry.name, &metadata)
-        .map_err(|code| io(target, "set metadata of", &entry.name, code))
+    Ok(target.set_metadata(&entry.name, &metadata)?)
 }
 
 impl Vfs {
@@ -396,12 +351,11 @@ fn changed_bytes_in(
                 EntryKind::File => {
                     let unchanged = base
                         .as_ref()
-                        .and_then(|base| posix::lstat(base.descriptor(), name).ok())
+                        .and_then(|base| base.lstat(name).ok())
                         .is_some_and(|old| {
                             old.size == stat.size
                                 && old.mode == stat.mode
-                                && (old.modification.seconds, old.modification.nanoseconds)
-                                    == (stat.modification.seconds, stat.modification.nanoseconds)
+                                && old.modification == stat.modification
                         });
                     if !unchanged && (stat.nlink <= 1 || seen.insert((stat.dev, stat.ino))) {
                         total += stat.size as i64;

@@ -171,16 +171,16 @@ impl<T: Record> RecordFile<T> {
         if self.track_mtime {
             self.loaded_mtime = self.current_mtime()?;
         }
-        self.lock.touch()
+        Ok(self.lock.touch()?)
     }
 
     /// Marks the lock as written without saving (other processes reload).
     pub fn touch(&self) -> Result<()> {
-        self.lock.touch()
+        Ok(self.lock.touch()?)
     }
 
     /// Rebuilds the lookup index after records changed.
-    pub fn reindex(&mut self) {
+    fn reindex(&mut self) {
         self.index = LookupIndex::build(self.records.iter().map(|r| (r.id(), r.names())));
     }
 
@@ -215,10 +215,23 @@ impl<T: Record> RecordFile<T> {
         &self.records[position]
     }
 
-    /// The record at `position`, for changing; call `reindex` after changing
-    /// its ID or names.
-    pub fn at_mut(&mut self, position: usize) -> &mut T {
-        &mut self.records[position]
+    /// Changes the record at `position` with `change`; the lookup index
+    /// follows when its ID or names change.
+    pub fn update<R>(&mut self, position: usize, change: impl FnOnce(&mut T) -> R) -> R {
+        let record = &mut self.records[position];
+        let (id, names) = (record.id().to_string(), record.names().to_vec());
+        let result = change(record);
+        if record.id() != id || record.names() != names.as_slice() {
+            self.reindex();
+        }
+        result
+    }
+
+    /// [`RecordFile::update`] of every record, in store order.
+    pub fn update_all(&mut self, mut change: impl FnMut(&mut T)) {
+        for position in 0..self.records.len() {
+            self.update(position, &mut change);
+        }
     }
 
     /// How many records there are.

@@ -1,4 +1,5 @@
-//! Reading and writing `wasi:io` streams in chunks.
+//! `std::io` adapters over `wasi:io` streams (component builds only): how
+//! the component glue hands the caller's streams to the store.
 
 use crate::error::{Result, StoreError};
 use wasip2::io::streams::{InputStream, OutputStream, StreamError};
@@ -84,29 +85,5 @@ impl std::io::Read for StreamReader<'_> {
         out[..count].copy_from_slice(&self.buffer[self.offset..self.offset + count]);
         self.offset += count;
         Ok(count)
-    }
-}
-
-/// `std::io::Write` over a `wasi:io` output stream (unbuffered; wrap it in a
-/// `BufWriter`).
-pub struct StreamWriter<'a> {
-    stream: &'a OutputStream,
-}
-
-impl<'a> StreamWriter<'a> {
-    /// Writes to `stream`.
-    pub fn new(stream: &'a OutputStream) -> Self {
-        StreamWriter { stream }
-    }
-}
-
-impl std::io::Write for StreamWriter<'_> {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        write_all(self.stream, bytes).map_err(|err| std::io::Error::other(err.message))?;
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        flush(self.stream).map_err(|err| std::io::Error::other(err.message))
     }
 }
