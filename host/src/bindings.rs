@@ -1,5 +1,5 @@
 //! Host bindings generated from `wit/`. WASI types map to wasmtime-wasi's
-//! synchronous bindings; the `lock-file` resource is [`crate::locking::LockFile`], the
+//! synchronous bindings; the `lock-file` resource is [`graphstore_posix::LockFile`], the
 //! `sha256` resource [`crate::hashing::Sha256`].
 
 wasmtime::component::bindgen!({
@@ -7,7 +7,7 @@ wasmtime::component::bindgen!({
     world: "graphstore",
     with: {
         "wasi": wasmtime_wasi::p2::bindings::sync,
-        "graphstore:store/locking.lock-file": crate::locking::LockFile,
+        "graphstore:store/locking.lock-file": graphstore_posix::LockFile,
         "graphstore:store/hashing.sha256": crate::hashing::Sha256,
     },
     imports: {

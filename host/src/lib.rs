@@ -7,7 +7,8 @@
 //! (read-only), granted as WASI preopens. The host adds what WASI lacks —
 //! fcntl locks compatible with containers/storage ([`locking`]) and POSIX
 //! metadata ([`posix`]) — always beneath a directory descriptor the
-//! component already holds, never through a path of the component's choosing.
+//! component already holds, never through a path of the component's choosing
+//! (the OS code is the `graphstore-posix` crate; those modules are its glue).
 //!
 //! ```no_run
 //! use graphstore::{Store, StoreOptions, ImageOptions};
