@@ -16,6 +16,9 @@ const GUEST_ARTIFACT: &str = "graphstore_guest.wasm";
 const EMBEDDED_NAME: &str = "graphstore.wasm";
 /// Published name of the WASI-only build (`--features wasi-only`).
 const PORTABLE_NAME: &str = "graphstore-portable.wasm";
+/// Compile-time variable naming the portable build's path (empty when a
+/// prebuilt component was supplied and no portable one was built).
+const PORTABLE_ENV: &str = "GRAPHSTORE_PORTABLE_WASM";
 /// File in OUT_DIR holding the hex sha256 of the embedded component (the
 /// compiled-code cache key), so the host never hashes it at run time.
 const DIGEST_NAME: &str = "graphstore.wasm.sha256";
@@ -40,6 +43,7 @@ fn main() {
     if let Ok(prebuilt) = std::env::var("GRAPHSTORE_GUEST_WASM") {
         std::fs::copy(&prebuilt, &embedded).expect("copy GRAPHSTORE_GUEST_WASM");
         write_digest(&embedded, &out_dir);
+        println!("cargo:rustc-env={PORTABLE_ENV}=");
         return;
     }
     ensure_wasm_target();
@@ -54,6 +58,7 @@ fn main() {
         &["--features", "wasi-only"],
     );
     publish_copy(&workspace, &portable, PORTABLE_NAME);
+    println!("cargo:rustc-env={PORTABLE_ENV}={}", portable.display());
 }
 
 /// Builds the guest component in `target/<target_dir>` with `extra`

@@ -200,6 +200,45 @@ mod tests {
     use super::*;
     use std::time::{Duration, SystemTime};
 
+    /// The WASI-only build (`--features wasi-only`) must run on runtimes
+    /// that know nothing of graphstore's host interfaces.
+    #[test]
+    fn portable_component_imports_only_wasi() {
+        let path = env!("GRAPHSTORE_PORTABLE_WASM");
+        assert!(
+            !path.is_empty(),
+            "built from a prebuilt component: no portable build"
+        );
+        let engine = Engine::new(&Config::new()).unwrap();
+        let component = Component::from_file(&engine, path).unwrap();
+        let ty = component.component_type();
+        let imports: Vec<String> = ty
+            .imports(&engine)
+            .map(|(name, _)| name.to_string())
+            .collect();
+        let exports: Vec<String> = ty
+            .exports(&engine)
+            .map(|(name, _)| name.to_string())
+            .collect();
+        eprintln!("imports: {imports:#?}\nexports: {exports:#?}");
+        assert!(
+            imports
+                .iter()
+                .any(|name| name.starts_with("wasi:filesystem/"))
+        );
+        assert!(
+            imports.iter().all(|name| name.starts_with("wasi:")),
+            "{imports:?}"
+        );
+        assert_eq!(
+            exports,
+            [
+                "graphstore:store/types@0.1.0",
+                "graphstore:store/store-api@0.1.0"
+            ]
+        );
+    }
+
     #[test]
     fn only_old_artifacts_are_pruned() {
         let dir = tempfile::tempdir().unwrap();

@@ -56,6 +56,18 @@ impl Dir {
         name: &str,
         operation: impl FnOnce(&DirHandle) -> Result<T, Errno>,
     ) -> DiskResult<T> {
+        check_component(name)?;
+        self.on_self_or(op, name, operation)
+    }
+
+    /// `on` for operations that may also name this directory itself (`.`):
+    /// status, metadata and times, never creation or removal.
+    fn on_self_or<T>(
+        &self,
+        op: &'static str,
+        name: &str,
+        operation: impl FnOnce(&DirHandle) -> Result<T, Errno>,
+    ) -> DiskResult<T> {
         if name != "." {
             check_component(name)?;
         }
@@ -78,7 +90,7 @@ impl Dir {
 
     /// A second handle on this same directory.
     pub fn reopen(&self) -> DiskResult<Dir> {
-        let handle = self.on("open", ".", |dir| dir.reopen())?;
+        let handle = self.on_self_or("open", ".", |dir| dir.reopen())?;
         Ok(Dir::from_handle(handle, self.path.clone()))
     }
 
@@ -235,19 +247,19 @@ impl Dir {
 
     /// Applies `metadata` to `name` (a final symlink itself).
     pub fn set_metadata(&self, name: &str, metadata: &Metadata) -> DiskResult<()> {
-        self.on("set metadata of", name, |dir| {
+        self.on_self_or("set metadata of", name, |dir| {
             dir.set_metadata(name, metadata)
         })
     }
 
     /// Sets the permission bits of `name`.
     pub fn chmod(&self, name: &str, mode: u32) -> DiskResult<()> {
-        self.on("chmod", name, |dir| dir.chmod(name, mode))
+        self.on_self_or("chmod", name, |dir| dir.chmod(name, mode))
     }
 
     /// Sets the owner of `name` (a final symlink itself).
     pub fn lchown(&self, name: &str, uid: u32, gid: u32) -> DiskResult<()> {
-        self.on("lchown", name, |dir| dir.lchown(name, uid, gid))
+        self.on_self_or("lchown", name, |dir| dir.lchown(name, uid, gid))
     }
 
     /// Sets the access and modification times of `name`.
@@ -257,7 +269,7 @@ impl Dir {
         access: Timespec,
         modification: Timespec,
     ) -> DiskResult<()> {
-        self.on("utimes", name, |dir| {
+        self.on_self_or("utimes", name, |dir| {
             dir.set_times(name, access, modification)
         })
     }
@@ -289,12 +301,12 @@ impl Dir {
 
     /// Value of extended attribute `key` of `name`; `None` when unset.
     pub fn get_xattr(&self, name: &str, key: &str) -> DiskResult<Option<Vec<u8>>> {
-        self.on("getxattr", name, |dir| dir.get_xattr(name, key))
+        self.on_self_or("getxattr", name, |dir| dir.get_xattr(name, key))
     }
 
     /// Names of the extended attributes of `name`.
     pub fn list_xattrs(&self, name: &str) -> DiskResult<Vec<String>> {
-        self.on("listxattr", name, |dir| dir.list_xattrs(name))
+        self.on_self_or("listxattr", name, |dir| dir.list_xattrs(name))
     }
 
     /// Makes `target_name` in `target` another link to file `name` here.
@@ -333,7 +345,7 @@ impl Dir {
 
     /// Describes `name` without following a final symlink.
     pub fn lstat(&self, name: &str) -> DiskResult<Stat> {
-        self.on("lstat", name, |dir| dir.lstat(name))
+        self.on_self_or("lstat", name, |dir| dir.lstat(name))
     }
 
     /// Describes `name`; `None` when it does not exist.
@@ -359,12 +371,12 @@ impl Dir {
     /// Every entry of this directory (without `.` and `..`) with its `lstat`
     /// and extended attribute names.
     pub fn read_dir(&self) -> DiskResult<Vec<DirEntry>> {
-        self.on("list", ".", |dir| dir.read_dir())
+        self.on_self_or("list", ".", |dir| dir.read_dir())
     }
 
     /// Names and kinds of the entries in this directory (without `.` and `..`).
     pub fn entries(&self) -> DiskResult<Vec<(String, EntryKind)>> {
-        self.on("list", ".", |dir| dir.list())
+        self.on_self_or("list", ".", |dir| dir.list())
     }
 
     /// Opens (creating unless `read_only`) lock file `name` here.

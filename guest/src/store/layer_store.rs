@@ -13,10 +13,10 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::rc::Rc;
 
-const LAYERS_JSON: &str = "layers.json";
-const LAYERS_LOCK: &str = "layers.lock";
-const MOUNTPOINTS_JSON: &str = "mountpoints.json";
-const MOUNTPOINTS_LOCK: &str = "mountpoints.lock";
+pub(super) const LAYERS_JSON: &str = "layers.json";
+pub(super) const LAYERS_LOCK: &str = "layers.lock";
+pub(super) const MOUNTPOINTS_JSON: &str = "mountpoints.json";
+pub(super) const MOUNTPOINTS_LOCK: &str = "mountpoints.lock";
 /// Flag marking a layer whose creation or deletion has not finished.
 pub const INCOMPLETE_FLAG: &str = "incomplete";
 /// Suffix of the tar-split file beside `layers.json`.

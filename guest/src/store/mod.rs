@@ -352,17 +352,47 @@ fn new_id(taken: impl Fn(&str) -> bool) -> String {
     }
 }
 
-/// Longest caller-supplied ID: every file name derived from an ID
-/// (`<id>.tar-split.gz`) must fit in the file system's 255-byte name limit.
-pub const MAX_ID_LEN: usize = 255 - layer_store::TAR_SPLIT_SUFFIX.len();
+/// Decimal digits of the random suffix of a temporary file name (a `u32`).
+const TEMP_SUFFIX_DIGITS: usize = 10;
+
+/// Longest caller-supplied ID: every file name derived from an ID must fit
+/// in the file system's 255-byte name limit, the longest being the
+/// temporary file an atomic write of the tar-split goes through
+/// (`.tmp-<id>.tar-split.gz<u32>`).
+pub const MAX_ID_LEN: usize =
+    255 - crate::disk::TEMP_PREFIX.len() - layer_store::TAR_SPLIT_SUFFIX.len() - TEMP_SUFFIX_DIGITS;
+
+/// File names the store keeps next to the per-ID directories (1.43's
+/// layout puts `<id>/` beside them): an ID equal to one would alias it.
+const RESERVED_IDS: [&str; 10] = [
+    IMAGES_JSON,
+    IMAGES_LOCK,
+    CONTAINERS_JSON,
+    CONTAINERS_LOCK,
+    layer_store::LAYERS_JSON,
+    layer_store::LAYERS_LOCK,
+    layer_store::MOUNTPOINTS_JSON,
+    layer_store::MOUNTPOINTS_LOCK,
+    STORAGE_LOCK,
+    USERNS_LOCK,
+];
 
 /// Checks a caller-supplied ID: 1.43 accepts any string, but an ID names
 /// files and directories, so it must be one safe path component that fits
-/// in a file name.
+/// in a file name and names none of the store's own files (record files,
+/// locks, `<id>.tar-split.gz`, temporary files).
 fn check_user_id(id: &str) -> Result<()> {
     if crate::disk::check_component(id).is_err() || id.len() > MAX_ID_LEN {
         return Err(StoreError::invalid(format!(
             "invalid ID {id:?}: an ID must be 1 to {MAX_ID_LEN} bytes, contain no '/' or NUL, and not be '.' or '..'"
+        )));
+    }
+    if RESERVED_IDS.contains(&id)
+        || id.ends_with(layer_store::TAR_SPLIT_SUFFIX)
+        || id.starts_with(crate::disk::TEMP_PREFIX)
+    {
+        return Err(StoreError::invalid(format!(
+            "invalid ID {id:?}: it names one of the store's own files"
         )));
     }
     Ok(())

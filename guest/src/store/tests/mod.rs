@@ -1,5 +1,12 @@
 //! The store rules, run natively (the `native` disk backend) on a
 //! temporary directory: no wasmtime, no component.
 
+mod big_data;
+mod deletion;
 mod fixture;
+mod layers_content;
+mod leases;
+mod naming;
+mod records;
 mod smoke;
+mod tar;
