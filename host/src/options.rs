@@ -97,11 +97,12 @@ pub fn parse_driver_options(options: &[String]) -> Result<DriverConfig, Error> {
                 );
             }
             "vfs.ignore_chown_errors" | ".ignore_chown_errors" => {
-                config.ignore_chown_errors = parse_go_bool(value).ok_or_else(|| {
-                    invalid(format!(
-                        "strconv.ParseBool: parsing {value:?}: invalid syntax"
-                    ))
-                })?;
+                config.ignore_chown_errors = graphstore_guest::format::go::parse_bool(value)
+                    .ok_or_else(|| {
+                        invalid(format!(
+                            "strconv.ParseBool: parsing {value:?}: invalid syntax"
+                        ))
+                    })?;
             }
             "vfs.mountopt" | ".mountopt" => {
                 return Err(invalid("vfs driver does not support mount options".into()));
@@ -114,15 +115,6 @@ pub fn parse_driver_options(options: &[String]) -> Result<DriverConfig, Error> {
         }
     }
     Ok(config)
-}
-
-/// Go's `strconv.ParseBool`.
-pub fn parse_go_bool(text: &str) -> Option<bool> {
-    match text {
-        "1" | "t" | "T" | "true" | "TRUE" | "True" => Some(true),
-        "0" | "f" | "F" | "false" | "FALSE" | "False" => Some(false),
-        _ => None,
-    }
 }
 
 #[cfg(test)]

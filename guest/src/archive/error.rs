@@ -40,7 +40,7 @@ pub enum ArchiveError {
         name: Vec<u8>,
     },
     /// A file's content did not match the CRC-64 recorded in the tar-split.
-    #[error("file integrity checksum failed for {}", go_quote(.name))]
+    #[error("file integrity checksum failed for {}", crate::format::go::quote(.name))]
     ChecksumMismatch {
         /// The entry's name.
         name: Vec<u8>,
@@ -66,41 +66,6 @@ impl ArchiveError {
             ArchiveError::Io(error)
         }
     }
-}
-
-/// Quotes `bytes` as Go's `%q` does: printable characters as they are,
-/// quotes and backslashes escaped, control characters and invalid UTF-8 as
-/// escapes (approximating Go's `IsPrint` by "not a control character").
-fn go_quote(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len() + 2);
-    out.push('"');
-    for chunk in bytes.utf8_chunks() {
-        for c in chunk.valid().chars() {
-            match c {
-                '"' | '\\' => {
-                    out.push('\\');
-                    out.push(c);
-                }
-                '\u{7}' => out.push_str("\\a"),
-                '\u{8}' => out.push_str("\\b"),
-                '\u{c}' => out.push_str("\\f"),
-                '\n' => out.push_str("\\n"),
-                '\r' => out.push_str("\\r"),
-                '\t' => out.push_str("\\t"),
-                '\u{b}' => out.push_str("\\v"),
-                c if (c as u32) < 0x20 || c == '\u{7f}' => {
-                    out.push_str(&format!("\\x{:02x}", c as u32));
-                }
-                c if c.is_control() => out.push_str(&format!("\\u{:04x}", c as u32)),
-                c => out.push(c),
-            }
-        }
-        for byte in chunk.invalid() {
-            out.push_str(&format!("\\x{byte:02x}"));
-        }
-    }
-    out.push('"');
-    out
 }
 
 /// Result alias for archive operations.

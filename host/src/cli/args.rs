@@ -16,6 +16,7 @@
 //! * `--` ends the flags; flags must precede positional arguments;
 //! * list flags (`--name`, `--storage-opt`) append.
 
+use graphstore_guest::format::go;
 use std::collections::VecDeque;
 use std::fmt;
 
@@ -597,10 +598,10 @@ impl<'a> FlagSet<'a> {
 
         let new_value = match (&self.entries[index].value, inline_value) {
             (FlagValue::Bool(_), None) => FlagValue::Bool(true),
-            (FlagValue::Bool(_), Some(text)) => match parse_go_bool(text) {
+            (FlagValue::Bool(_), Some(text)) => match go::parse_bool(text) {
                 Some(value) => FlagValue::Bool(value),
                 None => {
-                    let quoted = go_quote(text);
+                    let quoted = go::quote(text);
                     let message = format!(
                         "invalid boolean value {quoted} for  -{name}: \
                          strconv.ParseBool: parsing {quoted}: invalid syntax"
@@ -757,68 +758,6 @@ fn trim_quotes(value: &str) -> Result<&str, GoPanic> {
         }
     }
     Ok(value)
-}
-
-/// Go's `strconv.ParseBool`.
-fn parse_go_bool(text: &str) -> Option<bool> {
-    match text {
-        "1" | "t" | "T" | "true" | "TRUE" | "True" => Some(true),
-        "0" | "f" | "F" | "false" | "FALSE" | "False" => Some(false),
-        _ => None,
-    }
-}
-
-/// Go's `strconv.Quote` (`%q`), with Unicode printability approximated by
-/// "not a control, format or non-ASCII-space character".
-pub(crate) fn go_quote(text: &str) -> String {
-    let mut quoted = String::from("\"");
-    for c in text.chars() {
-        match c {
-            '"' | '\\' => {
-                quoted.push('\\');
-                quoted.push(c);
-            }
-            '\x07' => quoted.push_str("\\a"),
-            '\x08' => quoted.push_str("\\b"),
-            '\x0c' => quoted.push_str("\\f"),
-            '\n' => quoted.push_str("\\n"),
-            '\r' => quoted.push_str("\\r"),
-            '\t' => quoted.push_str("\\t"),
-            '\x0b' => quoted.push_str("\\v"),
-            c if c < ' ' || c == '\x7f' => quoted.push_str(&format!("\\x{:02x}", c as u32)),
-            c if is_go_printable(c) => quoted.push(c),
-            c if (c as u32) < 0x10000 => quoted.push_str(&format!("\\u{:04x}", c as u32)),
-            c => quoted.push_str(&format!("\\U{:08x}", c as u32)),
-        }
-    }
-    quoted.push('"');
-    quoted
-}
-
-/// Go's `unicode.IsPrint` without Unicode tables: controls, non-ASCII spaces,
-/// the common format characters and private-use characters are unprintable;
-/// unassigned code points are (wrongly) taken as printable.
-fn is_go_printable(c: char) -> bool {
-    let unprintable = c.is_control()
-        || (c.is_whitespace() && c != ' ')
-        || matches!(
-            c,
-            '\u{ad}'
-                | '\u{600}'..='\u{605}'
-                | '\u{61c}'
-                | '\u{6dd}'
-                | '\u{70f}'
-                | '\u{180e}'
-                | '\u{200b}'..='\u{200f}'
-                | '\u{202a}'..='\u{202e}'
-                | '\u{2060}'..='\u{206f}'
-                | '\u{e000}'..='\u{f8ff}'
-                | '\u{feff}'
-                | '\u{fff9}'..='\u{fffb}'
-                | '\u{e0000}'..='\u{e007f}'
-                | '\u{f0000}'..
-        );
-    !unprintable
 }
 
 /// Go's `text/tabwriter` with space padding and no flags: tab-terminated
@@ -1720,20 +1659,6 @@ Options:
         assert!(diff.flag_bool(flag_names::GZIP));
         assert!(diff.flag_bool(flag_names::XZ));
         assert!(!diff.flag_bool(flag_names::UNCOMPRESSED));
-    }
-
-    #[test]
-    fn go_quoting() {
-        let cases = [
-            ("maybe", r#""maybe""#),
-            ("a\tb\n\"\\", r#""a\tb\n\"\\""#),
-            ("\u{1}\u{7f}", r#""\x01\x7f""#),
-            ("é😀", "\"é😀\""),
-            ("\u{a0}\u{200b}\u{e0001}", r#""\u00a0\u200b\U000e0001""#),
-        ];
-        for (text, expected) in cases {
-            assert_eq!(go_quote(text), expected, "{text:?}");
-        }
     }
 
     #[test]

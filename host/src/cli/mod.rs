@@ -202,7 +202,7 @@ fn debug_lines(options: &args::StoreOptions) -> Vec<String> {
 fn driver_debug_lines(options: &StoreOptions) -> Vec<String> {
     let mut lines = vec![format!(
         "[graphdriver] trying provided driver {}",
-        args::go_quote(&options.driver_name)
+        graphstore_guest::format::go::quote(&options.driver_name)
     )];
     if options.driver_name != crate::options::DEFAULT_DRIVER {
         return lines;
@@ -232,12 +232,8 @@ fn log_line(level: &str, message: &str) -> String {
         seconds: now,
         nanoseconds: 0,
         utc_offset: local_utc_offset(now),
-    }
-    .format();
-    format!(
-        "time=\"{time}\" level={level} msg={}\n",
-        args::go_quote(message)
-    )
+    };
+    graphstore_guest::format::go::log_line(time, level, message)
 }
 
 /// The local time zone's offset from UTC at `seconds` since the epoch.

@@ -235,14 +235,6 @@ pub fn errno_text(error: &std::io::Error) -> String {
     }
 }
 
-use super::args::go_quote;
-
-/// Go's `%q` of a string slice: `["a" "b"]`.
-pub fn go_quote_list(items: &[String]) -> String {
-    let quoted: Vec<String> = items.iter().map(|item| go_quote(item)).collect();
-    format!("[{}]", quoted.join(" "))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -525,6 +517,5 @@ mod tests {
         );
         let is_dir = std::io::Error::from_raw_os_error(libc::EISDIR);
         assert_eq!(path_error("read", "/d", &is_dir), "read /d: is a directory");
-        assert_eq!(go_quote_list(&strings(&["0:1", "x"])), r#"["0:1" "x"]"#);
     }
 }

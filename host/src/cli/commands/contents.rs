@@ -100,7 +100,7 @@ pub(super) fn changes(ctx: &mut Ctx<'_>) -> CommandResult {
                 format!(
                     "{} {}\n",
                     change_label(change.kind),
-                    crate::cli::args::go_quote(&change.path)
+                    graphstore_guest::format::go::quote(&change.path)
                 )
             })
             .collect();

@@ -2,10 +2,11 @@
 //! `--hostuidmap`, `--hostgidmap`) turned into maps as 1.43's CLI does,
 //! including its reading of `/etc/subuid` and `/etc/subgid`.
 
-use super::output::{go_quote_list, path_error};
+use super::output::path_error;
 use super::{Ctx, Failure};
 use crate::IdMap;
 use crate::cli::spec::flag_names as n;
+use graphstore_guest::format::go::quote_list as go_quote_list;
 use std::ffi::{CStr, CString};
 
 /// The files listing subordinate ID ranges.

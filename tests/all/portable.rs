@@ -3,7 +3,7 @@
 //! else, as another runtime would: records, a layer import and a
 //! byte-identical diff, then the full host reading what it wrote.
 
-mod common;
+use crate::common;
 
 use common::Roots;
 use graphstore::streams::{ReaderStream, WriterStream};

@@ -2,7 +2,7 @@
 //! graphstore is read and changed by the reference CLI, and the reverse,
 //! with nothing lost.
 
-mod common;
+use crate::common;
 
 use common::{Roots, json};
 use graphstore::{ContainerOptions, ImageOptions, LayerOptions};

@@ -1,7 +1,7 @@
 //! The content-addressable blob store, layer leases, graph queries and
 //! crash recovery (Docker's designs, in graphstore).
 
-mod common;
+use crate::common;
 
 use common::Roots;
 use graphstore::{ErrorKind, ImageOptions, LayerOptions, Store};

@@ -2,7 +2,7 @@
 //! and containers-storage processes write to one root at the same time;
 //! every write survives and the metadata stays valid.
 
-mod common;
+use crate::common;
 
 use common::{Roots, json};
 use graphstore::{ImageOptions, Store};

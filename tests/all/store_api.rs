@@ -1,7 +1,7 @@
 //! The Rust API end to end through the component: records, names, data
 //! items, lookups, deletion rules, caching across instances, isolation.
 
-mod common;
+use crate::common;
 
 use common::{Roots, json};
 use graphstore::{

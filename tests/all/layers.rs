@@ -2,7 +2,7 @@
 //! containers-storage 1.43 importing the same tars (records, trees on disk,
 //! tar-split), and the reference reproducing our diffs byte for byte.
 
-mod common;
+use crate::common;
 
 use common::{Roots, json};
 use graphstore::{ErrorKind, LayerOptions};

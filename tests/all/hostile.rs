@@ -2,7 +2,7 @@
 //! roots or crash the store get clear errors, lose nothing and write nothing
 //! outside the roots.
 
-mod common;
+use crate::common;
 
 use common::{Roots, tree};
 use graphstore::{ErrorKind, ImageOptions, LayerOptions, Store};

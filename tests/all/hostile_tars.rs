@@ -14,7 +14,7 @@
 //! can be deleted; and that the store is still usable afterwards (a normal
 //! import works, a reopen has nothing to recover).
 
-mod common;
+use crate::common;
 
 use common::Roots;
 use graphstore::{ErrorKind, LayerOptions, Store, StoreOptions};

@@ -3,7 +3,7 @@
 //! and the metadata files on disk must match once random IDs and timestamps
 //! are normalised.
 
-mod common;
+use crate::common;
 
 use common::{Roots, Run, tree};
 use std::collections::HashMap;
