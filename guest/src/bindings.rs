@@ -3,6 +3,8 @@
 //! imports (`locking`, `posix`, `hashing`, `host-info`). WASI types come
 //! from `wasip2`. Only `disk`, `platform` and `component` use them.
 
+#![allow(missing_docs)] // generated code
+
 #[cfg(not(feature = "wasi-only"))]
 wit_bindgen::generate!({
     path: "../wit",

@@ -705,36 +705,14 @@ fn container_to_wit(container: records::Container) -> wit::Container {
     }
 }
 
+/// The WIT error of a store error (same kinds, same names).
 fn error_to_wit(error: StoreError) -> wit::Error {
-    let message = error.message;
-    match error.kind {
-        ErrorKind::LayerUnknown => wit::Error::LayerUnknown(message),
-        ErrorKind::ImageUnknown => wit::Error::ImageUnknown(message),
-        ErrorKind::ContainerUnknown => wit::Error::ContainerUnknown(message),
-        ErrorKind::DuplicateId => wit::Error::DuplicateId(message),
-        ErrorKind::DuplicateName => wit::Error::DuplicateName(message),
-        ErrorKind::LayerHasChildren => wit::Error::LayerHasChildren(message),
-        ErrorKind::LayerUsedByImage => wit::Error::LayerUsedByImage(message),
-        ErrorKind::LayerUsedByContainer => wit::Error::LayerUsedByContainer(message),
-        ErrorKind::ImageUsedByContainer => wit::Error::ImageUsedByContainer(message),
-        ErrorKind::NotALayer => wit::Error::NotALayer(message),
-        ErrorKind::NotAnImage => wit::Error::NotAnImage(message),
-        ErrorKind::NotAContainer => wit::Error::NotAContainer(message),
-        ErrorKind::NotALayerImageOrContainer => wit::Error::NotALayerImageOrContainer(message),
-        ErrorKind::ParentIsContainer => wit::Error::ParentIsContainer(message),
-        ErrorKind::ReadOnly => wit::Error::ReadOnly(message),
-        ErrorKind::SizeUnknown => wit::Error::SizeUnknown(message),
-        ErrorKind::DigestUnknown => wit::Error::DigestUnknown(message),
-        ErrorKind::InvalidBigDataName => wit::Error::InvalidBigDataName(message),
-        ErrorKind::IncompleteOptions => wit::Error::IncompleteOptions(message),
-        ErrorKind::LayerNotMounted => wit::Error::LayerNotMounted(message),
-        ErrorKind::DriverNotSupported => wit::Error::DriverNotSupported(message),
-        ErrorKind::Unsupported => wit::Error::Unsupported(message),
-        ErrorKind::InvalidInput => wit::Error::InvalidInput(message),
-        ErrorKind::Corrupt => wit::Error::Corrupt(message),
-        ErrorKind::Io => wit::Error::Io(message),
-        ErrorKind::BlobUnknown => wit::Error::BlobUnknown(message),
-        ErrorKind::BlobCorrupt => wit::Error::BlobCorrupt(message),
-        ErrorKind::LayerLeased => wit::Error::LayerLeased(message),
+    macro_rules! to_wit {
+        ($($kind:ident,)*) => {
+            match error.kind {
+                $(ErrorKind::$kind => wit::Error::$kind(error.message),)*
+            }
+        };
     }
+    crate::for_each_error_kind!(to_wit)
 }

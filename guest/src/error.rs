@@ -6,34 +6,102 @@ use std::fmt;
 /// What went wrong, one kind per containers/storage error value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorKind {
+    /// No layer has the given ID, name or ID prefix (1.43's `ErrLayerUnknown`).
     LayerUnknown,
+    /// No image has the given ID, name or ID prefix (`ErrImageUnknown`).
     ImageUnknown,
+    /// No container has the given ID, name or ID prefix (`ErrContainerUnknown`).
     ContainerUnknown,
+    /// A new layer, image or container was given an ID already in use (`ErrDuplicateID`).
     DuplicateId,
+    /// A new object was given a name another object of its kind holds (`ErrDuplicateName`).
     DuplicateName,
+    /// A layer cannot be deleted: another layer names it as parent (`ErrLayerHasChildren`).
     LayerHasChildren,
+    /// A layer cannot be deleted: it is an image's top layer (`ErrLayerUsedByImage`).
     LayerUsedByImage,
+    /// A layer cannot be deleted: it is a container's read-write layer (`ErrLayerUsedByContainer`).
     LayerUsedByContainer,
+    /// An image cannot be deleted: a container was created from it (`ErrImageUsedByContainer`).
     ImageUsedByContainer,
+    /// A reference given to a layer operation names no layer (`ErrNotALayer`).
     NotALayer,
+    /// A reference given to an image operation names no image (`ErrNotAnImage`).
     NotAnImage,
+    /// A reference given to a container operation names no container (`ErrNotAContainer`).
     NotAContainer,
+    /// A reference that may name any kind of object names none (`ErrNotALayerImageOrContainer`).
     NotALayerImageOrContainer,
+    /// A new layer's requested parent is a container's read-write layer (`ErrParentIsContainer`).
     ParentIsContainer,
+    /// A write was attempted on a read-only store or additional image store (`ErrStoreIsReadOnly`).
     ReadOnly,
+    /// A big-data item's size is neither recorded nor readable (`ErrSizeUnknown`).
     SizeUnknown,
+    /// A big-data item's digest is neither recorded nor computable (`ErrDigestUnknown`).
     DigestUnknown,
+    /// A big-data or metadata key is unusable as a file name, e.g. empty (`ErrInvalidBigDataName`).
     InvalidBigDataName,
+    /// The store options lack the graph root or the run root (`ErrIncompleteOptions`).
     IncompleteOptions,
+    /// An operation needs a layer to be mounted and it is not (`ErrLayerNotMounted`).
     LayerNotMounted,
+    /// The options name a storage driver other than `vfs` (`drivers.ErrNotSupported`).
     DriverNotSupported,
+    /// A well-formed request the store cannot serve, e.g. a diff compression it cannot write.
     Unsupported,
+    /// An argument, option or diff is malformed or exceeds a limit.
     InvalidInput,
+    /// Stored metadata (record files, mount points, leases) cannot be parsed or is inconsistent.
     Corrupt,
+    /// Reading or writing the disk, or a stream, failed.
     Io,
+    /// No stored blob has the given digest (graphstore's blob store, not in 1.43).
     BlobUnknown,
+    /// A stored blob's content no longer matches its digest.
     BlobCorrupt,
+    /// A layer cannot be deleted: a session's lease retains it (graphstore only, not in 1.43).
     LayerLeased,
+}
+
+/// Calls macro `$then!` with the name of every [`ErrorKind`]: the list that
+/// the WIT `error` variant (same case names) and the conversions on both
+/// sides of the component boundary are generated from. A kind missing
+/// from an exhaustive `match` built from it fails to compile.
+#[macro_export]
+macro_rules! for_each_error_kind {
+    ($then:ident) => {
+        $then! {
+            LayerUnknown,
+            ImageUnknown,
+            ContainerUnknown,
+            DuplicateId,
+            DuplicateName,
+            LayerHasChildren,
+            LayerUsedByImage,
+            LayerUsedByContainer,
+            ImageUsedByContainer,
+            NotALayer,
+            NotAnImage,
+            NotAContainer,
+            NotALayerImageOrContainer,
+            ParentIsContainer,
+            ReadOnly,
+            SizeUnknown,
+            DigestUnknown,
+            InvalidBigDataName,
+            IncompleteOptions,
+            LayerNotMounted,
+            DriverNotSupported,
+            Unsupported,
+            InvalidInput,
+            Corrupt,
+            Io,
+            BlobUnknown,
+            BlobCorrupt,
+            LayerLeased,
+        }
+    };
 }
 
 impl ErrorKind {

@@ -2,6 +2,8 @@
 //! synchronous bindings; the `lock-file` resource is [`graphstore_posix::LockFile`], the
 //! `sha256` resource [`crate::hashing::Sha256`].
 
+#![allow(missing_docs)] // generated code
+
 wasmtime::component::bindgen!({
     path: "../wit",
     world: "graphstore",
@@ -11,8 +13,10 @@ wasmtime::component::bindgen!({
         "graphstore:store/hashing.sha256": crate::hashing::Sha256,
     },
     imports: {
-        // Only a broken handle can fail here; that traps rather than panics.
+        // A bad handle is a component bug: it traps rather than answering.
         "graphstore:store/hashing": trappable,
+        "graphstore:store/locking": trappable,
+        "graphstore:store/posix": trappable,
     },
     require_store_data_send: true,
     additional_derives: [PartialEq, Eq],

@@ -15,7 +15,7 @@ use crate::state::HostState;
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
-use wasmtime::component::{Component, HasSelf, Linker};
+use wasmtime::component::{Component, Linker};
 use wasmtime::{Config, Engine};
 
 /// The store component, built from `guest/` by the build script.
@@ -54,20 +54,18 @@ impl Runtime {
         let mut linker = Linker::<HostState>::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
             .map_err(|e| Error::setup("linking WASI", e))?;
-        crate::bindings::graphstore::store::locking::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |s| s)
+        use crate::bindings::graphstore::store::{hashing, host_info, locking, posix};
+        locking::add_to_linker::<_, crate::locking::Locking>(&mut linker, HostState::locking)
             .map_err(|e| Error::setup("linking locking", e))?;
-        crate::bindings::graphstore::store::host_info::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |s| s)
-            .map_err(|e| Error::setup("linking host-info", e))?;
-        crate::bindings::graphstore::store::posix::add_to_linker::<HostState, HasSelf<HostState>>(
+        host_info::add_to_linker::<_, crate::host_info::HostInfo>(
             &mut linker,
-            |s| s,
+            HostState::host_info,
         )
-        .map_err(|e| Error::setup("linking posix", e))?;
-        crate::bindings::graphstore::store::hashing::add_to_linker::<HostState, HasSelf<HostState>>(
-            &mut linker,
-            |s| s,
-        )
-        .map_err(|e| Error::setup("linking hashing", e))?;
+        .map_err(|e| Error::setup("linking host-info", e))?;
+        posix::add_to_linker::<_, crate::posix::Posix>(&mut linker, HostState::posix)
+            .map_err(|e| Error::setup("linking posix", e))?;
+        hashing::add_to_linker::<_, crate::hashing::Hashing>(&mut linker, HostState::hashing)
+            .map_err(|e| Error::setup("linking hashing", e))?;
         let instance_pre = linker
             .instantiate_pre(&component)
             .map_err(|e| Error::setup("linking the component", e))?;

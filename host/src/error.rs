@@ -52,36 +52,13 @@ impl From<wasmtime::Error> for Error {
 
 impl From<WitError> for Error {
     fn from(error: WitError) -> Self {
-        let (kind, message) = match error {
-            WitError::LayerUnknown(m) => (ErrorKind::LayerUnknown, m),
-            WitError::ImageUnknown(m) => (ErrorKind::ImageUnknown, m),
-            WitError::ContainerUnknown(m) => (ErrorKind::ContainerUnknown, m),
-            WitError::DuplicateId(m) => (ErrorKind::DuplicateId, m),
-            WitError::DuplicateName(m) => (ErrorKind::DuplicateName, m),
-            WitError::LayerHasChildren(m) => (ErrorKind::LayerHasChildren, m),
-            WitError::LayerUsedByImage(m) => (ErrorKind::LayerUsedByImage, m),
-            WitError::LayerUsedByContainer(m) => (ErrorKind::LayerUsedByContainer, m),
-            WitError::ImageUsedByContainer(m) => (ErrorKind::ImageUsedByContainer, m),
-            WitError::NotALayer(m) => (ErrorKind::NotALayer, m),
-            WitError::NotAnImage(m) => (ErrorKind::NotAnImage, m),
-            WitError::NotAContainer(m) => (ErrorKind::NotAContainer, m),
-            WitError::NotALayerImageOrContainer(m) => (ErrorKind::NotALayerImageOrContainer, m),
-            WitError::ParentIsContainer(m) => (ErrorKind::ParentIsContainer, m),
-            WitError::ReadOnly(m) => (ErrorKind::ReadOnly, m),
-            WitError::SizeUnknown(m) => (ErrorKind::SizeUnknown, m),
-            WitError::DigestUnknown(m) => (ErrorKind::DigestUnknown, m),
-            WitError::InvalidBigDataName(m) => (ErrorKind::InvalidBigDataName, m),
-            WitError::IncompleteOptions(m) => (ErrorKind::IncompleteOptions, m),
-            WitError::LayerNotMounted(m) => (ErrorKind::LayerNotMounted, m),
-            WitError::DriverNotSupported(m) => (ErrorKind::DriverNotSupported, m),
-            WitError::Unsupported(m) => (ErrorKind::Unsupported, m),
-            WitError::InvalidInput(m) => (ErrorKind::InvalidInput, m),
-            WitError::Corrupt(m) => (ErrorKind::Corrupt, m),
-            WitError::Io(m) => (ErrorKind::Io, m),
-            WitError::BlobUnknown(m) => (ErrorKind::BlobUnknown, m),
-            WitError::BlobCorrupt(m) => (ErrorKind::BlobCorrupt, m),
-            WitError::LayerLeased(m) => (ErrorKind::LayerLeased, m),
-        };
-        Error::Store { kind, message }
+        macro_rules! from_wit {
+            ($($kind:ident,)*) => {
+                match error {
+                    $(WitError::$kind(message) => Error::store(ErrorKind::$kind, message),)*
+                }
+            };
+        }
+        graphstore_guest::for_each_error_kind!(from_wit)
     }
 }

@@ -2,9 +2,8 @@
 //! SHA instructions where present) for data the component streams through.
 
 use crate::bindings::graphstore::store::hashing::{Host, HostSha256};
-use crate::state::HostState;
 use sha2::Digest as _;
-use wasmtime::component::Resource;
+use wasmtime::component::{HasData, Resource, ResourceTable};
 
 /// A running SHA-256 owned by the component (the `sha256` resource).
 #[derive(Default)]
@@ -12,9 +11,22 @@ pub struct Sha256 {
     hasher: sha2::Sha256,
 }
 
-impl Host for HostState {}
+/// What the `hashing` interface reaches of a tenant's state: its resource
+/// table (the running hashes).
+pub struct HashingView<'a> {
+    pub(crate) table: &'a mut ResourceTable,
+}
 
-impl HostSha256 for HostState {
+/// Marks the `hashing` interface for `add_to_linker`.
+pub struct Hashing;
+
+impl HasData for Hashing {
+    type Data<'a> = HashingView<'a>;
+}
+
+impl Host for HashingView<'_> {}
+
+impl HostSha256 for HashingView<'_> {
     fn new(&mut self) -> wasmtime::Result<Resource<Sha256>> {
         Ok(self.table.push(Sha256::default())?)
     }

@@ -4,10 +4,24 @@
 //! the component names no path.
 
 use crate::bindings::graphstore::store::host_info::Host;
-use crate::state::HostState;
+use std::path::Path;
+use wasmtime::component::HasData;
 
-impl Host for HostState {
+/// What the `host-info` interface reaches of a tenant's state: where its
+/// graph root is on the host.
+pub struct HostInfoView<'a> {
+    pub(crate) graph_root: &'a Path,
+}
+
+/// Marks the `host-info` interface for `add_to_linker`.
+pub struct HostInfo;
+
+impl HasData for HostInfo {
+    type Data<'a> = HostInfoView<'a>;
+}
+
+impl Host for HostInfoView<'_> {
     fn graph_root_owners(&mut self) -> Vec<(u32, u32)> {
-        graphstore_posix::ancestor_owners(&self.graph_root)
+        graphstore_posix::ancestor_owners(self.graph_root)
     }
 }

@@ -5,10 +5,12 @@
 //! Each [`Store`] is its own wasmtime instance whose only filesystem access is
 //! the store's graph root, run root (read-write) and additional image stores
 //! (read-only), granted as WASI preopens. The host adds what WASI lacks —
-//! fcntl locks compatible with containers/storage ([`locking`]) and POSIX
-//! metadata ([`posix`]) — always beneath a directory descriptor the
-//! component already holds, never through a path of the component's choosing
-//! (the OS code is the `graphstore-posix` crate; those modules are its glue).
+//! fcntl locks compatible with containers/storage and POSIX metadata, one
+//! private module per WIT interface (`locking`, `posix`, `hashing`,
+//! `host_info`), each reaching only its view of the tenant's state — always
+//! beneath a directory descriptor the component already holds, never
+//! through a path of the component's choosing (the OS code is the
+//! `graphstore-posix` crate; those modules are its glue).
 //!
 //! ```no_run
 //! use graphstore::{Store, StoreOptions, ImageOptions};
@@ -19,16 +21,16 @@
 //! ```
 
 pub mod async_store;
-pub mod bindings;
+mod bindings;
 pub mod cli;
 pub mod engine;
 pub mod error;
-pub mod hashing;
-pub mod host_info;
-pub mod locking;
+mod hashing;
+mod host_info;
+mod locking;
 pub mod options;
-pub mod posix;
-pub mod state;
+mod posix;
+mod state;
 pub mod store;
 pub mod streams;
 

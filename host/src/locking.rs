@@ -4,10 +4,10 @@
 //! the step that failed ("locking: …"), a misuse as the crate words it.
 
 use crate::bindings::graphstore::store::locking::{Host, HostLockFile};
-use crate::state::HostState;
+use crate::state::directory;
 pub use graphstore_posix::LockFile;
 use std::io;
-use wasmtime::component::Resource;
+use wasmtime::component::{HasData, Resource, ResourceTable};
 use wasmtime_wasi::p2::bindings::sync::filesystem::types::Descriptor;
 
 /// The message for a failed lock-file call: a misuse (kind `InvalidInput`
@@ -20,53 +20,70 @@ fn lock_message(step: &str, error: io::Error) -> String {
     }
 }
 
-impl Host for HostState {}
+/// What the `locking` interface reaches of a tenant's state: its resource
+/// table (directory descriptors and lock files).
+pub struct LockingView<'a> {
+    pub(crate) table: &'a mut ResourceTable,
+}
 
-impl HostLockFile for HostState {
+/// Marks the `locking` interface for `add_to_linker`.
+pub struct Locking;
+
+impl HasData for Locking {
+    type Data<'a> = LockingView<'a>;
+}
+
+/// A `locking` call's result: a trap for a bad handle (a component bug),
+/// else what the component sees.
+type Outcome<T> = wasmtime::Result<Result<T, String>>;
+
+impl LockingView<'_> {
+    /// Runs `operation` on the lock file behind `handle`; its failure is
+    /// worded with `step`.
+    fn with_lock<T>(
+        &mut self,
+        handle: &Resource<LockFile>,
+        step: &str,
+        operation: impl FnOnce(&mut LockFile) -> io::Result<T>,
+    ) -> Outcome<T> {
+        let lock = self.table.get_mut(handle)?;
+        Ok(operation(lock).map_err(|err| lock_message(step, err)))
+    }
+}
+
+impl Host for LockingView<'_> {}
+
+impl HostLockFile for LockingView<'_> {
     fn open(
         &mut self,
         dir: Resource<Descriptor>,
         name: String,
         read_only: bool,
-    ) -> Result<Resource<LockFile>, String> {
-        let directory = self
-            .directory(&dir, !read_only)
-            .map_err(|err| err.to_string())?;
-        let lock = LockFile::open(&directory, &name, read_only)
-            .map_err(|err| lock_message(&format!("opening lock file {name}"), err))?;
-        self.table.push(lock).map_err(|err| err.to_string())
+    ) -> Outcome<Resource<LockFile>> {
+        let directory = match directory(self.table, &dir, !read_only)? {
+            Ok(directory) => directory,
+            Err(code) => return Ok(Err(code.to_string())),
+        };
+        match LockFile::open(&directory, &name, read_only) {
+            Ok(lock) => Ok(Ok(self.table.push(lock)?)),
+            Err(err) => Ok(Err(lock_message(&format!("opening lock file {name}"), err))),
+        }
     }
 
-    fn lock(&mut self, handle: Resource<LockFile>, exclusive: bool) -> Result<(), String> {
-        self.table
-            .get_mut(&handle)
-            .map_err(|err| err.to_string())?
-            .lock(exclusive)
-            .map_err(|err| lock_message("locking", err))
+    fn lock(&mut self, handle: Resource<LockFile>, exclusive: bool) -> Outcome<()> {
+        self.with_lock(&handle, "locking", |lock| lock.lock(exclusive))
     }
 
-    fn unlock(&mut self, handle: Resource<LockFile>) -> Result<(), String> {
-        self.table
-            .get_mut(&handle)
-            .map_err(|err| err.to_string())?
-            .unlock()
-            .map_err(|err| lock_message("unlocking", err))
+    fn unlock(&mut self, handle: Resource<LockFile>) -> Outcome<()> {
+        self.with_lock(&handle, "unlocking", LockFile::unlock)
     }
 
-    fn touch(&mut self, handle: Resource<LockFile>) -> Result<(), String> {
-        self.table
-            .get_mut(&handle)
-            .map_err(|err| err.to_string())?
-            .touch()
-            .map_err(|err| lock_message("writing lock token", err))
+    fn touch(&mut self, handle: Resource<LockFile>) -> Outcome<()> {
+        self.with_lock(&handle, "writing lock token", LockFile::touch)
     }
 
-    fn modified(&mut self, handle: Resource<LockFile>) -> Result<bool, String> {
-        self.table
-            .get_mut(&handle)
-            .map_err(|err| err.to_string())?
-            .modified()
-            .map_err(|err| lock_message("reading lock token", err))
+    fn modified(&mut self, handle: Resource<LockFile>) -> Outcome<bool> {
+        self.with_lock(&handle, "reading lock token", LockFile::modified)
     }
 
     fn drop(&mut self, handle: Resource<LockFile>) -> wasmtime::Result<()> {
@@ -79,6 +96,19 @@ impl HostLockFile for HostState {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A lock handle that is not in the table traps instead of answering.
+    #[test]
+    fn a_bad_handle_traps() {
+        let mut table = ResourceTable::new();
+        let mut view = LockingView { table: &mut table };
+        assert!(view.lock(Resource::new_borrow(7), true).is_err());
+        assert!(view.touch(Resource::new_borrow(7)).is_err());
+        assert!(
+            view.open(Resource::new_borrow(8), "x.lock".into(), false)
+                .is_err()
+        );
+    }
     use std::fs::File;
 
     #[test]

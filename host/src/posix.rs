@@ -7,11 +7,12 @@
 use crate::bindings::graphstore::store::posix::{
     DirEntry, Host, Metadata, NodeKind, Stat, Timespec,
 };
-use crate::state::HostState;
+use crate::state::{Policy, directory};
 use graphstore_posix as os;
 use rustix::io::Errno;
+use std::fs::File;
 use std::io::{self, Read};
-use wasmtime::component::Resource;
+use wasmtime::component::{HasData, Resource, ResourceTable};
 use wasmtime_wasi::p2::DynOutputStream;
 use wasmtime_wasi::p2::bindings::sync::filesystem::types::{Descriptor, ErrorCode};
 
@@ -144,29 +145,55 @@ impl From<NodeKind> for os::NodeKind {
     }
 }
 
-impl Host for HostState {
-    fn mkdir(
-        &mut self,
-        dir: Resource<Descriptor>,
-        path: String,
-        mode: u32,
-    ) -> Result<(), ErrorCode> {
-        os::mkdir(&*self.directory(&dir, true)?, &path, mode).map_err(io_error_code)
+/// What the `posix` interface reaches of a tenant's state: its resource
+/// table (the component's descriptors and streams) and its sandbox policy.
+pub struct PosixView<'a> {
+    pub(crate) table: &'a mut ResourceTable,
+    pub(crate) policy: &'a Policy,
+}
+
+/// Marks the `posix` interface for `add_to_linker`.
+pub struct Posix;
+
+impl HasData for Posix {
+    type Data<'a> = PosixView<'a>;
+}
+
+/// A `posix` call's result: a trap for a bad handle (a component bug), else
+/// what the component sees.
+type Outcome<T> = wasmtime::Result<Result<T, ErrorCode>>;
+
+impl PosixView<'_> {
+    /// Runs `operation` on the directory behind `dir` (writable when `write`).
+    fn in_dir<T>(
+        &self,
+        dir: &Resource<Descriptor>,
+        write: bool,
+        operation: impl FnOnce(&File) -> Result<T, ErrorCode>,
+    ) -> Outcome<T> {
+        Ok(directory(self.table, dir, write)?.and_then(|root| operation(&root)))
+    }
+}
+
+impl Host for PosixView<'_> {
+    fn mkdir(&mut self, dir: Resource<Descriptor>, path: String, mode: u32) -> Outcome<()> {
+        self.in_dir(&dir, true, |root| {
+            os::mkdir(root, &path, mode).map_err(io_error_code)
+        })
     }
 
-    fn chmod(
-        &mut self,
-        dir: Resource<Descriptor>,
-        path: String,
-        mode: u32,
-    ) -> Result<(), ErrorCode> {
-        os::chmod(&*self.directory(&dir, true)?, &path, mode).map_err(io_error_code)
+    fn chmod(&mut self, dir: Resource<Descriptor>, path: String, mode: u32) -> Outcome<()> {
+        self.in_dir(&dir, true, |root| {
+            os::chmod(root, &path, mode).map_err(io_error_code)
+        })
     }
 
-    fn lstat(&mut self, dir: Resource<Descriptor>, path: String) -> Result<Stat, ErrorCode> {
-        os::lstat(&*self.directory(&dir, false)?, &path)
-            .map(Stat::from)
-            .map_err(io_error_code)
+    fn lstat(&mut self, dir: Resource<Descriptor>, path: String) -> Outcome<Stat> {
+        self.in_dir(&dir, false, |root| {
+            os::lstat(root, &path)
+                .map(Stat::from)
+                .map_err(io_error_code)
+        })
     }
 
     fn lchown(
@@ -175,8 +202,10 @@ impl Host for HostState {
         path: String,
         uid: u32,
         gid: u32,
-    ) -> Result<(), ErrorCode> {
-        os::lchown(&*self.directory(&dir, true)?, &path, uid, gid).map_err(io_error_code)
+    ) -> Outcome<()> {
+        self.in_dir(&dir, true, |root| {
+            os::lchown(root, &path, uid, gid).map_err(io_error_code)
+        })
     }
 
     fn mknod(
@@ -187,18 +216,12 @@ impl Host for HostState {
         mode: u32,
         major: u32,
         minor: u32,
-    ) -> Result<(), ErrorCode> {
-        let allow_devices = self.allow_device_nodes;
-        os::mknod(
-            &*self.directory(&dir, true)?,
-            &path,
-            kind.into(),
-            mode,
-            major,
-            minor,
-            allow_devices,
-        )
-        .map_err(io_error_code)
+    ) -> Outcome<()> {
+        let allow_devices = self.policy.allow_device_nodes;
+        self.in_dir(&dir, true, |root| {
+            os::mknod(root, &path, kind.into(), mode, major, minor, allow_devices)
+                .map_err(io_error_code)
+        })
     }
 
     fn set_times(
@@ -207,14 +230,10 @@ impl Host for HostState {
         path: String,
         access: Timespec,
         modification: Timespec,
-    ) -> Result<(), ErrorCode> {
-        os::set_times(
-            &*self.directory(&dir, true)?,
-            &path,
-            access.into(),
-            modification.into(),
-        )
-        .map_err(io_error_code)
+    ) -> Outcome<()> {
+        self.in_dir(&dir, true, |root| {
+            os::set_times(root, &path, access.into(), modification.into()).map_err(io_error_code)
+        })
     }
 
     fn set_xattr(
@@ -223,8 +242,10 @@ impl Host for HostState {
         path: String,
         name: String,
         value: Vec<u8>,
-    ) -> Result<(), ErrorCode> {
-        os::set_xattr(&*self.directory(&dir, true)?, &path, &name, &value).map_err(io_error_code)
+    ) -> Outcome<()> {
+        self.in_dir(&dir, true, |root| {
+            os::set_xattr(root, &path, &name, &value).map_err(io_error_code)
+        })
     }
 
     fn get_xattr(
@@ -232,35 +253,36 @@ impl Host for HostState {
         dir: Resource<Descriptor>,
         path: String,
         name: String,
-    ) -> Result<Option<Vec<u8>>, ErrorCode> {
-        os::get_xattr(&*self.directory(&dir, false)?, &path, &name).map_err(io_error_code)
+    ) -> Outcome<Option<Vec<u8>>> {
+        self.in_dir(&dir, false, |root| {
+            os::get_xattr(root, &path, &name).map_err(io_error_code)
+        })
     }
 
-    fn symlink(
-        &mut self,
-        dir: Resource<Descriptor>,
-        path: String,
-        target: String,
-    ) -> Result<(), ErrorCode> {
-        os::symlink(&*self.directory(&dir, true)?, &path, &target).map_err(io_error_code)
+    fn symlink(&mut self, dir: Resource<Descriptor>, path: String, target: String) -> Outcome<()> {
+        self.in_dir(&dir, true, |root| {
+            os::symlink(root, &path, &target).map_err(io_error_code)
+        })
     }
 
-    fn remove_tree(&mut self, dir: Resource<Descriptor>, path: String) -> Result<(), ErrorCode> {
-        os::remove_tree(&*self.directory(&dir, true)?, &path).map_err(io_error_code)
+    fn remove_tree(&mut self, dir: Resource<Descriptor>, path: String) -> Outcome<()> {
+        self.in_dir(&dir, true, |root| {
+            os::remove_tree(root, &path).map_err(io_error_code)
+        })
     }
 
-    fn readlink(&mut self, dir: Resource<Descriptor>, path: String) -> Result<String, ErrorCode> {
-        os::readlink(&*self.directory(&dir, false)?, &path).map_err(io_error_code)
+    fn readlink(&mut self, dir: Resource<Descriptor>, path: String) -> Outcome<String> {
+        self.in_dir(&dir, false, |root| {
+            os::readlink(root, &path).map_err(io_error_code)
+        })
     }
 
-    fn read_dir(
-        &mut self,
-        dir: Resource<Descriptor>,
-        path: String,
-    ) -> Result<Vec<DirEntry>, ErrorCode> {
-        let entries = os::read_dir(&*self.directory(&dir, false)?, &path, self.memory_bytes)
-            .map_err(read_dir_error_code)?;
-        Ok(entries.into_iter().map(DirEntry::from).collect())
+    fn read_dir(&mut self, dir: Resource<Descriptor>, path: String) -> Outcome<Vec<DirEntry>> {
+        let budget = self.policy.memory_bytes;
+        self.in_dir(&dir, false, |root| {
+            let entries = os::read_dir(root, &path, budget).map_err(read_dir_error_code)?;
+            Ok(entries.into_iter().map(DirEntry::from).collect())
+        })
     }
 
     fn set_metadata(
@@ -268,9 +290,10 @@ impl Host for HostState {
         dir: Resource<Descriptor>,
         path: String,
         metadata: Metadata,
-    ) -> Result<(), ErrorCode> {
-        os::set_metadata(&*self.directory(&dir, true)?, &path, &metadata.into())
-            .map_err(io_error_code)
+    ) -> Outcome<()> {
+        self.in_dir(&dir, true, |root| {
+            os::set_metadata(root, &path, &metadata.into()).map_err(io_error_code)
+        })
     }
 
     fn read_file(
@@ -278,9 +301,11 @@ impl Host for HostState {
         dir: Resource<Descriptor>,
         path: String,
         max_size: u64,
-    ) -> Result<Vec<u8>, ErrorCode> {
-        let max_size = max_size.min(self.memory_bytes as u64);
-        os::read_file(&*self.directory(&dir, false)?, &path, max_size).map_err(read_file_error_code)
+    ) -> Outcome<Vec<u8>> {
+        let max_size = max_size.min(self.policy.memory_bytes as u64);
+        self.in_dir(&dir, false, |root| {
+            os::read_file(root, &path, max_size).map_err(read_file_error_code)
+        })
     }
 
     fn send_file(
@@ -288,27 +313,12 @@ impl Host for HostState {
         dir: Resource<Descriptor>,
         path: String,
         out: Resource<DynOutputStream>,
-    ) -> Result<u64, ErrorCode> {
-        let (mut file, _) =
-            os::open_regular(&*self.directory(&dir, false)?, &path).map_err(io_error_code)?;
-        let out = self
-            .table
-            .get_mut(&out)
-            .map_err(|_| ErrorCode::BadDescriptor)?;
-        let mut buffer = vec![0u8; READ_BUFFER];
-        let mut sent = 0u64;
-        loop {
-            let count = match file.read(&mut buffer) {
-                Ok(0) => return Ok(sent),
-                Ok(count) => count,
-                Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
-                Err(error) => return Err(io_error_code(error)),
-            };
-            let chunk = bytes::Bytes::copy_from_slice(&buffer[..count]);
-            wasmtime_wasi::runtime::in_tokio(out.blocking_write_and_flush(chunk))
-                .map_err(|_| ErrorCode::Pipe)?;
-            sent += count as u64;
-        }
+    ) -> Outcome<u64> {
+        let opened = self.in_dir(&dir, false, |root| {
+            os::open_regular(root, &path).map_err(io_error_code)
+        })?;
+        let out = self.table.get_mut(&out)?;
+        Ok(opened.and_then(|(file, _)| send(file, out.as_mut())))
     }
 
     fn create_file(
@@ -317,14 +327,10 @@ impl Host for HostState {
         path: String,
         contents: Vec<u8>,
         metadata: Metadata,
-    ) -> Result<(), ErrorCode> {
-        os::create_file(
-            &*self.directory(&dir, true)?,
-            &path,
-            &contents,
-            &metadata.into(),
-        )
-        .map_err(io_error_code)
+    ) -> Outcome<()> {
+        self.in_dir(&dir, true, |root| {
+            os::create_file(root, &path, &contents, &metadata.into()).map_err(io_error_code)
+        })
     }
 
     fn copy_file(
@@ -334,30 +340,64 @@ impl Host for HostState {
         dir: Resource<Descriptor>,
         path: String,
         metadata: Metadata,
-    ) -> Result<(), ErrorCode> {
-        let from = self.directory(&from_dir, false)?;
-        os::copy_file(
-            &from,
-            &from_path,
-            &*self.directory(&dir, true)?,
-            &path,
-            &metadata.into(),
-        )
-        .map_err(io_error_code)
+    ) -> Outcome<()> {
+        let from = match directory(self.table, &from_dir, false)? {
+            Ok(from) => from,
+            Err(code) => return Ok(Err(code)),
+        };
+        self.in_dir(&dir, true, |root| {
+            os::copy_file(&from, &from_path, root, &path, &metadata.into()).map_err(io_error_code)
+        })
     }
 
-    fn list_xattrs(
-        &mut self,
-        dir: Resource<Descriptor>,
-        path: String,
-    ) -> Result<Vec<String>, ErrorCode> {
-        os::list_xattrs(&*self.directory(&dir, false)?, &path).map_err(io_error_code)
+    fn list_xattrs(&mut self, dir: Resource<Descriptor>, path: String) -> Outcome<Vec<String>> {
+        self.in_dir(&dir, false, |root| {
+            os::list_xattrs(root, &path).map_err(io_error_code)
+        })
+    }
+}
+
+/// Writes all of `file` to `out`, flushing as `blocking-write-and-flush`
+/// does; returns the byte count (`pipe` when `out` fails).
+fn send(mut file: File, out: &mut dyn wasmtime_wasi::p2::OutputStream) -> Result<u64, ErrorCode> {
+    let mut buffer = vec![0u8; READ_BUFFER];
+    let mut sent = 0u64;
+    loop {
+        let count = match file.read(&mut buffer) {
+            Ok(0) => return Ok(sent),
+            Ok(count) => count,
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
+            Err(error) => return Err(io_error_code(error)),
+        };
+        let chunk = bytes::Bytes::copy_from_slice(&buffer[..count]);
+        wasmtime_wasi::runtime::in_tokio(out.blocking_write_and_flush(chunk))
+            .map_err(|_| ErrorCode::Pipe)?;
+        sent += count as u64;
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A descriptor that is not in the table is a component bug: the call
+    /// traps (an outer error) instead of answering with an error code.
+    #[test]
+    fn a_bad_handle_traps() {
+        let mut table = ResourceTable::new();
+        let policy = Policy {
+            allow_device_nodes: false,
+            memory_bytes: 1 << 20,
+        };
+        let mut view = PosixView {
+            table: &mut table,
+            policy: &policy,
+        };
+        let missing = || Resource::<Descriptor>::new_borrow(42);
+        assert!(view.mkdir(missing(), "x".into(), 0o700).is_err());
+        assert!(view.lstat(missing(), "x".into()).is_err());
+        assert!(view.read_dir(missing(), ".".into()).is_err());
+    }
     use std::fs::File;
 
     #[test]

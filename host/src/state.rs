@@ -2,7 +2,12 @@
 //! filesystem access is the tenant's preopened roots), the resource table
 //! and resource limits.
 
+use crate::hashing::HashingView;
+use crate::host_info::HostInfoView;
+use crate::locking::LockingView;
+use crate::posix::PosixView;
 use std::fs::File;
+use std::path::PathBuf;
 use std::sync::Arc;
 use wasmtime::component::{Resource, ResourceTable};
 use wasmtime::{StoreLimits, StoreLimitsBuilder};
@@ -36,25 +41,35 @@ impl Default for Limits {
     }
 }
 
-/// What a tenant's wasmtime store holds.
-pub struct HostState {
-    pub(crate) table: ResourceTable,
-    wasi: WasiCtx,
-    pub(crate) limits: StoreLimits,
-    pub(crate) allow_device_nodes: bool,
+/// What the host interfaces may do in one sandbox, beyond its descriptors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Policy {
+    /// Whether layer contents may contain device nodes.
+    pub allow_device_nodes: bool,
     /// The component's memory cap: no single host reply may be larger.
-    pub(crate) memory_bytes: usize,
+    pub memory_bytes: usize,
+}
+
+/// What a tenant's wasmtime store holds. Each host interface reaches only
+/// its part, through its view (`posix`, `locking`, `hashing`, `host_info`).
+pub struct HostState {
+    table: ResourceTable,
+    wasi: WasiCtx,
+    limits: StoreLimits,
+    policy: Policy,
     /// Host path of the graph root (for `host-info`).
-    pub(crate) graph_root: std::path::PathBuf,
+    graph_root: PathBuf,
 }
 
 impl HostState {
     /// State for a sandbox with the given WASI context and limits.
-    pub fn new(wasi: WasiCtx, limits: Limits, graph_root: std::path::PathBuf) -> Self {
+    pub fn new(wasi: WasiCtx, limits: Limits, graph_root: PathBuf) -> Self {
         let mut table = ResourceTable::new();
         table.set_max_capacity(limits.handles);
-        let allow_device_nodes = limits.allow_device_nodes;
-        let memory_bytes = limits.memory_bytes;
+        let policy = Policy {
+            allow_device_nodes: limits.allow_device_nodes,
+            memory_bytes: limits.memory_bytes,
+        };
         let limits = StoreLimitsBuilder::new()
             .memory_size(limits.memory_bytes)
             .instances(4)
@@ -63,28 +78,67 @@ impl HostState {
             table,
             wasi,
             limits,
-            allow_device_nodes,
-            memory_bytes,
+            policy,
             graph_root,
         }
     }
 
-    /// The host directory behind a guest's directory descriptor, checking
-    /// the descriptor's permissions allow writing when `write` is set.
-    pub(crate) fn directory(
-        &self,
-        descriptor: &Resource<Descriptor>,
-        write: bool,
-    ) -> Result<Arc<File>, ErrorCode> {
-        match self.table.get(descriptor) {
-            Ok(Descriptor::Dir(dir)) if write && dir.perms.write_not_permitted() => {
-                Err(ErrorCode::ReadOnly)
-            }
-            Ok(Descriptor::Dir(dir)) => Ok(Arc::clone(&dir.dir)),
-            Ok(Descriptor::File(_)) => Err(ErrorCode::NotDirectory),
-            Err(_) => Err(ErrorCode::BadDescriptor),
+    /// The resource limiter wasmtime consults.
+    pub(crate) fn limits(&mut self) -> &mut StoreLimits {
+        &mut self.limits
+    }
+
+    /// The resource table (streams the embedder hands the component).
+    pub(crate) fn table(&mut self) -> &mut ResourceTable {
+        &mut self.table
+    }
+
+    /// The `posix` interface's view.
+    pub(crate) fn posix(&mut self) -> PosixView<'_> {
+        PosixView {
+            table: &mut self.table,
+            policy: &self.policy,
         }
     }
+
+    /// The `locking` interface's view.
+    pub(crate) fn locking(&mut self) -> LockingView<'_> {
+        LockingView {
+            table: &mut self.table,
+        }
+    }
+
+    /// The `hashing` interface's view.
+    pub(crate) fn hashing(&mut self) -> HashingView<'_> {
+        HashingView {
+            table: &mut self.table,
+        }
+    }
+
+    /// The `host-info` interface's view.
+    pub(crate) fn host_info(&mut self) -> HostInfoView<'_> {
+        HostInfoView {
+            graph_root: &self.graph_root,
+        }
+    }
+}
+
+/// The host directory behind a component's directory descriptor, checking
+/// that the descriptor allows writing when `write` is set. A handle that
+/// is not in the table is a component bug and traps; a file descriptor or a
+/// read-only directory is an error the component sees.
+pub(crate) fn directory(
+    table: &ResourceTable,
+    descriptor: &Resource<Descriptor>,
+    write: bool,
+) -> wasmtime::Result<Result<Arc<File>, ErrorCode>> {
+    Ok(match table.get(descriptor)? {
+        Descriptor::Dir(dir) if write && dir.perms.write_not_permitted() => {
+            Err(ErrorCode::ReadOnly)
+        }
+        Descriptor::Dir(dir) => Ok(Arc::clone(&dir.dir)),
+        Descriptor::File(_) => Err(ErrorCode::NotDirectory),
+    })
 }
 
 impl WasiView for HostState {

@@ -92,7 +92,7 @@ impl Store {
             runtime.engine(),
             HostState::new(wasi.build(), options.limits, graph_root.clone()),
         );
-        wasm.limiter(|state| &mut state.limits);
+        wasm.limiter(|state| state.limits());
         let instance = runtime.pre().instantiate(&mut wasm)?;
         let wit_options = wit::StoreOptions {
             graph_root: path_text(&graph_root)?,
@@ -345,7 +345,7 @@ impl Store {
         let stream: DynInputStream = Box::new(ReaderStream::new(reader));
         self.wasm
             .data_mut()
-            .table
+            .table()
             .push(stream)
             .map_err(|e| Error::Runtime(e.to_string()))
     }
@@ -452,12 +452,12 @@ impl Store {
         let stream = self
             .wasm
             .data_mut()
-            .table
+            .table()
             .push(stream)
             .map_err(|e| Error::Runtime(e.to_string()))?;
         let borrowed = Resource::<DynOutputStream>::new_borrow(stream.rep());
         let outcome = call(self, borrowed);
-        let _ = self.wasm.data_mut().table.delete(stream);
+        let _ = self.wasm.data_mut().table().delete(stream);
         self.finish(outcome)
     }
 

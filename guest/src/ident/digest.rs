@@ -1,8 +1,10 @@
 //! Digest strings (`algorithm:hex`), validated as go-digest does.
 
-/// go-digest's error texts.
+/// go-digest's error for text that is not `algorithm:hex` (`ErrDigestInvalidFormat`).
 pub const INVALID_FORMAT: &str = "invalid checksum digest format";
+/// go-digest's error for hex of the wrong length for its algorithm (`ErrDigestInvalidLength`).
 pub const INVALID_LENGTH: &str = "invalid checksum digest length";
+/// go-digest's error for a well-formed digest of an unknown algorithm (`ErrDigestUnsupported`).
 pub const UNSUPPORTED: &str = "unsupported digest algorithm";
 
 /// Checks `digest` is `sha256:`, `sha384:` or `sha512:` followed by the

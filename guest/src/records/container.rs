@@ -8,8 +8,10 @@ use std::collections::BTreeMap;
 /// A container as stored in `containers.json`; field order is the file's.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Container {
+    /// The container's unique ID (`id`): the one given at creation, else 64 random hex digits.
     #[serde(default, deserialize_with = "nullable")]
     pub id: String,
+    /// Optional names the container can also be looked up by (`names`).
     #[serde(
         default,
         deserialize_with = "nullable",
@@ -22,12 +24,14 @@ pub struct Container {
     /// Always written, even when empty.
     #[serde(rename = "layer", default, deserialize_with = "nullable")]
     pub layer_id: String,
+    /// Free-form data the caller attached to the container (`metadata`).
     #[serde(
         default,
         deserialize_with = "nullable",
         skip_serializing_if = "String::is_empty"
     )]
     pub metadata: String,
+    /// Keys of the data items attached to the container (`big-data-names`).
     #[serde(
         rename = "big-data-names",
         default,
@@ -35,6 +39,7 @@ pub struct Container {
         skip_serializing_if = "Vec::is_empty"
     )]
     pub big_data_names: Vec<String>,
+    /// Length in bytes of each data item, by key (`big-data-sizes`).
     #[serde(
         rename = "big-data-sizes",
         default,
@@ -42,6 +47,7 @@ pub struct Container {
         skip_serializing_if = "BTreeMap::is_empty"
     )]
     pub big_data_sizes: BTreeMap<String, i64>,
+    /// Digest of each data item, by key (`big-data-digests`).
     #[serde(
         rename = "big-data-digests",
         default,
@@ -49,8 +55,10 @@ pub struct Container {
         skip_serializing_if = "BTreeMap::is_empty"
     )]
     pub big_data_digests: BTreeMap<String, String>,
+    /// When the container was created (`created`).
     #[serde(default)]
     pub created: Timestamp,
+    /// UID mapping of the container's user namespace (`uidmap`); empty for none.
     #[serde(
         rename = "uidmap",
         default,
@@ -58,6 +66,7 @@ pub struct Container {
         skip_serializing_if = "Vec::is_empty"
     )]
     pub uid_map: Vec<IdMap>,
+    /// GID mapping of the container's user namespace (`gidmap`); empty for none.
     #[serde(
         rename = "gidmap",
         default,
@@ -65,6 +74,7 @@ pub struct Container {
         skip_serializing_if = "Vec::is_empty"
     )]
     pub gid_map: Vec<IdMap>,
+    /// Free-form named values (`flags`): `MountLabel`, `ProcessLabel`, `Volatile`…
     #[serde(
         default,
         deserialize_with = "nullable",

@@ -18,12 +18,19 @@ const USERDATA_DIR: &str = "userdata";
 /// Options for a new container (see the WIT `container-options`).
 #[derive(Debug, Clone, Default)]
 pub struct ContainerOptions {
+    /// UID mapping for the container; none or empty asks for no mapping.
     pub uid_map: Option<Vec<IdMap>>,
+    /// GID mapping for the container; none or empty asks for no mapping.
     pub gid_map: Option<Vec<IdMap>>,
+    /// Use no UID mapping, ignoring `uid_map` (1.43's `HostUIDMapping`).
     pub host_uid_mapping: bool,
+    /// Use no GID mapping, ignoring `gid_map` (1.43's `HostGIDMapping`).
     pub host_gid_mapping: bool,
+    /// SELinux mount label, stored in the `MountLabel` flag; give both labels or neither.
     pub mount_label: Option<String>,
+    /// SELinux process label, stored in the `ProcessLabel` flag; give both labels or neither.
     pub process_label: Option<String>,
+    /// Mark the container volatile by setting its `Volatile` flag, as 1.43 does.
     pub volatile: bool,
 }
 

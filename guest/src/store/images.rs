@@ -15,7 +15,9 @@ const MANIFEST_KEY_PREFIX: &str = "manifest";
 /// Options for a new image (see the WIT `image-options`).
 #[derive(Debug, Clone, Default)]
 pub struct ImageOptions {
+    /// Digest to record as the image's `digest`; must be a valid `algorithm:hex`.
     pub digest: Option<String>,
+    /// Creation time to record; none records the current time.
     pub created: Option<Timestamp>,
 }
 

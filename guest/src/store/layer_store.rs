@@ -25,8 +25,11 @@ pub const TAR_SPLIT_SUFFIX: &str = ".tar-split.gz";
 /// A layer plus what the store knows about it besides its record.
 #[derive(Debug, Clone)]
 pub struct LayerView {
+    /// The layer's `layers.json` record.
     pub record: Layer,
+    /// Where the layer is mounted (from `mountpoints.json`); empty when not mounted.
     pub mount_point: String,
+    /// How many times the layer is mounted (from `mountpoints.json`).
     pub mount_count: i32,
     /// From an additional read-only store.
     pub read_only: bool,

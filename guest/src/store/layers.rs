@@ -10,11 +10,17 @@ use crate::records::{IdMap, Layer};
 /// Options for a new layer (see the WIT `layer-options`).
 #[derive(Debug, Clone, Default)]
 pub struct LayerOptions {
+    /// SELinux label to mount the layer with (the record's `mountlabel`).
     pub mount_label: String,
+    /// Explicit UID mapping; none inherits the parent's, else the store's default.
     pub uid_map: Option<Vec<IdMap>>,
+    /// Explicit GID mapping; none inherits the parent's, else the store's default.
     pub gid_map: Option<Vec<IdMap>>,
+    /// Use no UID mapping, ignoring `uid_map` and any inherited one.
     pub host_uid_mapping: bool,
+    /// Use no GID mapping, ignoring `gid_map` and any inherited one.
     pub host_gid_mapping: bool,
+    /// Ask for a read-only layer (1.43's `writeable: false`); vfs layers are built alike.
     pub read_only: bool,
 }
 

@@ -70,14 +70,23 @@ pub struct StoreRoots {
 /// How a store is opened (see the WIT `store-options`).
 #[derive(Debug, Clone, Default)]
 pub struct StoreOptions {
+    /// Path of the graph root (`G`, 1.43's `GraphRoot`), as `status` reports it.
     pub graph_root: String,
+    /// Path of the run root (`R`, 1.43's `RunRoot`), as `status` reports it.
     pub run_root: String,
+    /// Storage driver name; only `vfs` is supported.
     pub driver_name: String,
+    /// Driver options as given (`GraphDriverOptions`), reported by `status`.
     pub driver_options: Vec<String>,
+    /// Paths of additional read-only image stores, in lookup order.
     pub image_stores: Vec<String>,
+    /// Default UID mapping of new layers that neither inherit nor give one.
     pub uid_map: Vec<IdMap>,
+    /// Default GID mapping of new layers that neither inherit nor give one.
     pub gid_map: Vec<IdMap>,
+    /// Open the store read-only: every write fails with [`ErrorKind::ReadOnly`].
     pub read_only: bool,
+    /// Limits on what one applied layer diff may expand to.
     pub diff_limits: DiffLimits,
 }
 
@@ -94,6 +103,7 @@ impl StoreOptions {
 /// An image and what 1.43 computes about it but does not persist.
 #[derive(Debug, Clone)]
 pub struct ImageView {
+    /// The image's `images.json` record.
     pub record: Image,
     /// `digest` followed by the digests of manifest items.
     pub digests: Vec<String>,

@@ -10,8 +10,11 @@ use std::rc::Rc;
 /// Which kind of record a file holds (for messages).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
+    /// `layers.json`: layer records.
     Layer,
+    /// `images.json`: image records.
     Image,
+    /// `containers.json`: container records.
     Container,
 }
 
