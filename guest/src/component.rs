@@ -708,7 +708,7 @@ fn container_to_wit(container: records::Container) -> wit::Container {
 /// The WIT error of a store error (same kinds, same names).
 fn error_to_wit(error: StoreError) -> wit::Error {
     macro_rules! to_wit {
-        ($($kind:ident,)*) => {
+        ($($(#[doc = $doc:literal])* $kind:ident => $message:literal,)*) => {
             match error.kind {
                 $(ErrorKind::$kind => wit::Error::$kind(error.message),)*
             }

@@ -3,144 +3,96 @@
 
 use std::fmt;
 
-/// What went wrong, one kind per containers/storage error value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ErrorKind {
-    /// No layer has the given ID, name or ID prefix (1.43's `ErrLayerUnknown`).
-    LayerUnknown,
-    /// No image has the given ID, name or ID prefix (`ErrImageUnknown`).
-    ImageUnknown,
-    /// No container has the given ID, name or ID prefix (`ErrContainerUnknown`).
-    ContainerUnknown,
-    /// A new layer, image or container was given an ID already in use (`ErrDuplicateID`).
-    DuplicateId,
-    /// A new object was given a name another object of its kind holds (`ErrDuplicateName`).
-    DuplicateName,
-    /// A layer cannot be deleted: another layer names it as parent (`ErrLayerHasChildren`).
-    LayerHasChildren,
-    /// A layer cannot be deleted: it is an image's top layer (`ErrLayerUsedByImage`).
-    LayerUsedByImage,
-    /// A layer cannot be deleted: it is a container's read-write layer (`ErrLayerUsedByContainer`).
-    LayerUsedByContainer,
-    /// An image cannot be deleted: a container was created from it (`ErrImageUsedByContainer`).
-    ImageUsedByContainer,
-    /// A reference given to a layer operation names no layer (`ErrNotALayer`).
-    NotALayer,
-    /// A reference given to an image operation names no image (`ErrNotAnImage`).
-    NotAnImage,
-    /// A reference given to a container operation names no container (`ErrNotAContainer`).
-    NotAContainer,
-    /// A reference that may name any kind of object names none (`ErrNotALayerImageOrContainer`).
-    NotALayerImageOrContainer,
-    /// A new layer's requested parent is a container's read-write layer (`ErrParentIsContainer`).
-    ParentIsContainer,
-    /// A write was attempted on a read-only store or additional image store (`ErrStoreIsReadOnly`).
-    ReadOnly,
-    /// A big-data item's size is neither recorded nor readable (`ErrSizeUnknown`).
-    SizeUnknown,
-    /// A big-data item's digest is neither recorded nor computable (`ErrDigestUnknown`).
-    DigestUnknown,
-    /// A big-data or metadata key is unusable as a file name, e.g. empty (`ErrInvalidBigDataName`).
-    InvalidBigDataName,
-    /// The store options lack the graph root or the run root (`ErrIncompleteOptions`).
-    IncompleteOptions,
-    /// An operation needs a layer to be mounted and it is not (`ErrLayerNotMounted`).
-    LayerNotMounted,
-    /// The options name a storage driver other than `vfs` (`drivers.ErrNotSupported`).
-    DriverNotSupported,
-    /// A well-formed request the store cannot serve, e.g. a diff compression it cannot write.
-    Unsupported,
-    /// An argument, option or diff is malformed or exceeds a limit.
-    InvalidInput,
-    /// Stored metadata (record files, mount points, leases) cannot be parsed or is inconsistent.
-    Corrupt,
-    /// Reading or writing the disk, or a stream, failed.
-    Io,
-    /// No stored blob has the given digest (graphstore's blob store, not in 1.43).
-    BlobUnknown,
-    /// A stored blob's content no longer matches its digest.
-    BlobCorrupt,
-    /// A layer cannot be deleted: a session's lease retains it (graphstore only, not in 1.43).
-    LayerLeased,
-}
-
-/// Calls macro `$then!` with the name of every [`ErrorKind`]: the list that
-/// the WIT `error` variant (same case names) and the conversions on both
-/// sides of the component boundary are generated from. A kind missing
-/// from an exhaustive `match` built from it fails to compile.
+/// Calls macro `$then!` with every error kind: its doc, its name and the
+/// bare message containers/storage uses for it. The one list [`ErrorKind`],
+/// [`ErrorKind::base_message`], the WIT `error` variant's conversions on
+/// both sides of the component boundary (same case names) are generated
+/// from; a kind the WIT lacks fails to compile.
 #[macro_export]
 macro_rules! for_each_error_kind {
     ($then:ident) => {
         $then! {
-            LayerUnknown,
-            ImageUnknown,
-            ContainerUnknown,
-            DuplicateId,
-            DuplicateName,
-            LayerHasChildren,
-            LayerUsedByImage,
-            LayerUsedByContainer,
-            ImageUsedByContainer,
-            NotALayer,
-            NotAnImage,
-            NotAContainer,
-            NotALayerImageOrContainer,
-            ParentIsContainer,
-            ReadOnly,
-            SizeUnknown,
-            DigestUnknown,
-            InvalidBigDataName,
-            IncompleteOptions,
-            LayerNotMounted,
-            DriverNotSupported,
-            Unsupported,
-            InvalidInput,
-            Corrupt,
-            Io,
-            BlobUnknown,
-            BlobCorrupt,
-            LayerLeased,
+            /// No layer has the given ID, name or ID prefix (1.43's `ErrLayerUnknown`).
+            LayerUnknown => "layer not known",
+            /// No image has the given ID, name or ID prefix (`ErrImageUnknown`).
+            ImageUnknown => "image not known",
+            /// No container has the given ID, name or ID prefix (`ErrContainerUnknown`).
+            ContainerUnknown => "container not known",
+            /// A new layer, image or container was given an ID already in use (`ErrDuplicateID`).
+            DuplicateId => "that ID is already in use",
+            /// A new object was given a name another object of its kind holds (`ErrDuplicateName`).
+            DuplicateName => "that name is already in use",
+            /// A layer cannot be deleted: another layer names it as parent (`ErrLayerHasChildren`).
+            LayerHasChildren => "layer has children",
+            /// A layer cannot be deleted: it is an image's top layer (`ErrLayerUsedByImage`).
+            LayerUsedByImage => "layer is in use by an image",
+            /// A layer cannot be deleted: it is a container's read-write layer (`ErrLayerUsedByContainer`).
+            LayerUsedByContainer => "layer is in use by a container",
+            /// An image cannot be deleted: a container was created from it (`ErrImageUsedByContainer`).
+            ImageUsedByContainer => "image is in use by a container",
+            /// A reference given to a layer operation names no layer (`ErrNotALayer`).
+            NotALayer => "identifier is not a layer",
+            /// A reference given to an image operation names no image (`ErrNotAnImage`).
+            NotAnImage => "identifier is not an image",
+            /// A reference given to a container operation names no container (`ErrNotAContainer`).
+            NotAContainer => "identifier is not a container",
+            /// A reference that may name any kind of object names none (`ErrNotALayerImageOrContainer`).
+            NotALayerImageOrContainer => "identifier is not a layer, image, or container",
+            /// A new layer's requested parent is a container's read-write layer (`ErrParentIsContainer`).
+            ParentIsContainer => "would-be parent layer is a container",
+            /// A write was attempted on a read-only store or additional image store (`ErrStoreIsReadOnly`).
+            ReadOnly => "called a write method on a read-only store",
+            /// A big-data item's size is neither recorded nor readable (`ErrSizeUnknown`).
+            SizeUnknown => "size is not known",
+            /// A big-data item's digest is neither recorded nor computable (`ErrDigestUnknown`).
+            DigestUnknown => "could not compute digest of item",
+            /// A big-data or metadata key is unusable as a file name, e.g. empty (`ErrInvalidBigDataName`).
+            InvalidBigDataName => "not a valid name for a big data item",
+            /// The store options lack the graph root or the run root (`ErrIncompleteOptions`).
+            IncompleteOptions => "missing necessary StoreOptions",
+            /// An operation needs a layer to be mounted and it is not (`ErrLayerNotMounted`).
+            LayerNotMounted => "layer is not mounted",
+            /// The options name a storage driver other than `vfs` (`drivers.ErrNotSupported`).
+            DriverNotSupported => "driver not supported",
+            /// A well-formed request the store cannot serve, e.g. a diff compression it cannot write.
+            Unsupported => "operation not supported",
+            /// An argument, option or diff is malformed or exceeds a limit.
+            InvalidInput => "invalid input",
+            /// Stored metadata (record files, mount points, leases) cannot be parsed or is inconsistent.
+            Corrupt => "store metadata is corrupt",
+            /// Reading or writing the disk, or a stream, failed.
+            Io => "input/output error",
+            /// No stored blob has the given digest (graphstore's blob store, not in 1.43).
+            BlobUnknown => "blob not known",
+            /// A stored blob's content no longer matches its digest.
+            BlobCorrupt => "blob content does not match its digest",
+            /// A layer cannot be deleted: a session's lease retains it (graphstore only, not in 1.43).
+            LayerLeased => "layer is held by a lease",
         }
     };
 }
 
-impl ErrorKind {
-    /// The bare message containers/storage uses for this kind, where it has one.
-    pub fn base_message(self) -> &'static str {
-        match self {
-            ErrorKind::LayerUnknown => "layer not known",
-            ErrorKind::ImageUnknown => "image not known",
-            ErrorKind::ContainerUnknown => "container not known",
-            ErrorKind::DuplicateId => "that ID is already in use",
-            ErrorKind::DuplicateName => "that name is already in use",
-            ErrorKind::LayerHasChildren => "layer has children",
-            ErrorKind::LayerUsedByImage => "layer is in use by an image",
-            ErrorKind::LayerUsedByContainer => "layer is in use by a container",
-            ErrorKind::ImageUsedByContainer => "image is in use by a container",
-            ErrorKind::NotALayer => "identifier is not a layer",
-            ErrorKind::NotAnImage => "identifier is not an image",
-            ErrorKind::NotAContainer => "identifier is not a container",
-            ErrorKind::NotALayerImageOrContainer => {
-                "identifier is not a layer, image, or container"
-            }
-            ErrorKind::ParentIsContainer => "would-be parent layer is a container",
-            ErrorKind::ReadOnly => "called a write method on a read-only store",
-            ErrorKind::SizeUnknown => "size is not known",
-            ErrorKind::DigestUnknown => "could not compute digest of item",
-            ErrorKind::InvalidBigDataName => "not a valid name for a big data item",
-            ErrorKind::IncompleteOptions => "missing necessary StoreOptions",
-            ErrorKind::LayerNotMounted => "layer is not mounted",
-            ErrorKind::DriverNotSupported => "driver not supported",
-            ErrorKind::Unsupported => "operation not supported",
-            ErrorKind::InvalidInput => "invalid input",
-            ErrorKind::Corrupt => "store metadata is corrupt",
-            ErrorKind::Io => "input/output error",
-            ErrorKind::BlobUnknown => "blob not known",
-            ErrorKind::BlobCorrupt => "blob content does not match its digest",
-            ErrorKind::LayerLeased => "layer is held by a lease",
+/// Defines [`ErrorKind`] and its messages from [`for_each_error_kind`].
+macro_rules! define_error_kind {
+    ($($(#[doc = $doc:literal])* $kind:ident => $message:literal,)*) => {
+        /// What went wrong, one kind per containers/storage error value.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum ErrorKind {
+            $($(#[doc = $doc])* $kind,)*
         }
-    }
+
+        impl ErrorKind {
+            /// The bare message containers/storage uses for this kind.
+            pub fn base_message(self) -> &'static str {
+                match self {
+                    $(ErrorKind::$kind => $message,)*
+                }
+            }
+        }
+    };
 }
+
+for_each_error_kind!(define_error_kind);
 
 /// A store failure: its kind and the message shown to users.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

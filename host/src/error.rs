@@ -53,7 +53,7 @@ impl From<wasmtime::Error> for Error {
 impl From<WitError> for Error {
     fn from(error: WitError) -> Self {
         macro_rules! from_wit {
-            ($($kind:ident,)*) => {
+            ($($(#[doc = $doc:literal])* $kind:ident => $message:literal,)*) => {
                 match error {
                     $(WitError::$kind(message) => Error::store(ErrorKind::$kind, message),)*
                 }

@@ -22,28 +22,46 @@
 //! (`InvalidData` for a name that is not UTF-8, `OutOfMemory` for a listing
 //! over budget, `InvalidInput` for misuse of a [`LockFile`]).
 
+//!
+//! The plain records ([`Stat`], [`Metadata`], …) build for every target (the
+//! store component speaks them too); the operations only off `wasm32`.
+
 #![warn(missing_docs, missing_debug_implementations)]
 #![deny(unsafe_code)]
 
+#[cfg(not(target_arch = "wasm32"))]
 mod dirs;
+#[cfg(not(target_arch = "wasm32"))]
 mod files;
+#[cfg(not(target_arch = "wasm32"))]
 mod lock;
+#[cfg(not(target_arch = "wasm32"))]
 mod metadata;
+#[cfg(not(target_arch = "wasm32"))]
 mod owners;
+#[cfg(not(target_arch = "wasm32"))]
 mod random;
+#[cfg(not(target_arch = "wasm32"))]
 mod resolve;
 mod types;
 
+#[cfg(not(target_arch = "wasm32"))]
 pub use dirs::{
     DIR_ENTRY_COST, hard_link, mkdir, mknod, open_dir, read_dir, readlink, remove_tree, rename,
     symlink, unlink,
 };
+#[cfg(not(target_arch = "wasm32"))]
 pub use files::{copy_file, create_file, create_new, open_read, open_regular, read_file};
+#[cfg(not(target_arch = "wasm32"))]
 pub use lock::{LOCK_TOKEN_LEN, LockFile, new_token};
+#[cfg(not(target_arch = "wasm32"))]
 pub use metadata::{
     chmod, get_xattr, lchown, list_xattrs, lstat, set_metadata, set_times, set_xattr,
 };
+#[cfg(not(target_arch = "wasm32"))]
 pub use owners::ancestor_owners;
+#[cfg(not(target_arch = "wasm32"))]
 pub use random::random_bytes;
+#[cfg(not(target_arch = "wasm32"))]
 pub use resolve::split_beneath;
 pub use types::{DirEntry, Metadata, NodeKind, Stat, Timespec};

@@ -1,7 +1,7 @@
 //! Plain records the operations take and return.
 
 /// A file time: seconds since the epoch (negative before it) and nanoseconds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
 pub struct Timespec {
     /// Seconds since 1970-01-01T00:00:00Z.
     pub seconds: i64,
@@ -10,7 +10,7 @@ pub struct Timespec {
 }
 
 /// What `lstat` reports about a file, without following a final symlink.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Stat {
     /// File type and permission bits, as in `st_mode`.
     pub mode: u32,
@@ -48,7 +48,7 @@ pub struct DirEntry {
 /// Owner, extended attributes, permission bits and times given to a file,
 /// applied in that order (an owner change clears setuid bits and file
 /// capabilities, so they are set after it).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Metadata {
     /// Owner user ID.
     pub uid: u32,

@@ -355,7 +355,7 @@ impl Dir {
 
     /// The kind of entry `name` (a final symlink is not followed); `None` when missing.
     pub fn entry_kind(&self, name: &str) -> DiskResult<Option<EntryKind>> {
-        Ok(self.try_lstat(name)?.map(|stat| stat.kind()))
+        Ok(self.try_lstat(name)?.as_ref().map(EntryKind::of))
     }
 
     /// Size and modification time of `name`; `None` when missing.

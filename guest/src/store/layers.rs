@@ -20,7 +20,7 @@ pub struct LayerOptions {
     pub host_uid_mapping: bool,
     /// Use no GID mapping, ignoring `gid_map` and any inherited one.
     pub host_gid_mapping: bool,
-    /// Ask for a read-only layer (1.43's `writeable: false`); vfs layers are built alike.
+    /// Ask for a read-only layer (1.43's `writeable: false`); the store does not use it yet.
     pub read_only: bool,
 }
 

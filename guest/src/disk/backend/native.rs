@@ -56,47 +56,6 @@ pub fn errno_of(error: &std::io::Error) -> Errno {
     }
 }
 
-fn to_timespec(time: sys::Timespec) -> Timespec {
-    Timespec {
-        seconds: time.seconds,
-        nanoseconds: time.nanoseconds,
-    }
-}
-
-fn from_timespec(time: Timespec) -> sys::Timespec {
-    sys::Timespec {
-        seconds: time.seconds,
-        nanoseconds: time.nanoseconds,
-    }
-}
-
-fn to_stat(stat: sys::Stat) -> Stat {
-    Stat {
-        mode: stat.mode,
-        uid: stat.uid,
-        gid: stat.gid,
-        rdev: stat.rdev,
-        nlink: stat.nlink,
-        ino: stat.ino,
-        dev: stat.dev,
-        size: stat.size,
-        access: to_timespec(stat.access),
-        modification: to_timespec(stat.modification),
-    }
-}
-
-fn from_metadata(metadata: &Metadata) -> sys::Metadata {
-    sys::Metadata {
-        uid: metadata.uid,
-        gid: metadata.gid,
-        mode: metadata.mode,
-        xattrs: metadata.xattrs.clone(),
-        times: metadata
-            .times
-            .map(|(access, modification)| (from_timespec(access), from_timespec(modification))),
-    }
-}
-
 /// An open host directory.
 pub struct NativeDir(File);
 
@@ -133,26 +92,18 @@ impl DirOps for NativeDir {
     }
 
     fn lstat(&self, name: &str) -> FsResult<Stat> {
-        sys::lstat(&self.0, name).map(to_stat).map_err(errno)
+        sys::lstat(&self.0, name).map_err(errno)
     }
 
     fn read_dir(&self) -> FsResult<Vec<DirEntry>> {
-        let entries = sys::read_dir(&self.0, ".", MAX_REPLY_BYTES).map_err(errno)?;
-        Ok(entries
-            .into_iter()
-            .map(|entry| DirEntry {
-                name: entry.name,
-                stat: to_stat(entry.stat),
-                xattrs: entry.xattrs,
-            })
-            .collect())
+        sys::read_dir(&self.0, ".", MAX_REPLY_BYTES).map_err(errno)
     }
 
     fn list(&self) -> FsResult<Vec<(String, EntryKind)>> {
         Ok(self
             .read_dir()?
             .into_iter()
-            .map(|entry| (entry.name, entry.stat.kind()))
+            .map(|entry| (entry.name, EntryKind::of(&entry.stat)))
             .collect())
     }
 
@@ -171,7 +122,7 @@ impl DirOps for NativeDir {
     }
 
     fn create_file(&self, name: &str, contents: &[u8], metadata: &Metadata) -> FsResult<()> {
-        sys::create_file(&self.0, name, contents, &from_metadata(metadata)).map_err(errno)
+        sys::create_file(&self.0, name, contents, metadata).map_err(errno)
     }
 
     fn copy_file(
@@ -181,18 +132,11 @@ impl DirOps for NativeDir {
         target_name: &str,
         metadata: &Metadata,
     ) -> FsResult<()> {
-        sys::copy_file(
-            &self.0,
-            name,
-            &target.0,
-            target_name,
-            &from_metadata(metadata),
-        )
-        .map_err(errno)
+        sys::copy_file(&self.0, name, &target.0, target_name, metadata).map_err(errno)
     }
 
     fn set_metadata(&self, name: &str, metadata: &Metadata) -> FsResult<()> {
-        sys::set_metadata(&self.0, name, &from_metadata(metadata)).map_err(errno)
+        sys::set_metadata(&self.0, name, metadata).map_err(errno)
     }
 
     fn chmod(&self, name: &str, mode: u32) -> FsResult<()> {
@@ -204,13 +148,7 @@ impl DirOps for NativeDir {
     }
 
     fn set_times(&self, name: &str, access: Timespec, modification: Timespec) -> FsResult<()> {
-        sys::set_times(
-            &self.0,
-            name,
-            from_timespec(access),
-            from_timespec(modification),
-        )
-        .map_err(errno)
+        sys::set_times(&self.0, name, access, modification).map_err(errno)
     }
 
     fn symlink(&self, name: &str, target: &str) -> FsResult<()> {
@@ -222,11 +160,6 @@ impl DirOps for NativeDir {
     }
 
     fn mknod(&self, name: &str, kind: NodeKind, mode: u32, major: u32, minor: u32) -> FsResult<()> {
-        let kind = match kind {
-            NodeKind::Fifo => sys::NodeKind::Fifo,
-            NodeKind::CharacterDevice => sys::NodeKind::CharacterDevice,
-            NodeKind::BlockDevice => sys::NodeKind::BlockDevice,
-        };
         // The kernel decides: a process without CAP_MKNOD gets EPERM.
         sys::mknod(&self.0, name, kind, mode, major, minor, true).map_err(errno)
     }
