@@ -148,8 +148,18 @@ fn records_on_disk_naming_paths_outside_are_refused() {
     let crafted = r#"[{"id":"../../../victim","created":"2026-01-01T00:00:00Z"}]"#;
     std::fs::write(roots.graph().join("vfs-layers/layers.json"), crafted).unwrap();
     let mut store = roots.open();
+    // The record is refused when the file is loaded, the file left as it is.
     let err = store.delete("../../../victim").unwrap_err();
-    assert_eq!(err.kind(), Some(ErrorKind::InvalidInput), "{err}");
+    assert_eq!(err.kind(), Some(ErrorKind::Corrupt), "{err}");
+    assert!(
+        err.to_string()
+            .contains(r#"layer ID "../../../victim" is not a usable file name"#),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read(roots.graph().join("vfs-layers/layers.json")).unwrap(),
+        crafted.as_bytes()
+    );
     assert_eq!(std::fs::read(victim.join("precious")).unwrap(), b"data");
 }
 

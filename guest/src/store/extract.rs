@@ -226,6 +226,12 @@ impl<'a> Extractor<'a> {
 
     /// Applies one member; `content` is its data (read fully for regular files).
     pub fn apply(&mut self, member: &Member, content: &mut dyn Read) -> Result<()> {
+        if member.path.is_empty() && member.kind() != MemberKind::GlobalHeader {
+            // Cleaned, "" would be "." and rewrite the layer root's metadata.
+            return Err(StoreError::invalid(
+                "invalid archive: a member has an empty name",
+            ));
+        }
         let cleaned = tar_path::clean(&member.path);
         let text = String::from_utf8(cleaned).map_err(|_| {
             StoreError::invalid(format!(
@@ -389,7 +395,11 @@ impl<'a> Extractor<'a> {
 
     fn apply_whiteout(&mut self, parent_parts: &[String], name: &str, hidden: &str) -> Result<()> {
         self.dirs.clear();
-        let Some(parent) = resolve_dir(self.root, parent_parts, false)? else {
+        // A missing parent is created empty first, as 1.43 does for every
+        // member (not for `.wh.`, which names nothing and is refused below
+        // where its directory exists).
+        let create = !hidden.is_empty();
+        let Some(parent) = resolve_dir(self.root, parent_parts, create)? else {
             return Ok(());
         };
         if name == OPAQUE_MARKER {

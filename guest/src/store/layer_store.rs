@@ -4,7 +4,7 @@
 
 use super::vfs::Vfs;
 use super::{StoreOptions, VFS_DRIVER};
-use crate::disk::{Dir, Lock, LockGuard};
+use crate::disk::{Dir, EntryKind, Lock, LockGuard};
 use crate::error::{ErrorKind, Result, StoreError};
 use crate::format::go_json;
 use crate::records::Layer;
@@ -140,6 +140,7 @@ impl LayerStore {
         if !read_only {
             let _guards = store.lock(true)?;
             store.remove_incomplete()?;
+            store.remove_temporaries()?;
         }
         Ok(store)
     }
@@ -250,6 +251,21 @@ impl LayerStore {
                 Err(err) => self.recovered.push(format!(
                     "Found incomplete layer {id:?}, could not delete it: {err}"
                 )),
+            }
+        }
+        Ok(())
+    }
+
+    /// Removes temporary files a killed writer left in `vfs-layers`
+    /// (`.tmp-<id>.tar-split.gz…`, `.tmp-layers.json…`): every writer of
+    /// one holds the layers lock, which the caller holds exclusively.
+    fn remove_temporaries(&mut self) -> Result<()> {
+        let dir = self.file.dir();
+        for (name, kind) in dir.entries()? {
+            if name.starts_with(crate::disk::TEMP_PREFIX) && kind != EntryKind::Directory {
+                dir.remove_file(&name)?;
+                self.recovered
+                    .push(format!("removed temporary file {}", dir.child_path(&name)));
             }
         }
         Ok(())

@@ -230,10 +230,20 @@ impl Store {
 
     /// Resolves a layer or container reference to a primary-store layer ID.
     fn mountable_layer_id(&mut self, reference: &str) -> Result<String> {
-        if let Some(container) = self.containers.get(reference) {
-            return Ok(container.layer_id.clone());
-        }
+        let container_layer = self
+            .containers
+            .get(reference)
+            .map(|container| container.layer_id.clone());
         let layers = self.layers()?;
+        if let Some(layer_id) = container_layer {
+            // Only a layer the layer store knows (whose ID was checked when
+            // it was loaded) may become a mount point.
+            return layers
+                .file
+                .position_of_id(&layer_id)
+                .map(|_| layer_id)
+                .ok_or_else(|| StoreError::new(ErrorKind::LayerUnknown));
+        }
         layers
             .file
             .resolve(reference)

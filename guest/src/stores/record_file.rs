@@ -147,6 +147,17 @@ impl<T: Record> RecordFile<T> {
                 self.dir.child_path(self.file_name)
             ))
         })?;
+        if let Some(bad) = records
+            .iter()
+            .find(|record| crate::disk::check_component(record.id()).is_err())
+        {
+            return Err(StoreError::corrupt(format!(
+                "{}: {} ID {:?} is not a usable file name (the file was left untouched; repair or remove it)",
+                self.dir.child_path(self.file_name),
+                self.kind.noun(),
+                bad.id()
+            )));
+        }
         let repaired = repair_duplicate_names(&mut records);
         self.records = records;
         self.reindex();

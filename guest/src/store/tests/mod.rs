@@ -4,6 +4,7 @@
 mod big_data;
 mod deletion;
 mod fixture;
+mod hostile_disk;
 mod layers_content;
 mod leases;
 mod naming;
