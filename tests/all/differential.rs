@@ -49,22 +49,27 @@ fn sorted_lines(text: &str) -> String {
 }
 
 /// Splits on spaces; `'…'` groups words (no escapes needed in these scripts).
+/// Splits `line` at spaces; `'…'` quotes (`''` is an empty argument).
 fn split(line: &str) -> Vec<String> {
     let mut words = Vec::new();
     let mut current = String::new();
-    let mut quoted = false;
+    let (mut quoted, mut in_word) = (false, false);
     for ch in line.chars() {
         match ch {
-            '\'' => quoted = !quoted,
+            '\'' => (quoted, in_word) = (!quoted, true),
             ' ' if !quoted => {
-                if !current.is_empty() {
+                if in_word {
                     words.push(std::mem::take(&mut current));
                 }
+                in_word = false;
             }
-            _ => current.push(ch),
+            _ => {
+                current.push(ch);
+                in_word = true;
+            }
         }
     }
-    if !current.is_empty() {
+    if in_word {
         words.push(current);
     }
     words
@@ -330,6 +335,22 @@ fn deletion_rules() {
             step("wipe --json"),
             step("layers --json"),
             step("images --json"),
+        ],
+    );
+}
+
+#[test]
+fn empty_references_name_nothing() {
+    assert_same(
+        "empty references",
+        &[
+            step("create-layer ''"),
+            step("create-image ''"),
+            step("create-container ''"),
+            step("create-layer -i named ''"),
+            step("layers --json"),
+            step("images --json"),
+            step("containers --json"),
         ],
     );
 }

@@ -90,6 +90,7 @@ impl Store {
         options: &ContainerOptions,
     ) -> Result<Container> {
         self.check_writable()?;
+        let (image, layer) = (super::given(image), super::given(layer));
         // Writing images: a mapped copy of the top layer is recorded on the image.
         let image_access = if image.is_some() {
             Access::Write

@@ -154,7 +154,7 @@ impl Store {
         metadata: &str,
         options: &ImageOptions,
     ) -> Result<ImageView> {
-        let top_layer = match layer {
+        let top_layer = match super::given(layer) {
             Some(reference) => {
                 self.layers()?
                     .find(reference)

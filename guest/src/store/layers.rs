@@ -64,7 +64,7 @@ impl Store {
         options: &LayerOptions,
         template: Option<&Layer>,
     ) -> Result<String> {
-        let parent_layer = match parent {
+        let parent_layer = match super::given(parent) {
             Some(reference) => {
                 let layer = self
                     .layers()?

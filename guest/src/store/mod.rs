@@ -332,6 +332,13 @@ fn open_store_dir(graph: &Dir, name: &str, read_only: bool) -> Result<Dir> {
     }
 }
 
+/// A reference or requested ID as 1.43 reads it: the empty string names
+/// nothing (`create-layer ""` makes a base layer, `create-image ""` an
+/// image without a top layer, an empty ID a random one).
+fn given(reference: Option<&str>) -> Option<&str> {
+    reference.filter(|reference| !reference.is_empty())
+}
+
 /// The ID of a new record: `requested` (checked to be usable, and free
 /// per `taken`; else the error `duplicate` words) or a fresh random one.
 fn assign_id(
@@ -339,7 +346,7 @@ fn assign_id(
     taken: impl Fn(&str) -> bool,
     duplicate: impl FnOnce(&str) -> StoreError,
 ) -> Result<String> {
-    match requested {
+    match given(requested) {
         Some(id) => {
             check_user_id(id)?;
             if taken(id) {

@@ -284,7 +284,7 @@ fn duplicate_ids_are_refused_with_1_43_messages() {
 #[test]
 fn ids_that_are_not_one_short_file_name_are_refused_before_anything_is_written() {
     let too_long = "x".repeat(243);
-    let bad_ids = ["..", ".", "a/b", "/abs", "", "a\0b", too_long.as_str()];
+    let bad_ids = ["..", ".", "a/b", "/abs", "a\0b", too_long.as_str()];
     let mut test = TestStore::new();
     for kind in KINDS {
         for id in bad_ids {
@@ -496,4 +496,39 @@ fn lookup_tries_layers_then_images_then_containers() {
     assert!(!test.store.image_exists("container-only").unwrap());
     assert!(test.store.container_exists("container-only").unwrap());
     assert!(!test.store.container_exists("image-only").unwrap());
+}
+
+/// 1.43 reads an empty reference or ID as none: `create-layer ""` makes a
+/// base layer, `create-image ""` an image without a top layer,
+/// `create-container ""` a container without an image, each with a random ID.
+#[test]
+fn empty_references_and_ids_name_nothing() {
+    let mut test = TestStore::new();
+    let layer = test
+        .store
+        .create_layer(Some(""), Some(""), Vec::new(), &LayerOptions::default())
+        .unwrap();
+    assert_eq!(layer.record.id.len(), 64);
+    assert_eq!(layer.record.parent, "");
+    let image = test
+        .store
+        .create_image(Some(""), Vec::new(), Some(""), "", &ImageOptions::default())
+        .unwrap();
+    assert_eq!(image.record.id.len(), 64);
+    assert_eq!(image.record.top_layer, "");
+    let container = test
+        .store
+        .create_container(
+            Some(""),
+            Vec::new(),
+            Some(""),
+            Some(""),
+            "",
+            &ContainerOptions::default(),
+        )
+        .unwrap();
+    assert_eq!((container.id.len(), container.image_id.as_str()), (64, ""));
+    let container_layer = test.store.layer(&container.layer_id).unwrap();
+    assert_eq!(container_layer.record.parent, "");
+    assert_eq!(test.layer_ids().len(), 2);
 }
