@@ -533,3 +533,66 @@ fn id_mapped_layers_and_containers_match_the_reference() {
     };
     assert_eq!(strip_ids(layers(&ours)), strip_ids(layers(&theirs)));
 }
+
+/// A later layer hard-linking a file of a lower layer with its own mode,
+/// owner and time: 1.43 gives the shared inode the link entry's metadata.
+#[test]
+fn hard_links_to_lower_files_carry_their_own_metadata() {
+    use graphstore_guest::archive::writer::{Metadata, TarWriter};
+    use graphstore_guest::format::timestamp::Timestamp;
+    let meta = |mode, uid, mtime| Metadata {
+        mode,
+        uid,
+        gid: uid,
+        mtime: Timestamp::utc(mtime, 0),
+        ..Metadata::default()
+    };
+    let mut base = TarWriter::new(Vec::new());
+    base.append_dir(b"bin", &meta(0o755, 0, 1_600_000_000))
+        .unwrap();
+    base.append_file(
+        b"bin/busybox",
+        &meta(0o755, 0, 1_600_000_000),
+        4,
+        &mut &b"elf!"[..],
+    )
+    .unwrap();
+    base.append_symlink(b"bin/sh", b"busybox", &meta(0o777, 0, 1_600_000_000))
+        .unwrap();
+    let base = base.finish().unwrap();
+    let mut child = TarWriter::new(Vec::new());
+    child
+        .append_hardlink(b"bin/ls", b"bin/busybox", &meta(0o644, 1000, 1_700_000_000))
+        .unwrap();
+    child
+        .append_hardlink(b"bin/sh2", b"bin/sh", &meta(0o777, 2000, 1_700_000_000))
+        .unwrap();
+    let child = child.finish().unwrap();
+
+    let (ours, theirs) = (Roots::new(), Roots::new());
+    let mut store = ours.open();
+    for (id, parent, tar) in [("base", None, &base), ("child", Some("base"), &child)] {
+        store
+            .put_layer(
+                Some(id),
+                parent,
+                &[],
+                &LayerOptions::default(),
+                std::io::Cursor::new(tar.clone()),
+            )
+            .unwrap();
+    }
+    theirs
+        .reference_with_input(&["import-layer", "-i", "base"], &base)
+        .ok();
+    theirs
+        .reference_with_input(&["import-layer", "-i", "child", "base"], &child)
+        .ok();
+    let tree = describe_tree(&ours.graph().join("vfs/dir/child"));
+    assert_eq!(tree, describe_tree(&theirs.graph().join("vfs/dir/child")));
+    assert!(
+        tree.iter()
+            .any(|line| line.starts_with("bin/busybox 100644 1000:1000 mtime=1700000000")),
+        "{tree:#?}"
+    );
+}

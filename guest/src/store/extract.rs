@@ -331,8 +331,10 @@ impl<'a> Extractor<'a> {
         Ok(())
     }
 
-    /// Links `name` to an earlier member; a hard link shares its target's
-    /// metadata, so nothing more is applied.
+    /// Links `name` to an earlier member, then gives the shared inode the
+    /// link entry's own owner, xattrs, mode and times, as 1.43 does (a later
+    /// layer's link to a lower file may carry other metadata than the
+    /// file); a link to a symlink only takes the owner.
     fn create_hard_link(
         &mut self,
         parent_parts: &[String],
@@ -354,14 +356,18 @@ impl<'a> Extractor<'a> {
         }
         let root = self.root;
         let source = resolve_dir(root, target_parent, false)?.ok_or_else(missing)?;
-        if source
-            .entry_kind(target_name)?
-            .is_none_or(|k| k == EntryKind::Directory)
-        {
+        let target_kind = source.entry_kind(target_name)?;
+        if target_kind.is_none_or(|k| k == EntryKind::Directory) {
             return Err(missing());
         }
+        let to_symlink = target_kind == Some(EntryKind::Symlink);
+        let metadata = member_metadata(member, self.uid_map, self.gid_map, !to_symlink)?;
         let parent = self.parent(parent_parts)?;
-        Ok(source.hard_link(target_name, parent, name)?)
+        source.hard_link(target_name, parent, name)?;
+        if to_symlink {
+            return Ok(parent.lchown(name, metadata.uid, metadata.gid)?);
+        }
+        Ok(parent.set_metadata(name, &metadata)?)
     }
 
     /// Writes regular file `name` with its contents and `metadata`: small
