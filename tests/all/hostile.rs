@@ -7,7 +7,8 @@ use crate::common;
 use common::{Roots, tree};
 use graphstore::{ErrorKind, ImageOptions, LayerOptions, Store};
 
-/// (An empty ID is not among them: as in 1.43 it asks for a random one.)
+/// IDs naming something outside their directory (the empty ID is not one:
+/// as in 1.43 it asks for a random ID).
 const HOSTILE_IDS: &[&str] = &["../escape", "a/b", "/abs", ".", "..", "nul\0byte"];
 
 /// Everything below the temporary directory except the two roots.
