@@ -16,6 +16,7 @@
 //! * `--` ends the flags; flags must precede positional arguments;
 //! * list flags (`--name`, `--storage-opt`) append.
 
+use super::flags::{CommandFlags, Value};
 use graphstore_guest::format::go;
 use std::collections::VecDeque;
 use std::fmt;
@@ -97,7 +98,7 @@ impl StoreOptions {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
     /// A command to run.
-    Run(Invocation),
+    Run(Box<Invocation>),
     /// Nothing to run: print the texts and exit with the code.
     Exit(EarlyExit),
 }
@@ -133,61 +134,14 @@ pub struct Invocation {
     /// Text 1.43 writes to standard error while parsing even though parsing
     /// succeeds (the `-help` deprecation warning); print it before running.
     pub warnings: String,
-    flags: Vec<FlagEntry>,
+    /// The command's flags, typed.
+    pub flags: CommandFlags,
 }
 
 impl Invocation {
     /// The table entry of the chosen command.
     pub fn spec(&self) -> &'static CommandSpec {
         self.command.spec()
-    }
-
-    /// Value of a boolean command flag, by long name.
-    ///
-    /// # Panics
-    /// If the command has no such boolean flag (a programming error).
-    pub fn flag_bool(&self, long: &str) -> bool {
-        match &self.flag(long).value {
-            FlagValue::Bool(value) => *value,
-            other => panic!("flag --{long} is not boolean: {other:?}"),
-        }
-    }
-
-    /// Value of a string command flag, by long name (`""` when not given).
-    ///
-    /// # Panics
-    /// If the command has no such string flag (a programming error).
-    pub fn flag_str(&self, long: &str) -> &str {
-        match &self.flag(long).value {
-            FlagValue::Str(value) => value,
-            other => panic!("flag --{long} is not a string: {other:?}"),
-        }
-    }
-
-    /// Values of a repeatable command flag, by long name, in command-line order.
-    ///
-    /// # Panics
-    /// If the command has no such list flag (a programming error).
-    pub fn flag_list(&self, long: &str) -> &[String] {
-        match &self.flag(long).value {
-            FlagValue::List(values) => values,
-            other => panic!("flag --{long} is not a list: {other:?}"),
-        }
-    }
-
-    /// Whether a command flag appeared on the command line at all.
-    ///
-    /// # Panics
-    /// If the command has no such flag (a programming error).
-    pub fn flag_is_set(&self, long: &str) -> bool {
-        self.flag(long).set
-    }
-
-    fn flag(&self, long: &str) -> &FlagEntry {
-        self.flags
-            .iter()
-            .find(|entry| entry.spec.long == long)
-            .unwrap_or_else(|| panic!("command {} has no flag --{long}", self.spec().name))
     }
 }
 
@@ -208,7 +162,7 @@ where
         Ok(mut invocation) => {
             debug_assert!(out.stdout.is_empty(), "parsing printed to stdout");
             invocation.warnings = out.stderr;
-            Outcome::Run(invocation)
+            Outcome::Run(Box::new(invocation))
         }
         Err(Halt::Exit(code)) => out.exit(code),
         Err(Halt::Panic(GoPanic(message))) => {
@@ -309,7 +263,7 @@ where
         command_name: word.clone(),
         args: positional,
         warnings: String::new(),
-        flags: set.entries.split_off(global_count),
+        flags: command_flags(&set.entries[global_count..]),
     })
 }
 
@@ -395,6 +349,21 @@ impl FlagValue {
             Self::List(values) => format!("[{}]", values.join(" ")),
         }
     }
+}
+
+/// The typed flags of a parsed command's flag entries.
+fn command_flags(entries: &[FlagEntry]) -> CommandFlags {
+    let mut flags = CommandFlags::default();
+    for entry in entries {
+        let value = match &entry.value {
+            FlagValue::Bool(value) => Value::Bool(*value),
+            FlagValue::Str(value) => Value::Str(value),
+            FlagValue::List(values) => Value::List(values),
+        };
+        // Every command flag of the table has a field (tested below).
+        flags.set(entry.spec.long, value);
+    }
+    flags
 }
 
 /// One declared flag in a flag set.
@@ -834,6 +803,29 @@ impl ColumnAligner<'_> {
 
 #[cfg(test)]
 mod tests {
+    /// Every flag a command declares reaches a typed field of its kind.
+    #[test]
+    fn every_command_flag_has_a_typed_field() {
+        for command in spec::COMMANDS.iter().chain(spec::EXTENSION_COMMANDS) {
+            for flag in command.flags {
+                let mut flags = CommandFlags::default();
+                let list = [String::from("x")];
+                let value = match flag.kind {
+                    FlagKind::Bool => Value::Bool(true),
+                    FlagKind::String => Value::Str("x"),
+                    FlagKind::List => Value::List(&list),
+                };
+                assert!(
+                    flags.set(flag.long, value),
+                    "{} --{}: no typed field",
+                    command.name,
+                    flag.long
+                );
+                assert_ne!(flags, CommandFlags::default(), "--{}", flag.long);
+            }
+        }
+    }
+
     use super::*;
     use std::cell::Cell;
 
@@ -983,7 +975,7 @@ mod tests {
 
     fn invocation(with_store: bool, rest: &[&str]) -> Invocation {
         match parse_as(PROGRAM, HOME, &words(with_store, rest)) {
-            Outcome::Run(invocation) => invocation,
+            Outcome::Run(invocation) => *invocation,
             Outcome::Exit(exit) => panic!("{rest:?} exited: {exit:?}"),
         }
     }
@@ -1516,8 +1508,8 @@ Options:
     fn combined_short_booleans() {
         let layers = invocation(true, &["layers", "-jt"]);
         assert_eq!(layers.command, CommandId::Layers);
-        assert!(layers.flag_bool(flag_names::JSON));
-        assert!(layers.flag_bool(flag_names::TREE));
+        assert!(layers.flags.json);
+        assert!(layers.flags.tree);
         assert!(layers.args.is_empty());
     }
 
@@ -1532,11 +1524,7 @@ Options:
             (&["layers"], false),
         ];
         for (rest, expected) in cases {
-            assert_eq!(
-                invocation(true, rest).flag_bool(flag_names::JSON),
-                *expected,
-                "{rest:?}"
-            );
+            assert_eq!(invocation(true, rest).flags.json, *expected, "{rest:?}");
         }
     }
 
@@ -1559,21 +1547,16 @@ Options:
         );
         assert_eq!(create.command, CommandId::CreateLayer);
         assert_eq!(create.command_name, "createlayer");
-        assert_eq!(
-            create.flag_list(flag_names::NAME),
-            ["a", "b", "c", "d", "'e'"]
-        );
-        assert!(create.flag_is_set(flag_names::NAME));
-        assert!(!create.flag_is_set(flag_names::ID));
-        assert_eq!(create.flag_str(flag_names::ID), "");
+        assert_eq!(create.flags.names, ["a", "b", "c", "d", "'e'"]);
+        assert_eq!(create.flags.id.as_str(), "");
         assert_eq!(create.args, ["parent"]);
     }
 
     #[test]
     fn a_letter_takes_the_next_word_as_its_value() {
         let create = invocation(true, &["create-layer", "-nj", "foo", "bar"]);
-        assert_eq!(create.flag_list(flag_names::NAME), ["foo"]);
-        assert!(create.flag_bool(flag_names::JSON));
+        assert_eq!(create.flags.names, ["foo"]);
+        assert!(create.flags.json);
         assert_eq!(create.args, ["bar"]);
     }
 
@@ -1637,8 +1620,8 @@ Options:
     #[test]
     fn double_dash_ends_the_command_flags() {
         let images = invocation(true, &["images", "-q", "--", "-j", "--bogus"]);
-        assert!(images.flag_bool(flag_names::QUIET));
-        assert!(!images.flag_bool(flag_names::JSON));
+        assert!(images.flags.quiet);
+        assert!(!images.flags.json);
         assert_eq!(images.args, ["-j", "--bogus"]);
     }
 
@@ -1655,10 +1638,10 @@ Options:
     #[test]
     fn long_alias_sets_the_flag() {
         let diff = invocation(true, &["diff", "--bz2", "-cx", "layer"]);
-        assert!(diff.flag_bool(flag_names::BZIP2));
-        assert!(diff.flag_bool(flag_names::GZIP));
-        assert!(diff.flag_bool(flag_names::XZ));
-        assert!(!diff.flag_bool(flag_names::UNCOMPRESSED));
+        assert!(diff.flags.bzip2);
+        assert!(diff.flags.gzip);
+        assert!(diff.flags.xz);
+        assert!(!diff.flags.uncompressed);
     }
 
     #[test]

@@ -7,6 +7,7 @@
 
 pub mod args;
 mod commands;
+pub mod flags;
 pub mod output;
 pub mod spec;
 

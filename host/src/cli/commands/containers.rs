@@ -3,7 +3,6 @@
 
 use super::output::container_record;
 use super::{CommandResult, Ctx, idmap, metadata_option, names_option, non_empty, size_line};
-use crate::cli::spec::flag_names as n;
 use crate::{Container, ContainerOptions, Image, Store};
 
 /// `create-container IMAGE`: prints the ID and `\t<name>` per name with no
@@ -18,9 +17,9 @@ pub(super) fn create(ctx: &mut Ctx<'_>) -> CommandResult {
         host_gid_mapping: mappings.host_gid,
         mount_label: None,
         process_label: None,
-        volatile: ctx.inv.flag_bool(n::VOLATILE),
+        volatile: ctx.inv.flags.volatile,
     };
-    let id = non_empty(ctx.inv.flag_str(n::ID));
+    let id = non_empty(ctx.inv.flags.id.as_str());
     let image = Some(ctx.arg(0));
     let container =
         ctx.store

@@ -4,14 +4,13 @@
 
 use super::layers::{layer_options, print_layer_created};
 use super::{CommandResult, Ctx, Failure, names_option, non_empty, output};
-use crate::cli::spec::flag_names as n;
 use crate::{ChangeKind, Compression, DiffOptions};
 use std::fs::File;
 use std::io::Read;
 
 /// Where a diff comes from: the `--file` given, else standard input.
 fn diff_input(ctx: &Ctx<'_>) -> Result<Box<dyn Read + Send>, Failure> {
-    let path = ctx.inv.flag_str(n::FILE);
+    let path = ctx.inv.flags.file.as_str();
     if path.is_empty() {
         return Ok(Box::new(std::io::stdin()));
     }
@@ -24,7 +23,7 @@ fn diff_input(ctx: &Ctx<'_>) -> Result<Box<dyn Read + Send>, Failure> {
 pub(super) fn import_layer(ctx: &mut Ctx<'_>) -> CommandResult {
     let options = layer_options(ctx)?;
     let input = diff_input(ctx)?;
-    let id = non_empty(ctx.inv.flag_str(n::ID));
+    let id = non_empty(ctx.inv.flags.id.as_str());
     let parent = ctx.inv.args.first().map(String::as_str);
     let layer = ctx
         .store
@@ -43,14 +42,15 @@ pub(super) fn apply_diff(ctx: &mut Ctx<'_>) -> CommandResult {
 /// The output compression `diff` flags ask for: xz > bzip2 > gzip >
 /// uncompressed whatever their order; none means the layer's own.
 fn requested_compression(ctx: &Ctx<'_>) -> Option<Compression> {
+    let flags = &ctx.inv.flags;
     [
-        (n::XZ, Compression::Xz),
-        (n::BZIP2, Compression::Bzip2),
-        (n::GZIP, Compression::Gzip),
-        (n::UNCOMPRESSED, Compression::None),
+        (flags.xz, Compression::Xz),
+        (flags.bzip2, Compression::Bzip2),
+        (flags.gzip, Compression::Gzip),
+        (flags.uncompressed, Compression::None),
     ]
     .into_iter()
-    .find(|(flag, _)| ctx.inv.flag_bool(flag))
+    .find(|(given, _)| *given)
     .map(|(_, compression)| compression)
 }
 
@@ -60,7 +60,7 @@ pub(super) fn diff(ctx: &mut Ctx<'_>) -> CommandResult {
         compression: requested_compression(ctx),
     };
     let from = ctx.inv.args.get(1).map(String::as_str);
-    let path = ctx.inv.flag_str(n::FILE);
+    let path = ctx.inv.flags.file.as_str();
     if path.is_empty() {
         ctx.store
             .diff(from, ctx.arg(0), options, std::io::stdout())?;

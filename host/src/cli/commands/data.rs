@@ -4,7 +4,6 @@
 
 use super::output::path_error;
 use super::{CommandResult, Ctx, Failure, ReadError, read_input};
-use crate::cli::spec::flag_names as n;
 use crate::{DataOwner, Store};
 use graphstore_guest::ident::digest;
 
@@ -90,7 +89,7 @@ pub(super) fn list(ctx: &mut Ctx<'_>, kind: Kind) -> CommandResult {
 /// file is created before the item is read.
 pub(super) fn get(ctx: &mut Ctx<'_>, kind: Kind) -> CommandResult {
     let id = target(ctx, kind)?;
-    let path = ctx.inv.flag_str(n::FILE);
+    let path = ctx.inv.flags.file.as_str();
     let file = if path.is_empty() {
         None
     } else {
@@ -116,7 +115,7 @@ pub(super) fn get(ctx: &mut Ctx<'_>, kind: Kind) -> CommandResult {
 pub(super) fn set(ctx: &mut Ctx<'_>, kind: Kind) -> CommandResult {
     let id = target(ctx, kind)?;
     let key = ctx.arg(1);
-    let data = match read_input(ctx.inv.flag_str(n::FILE)) {
+    let data = match read_input(ctx.inv.flags.file.as_str()) {
         Ok(data) => data,
         // 1.43 streams layer data into the store, which checks the key
         // first and words read errors as its own.

@@ -2,7 +2,6 @@
 //! `lease` (layer leases), `heads` and `children` (graph queries).
 
 use super::{CommandResult, Ctx, Failure, read_input};
-use crate::cli::spec::flag_names as n;
 use std::fs::File;
 
 /// A usage error of a sub-command.
@@ -27,7 +26,7 @@ fn operands<'a>(ctx: &Ctx<'a>, count: Option<usize>, shape: &str) -> Result<&'a 
 
 /// `blob put|get|rm|ls|set-meta|get-meta|rm-meta`.
 pub(super) fn blob(ctx: &mut Ctx<'_>) -> CommandResult {
-    let file = ctx.inv.flag_str(n::FILE).to_string();
+    let file = ctx.inv.flags.file.as_str().to_string();
     match ctx.arg(0) {
         "put" => {
             operands(ctx, Some(0), "put [-f FILE]")?;

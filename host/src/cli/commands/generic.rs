@@ -6,7 +6,7 @@
 //! graphstore prints them in argument order; JSON objects have sorted keys.
 
 use super::{CommandResult, Ctx, Failure, fail_if, metadata_option, names_option};
-use crate::cli::spec::{CommandId, flag_names as n};
+use crate::cli::spec::CommandId;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -26,9 +26,9 @@ fn unique_args(ctx: &Ctx<'_>) -> Vec<String> {
 
 /// `exists REF... [-q] [-l|-i|-c]`: `<ref>: true|false` lines or a JSON object.
 pub(super) fn exists(ctx: &mut Ctx<'_>) -> CommandResult {
-    let only_layer = ctx.inv.flag_bool(n::LAYER);
-    let only_image = ctx.inv.flag_bool(n::IMAGE);
-    let only_container = ctx.inv.flag_bool(n::CONTAINER);
+    let only_layer = ctx.inv.flags.layer;
+    let only_image = ctx.inv.flags.image;
+    let only_container = ctx.inv.flags.container;
     let mut found = BTreeMap::new();
     let mut any_missing = false;
     for arg in &ctx.inv.args {
@@ -42,7 +42,7 @@ pub(super) fn exists(ctx: &mut Ctx<'_>) -> CommandResult {
     }
     if ctx.json() {
         ctx.print_json(&found);
-    } else if !ctx.inv.flag_bool(n::QUIET) {
+    } else if !ctx.inv.flags.quiet {
         let text: String = unique_args(ctx)
             .iter()
             .map(|arg| format!("{arg}: {}\n", found[arg]))
@@ -64,7 +64,7 @@ pub(super) fn metadata(ctx: &mut Ctx<'_>) -> CommandResult {
     if ctx.json() {
         ctx.print_json(&found);
     } else {
-        let quiet = ctx.inv.flag_bool(n::QUIET);
+        let quiet = ctx.inv.flags.quiet;
         let text: String = ctx
             .inv
             .args
@@ -85,7 +85,8 @@ pub(super) fn metadata(ctx: &mut Ctx<'_>) -> CommandResult {
 
 /// `set-metadata REF -m TEXT | -f FILE`.
 pub(super) fn set_metadata(ctx: &mut Ctx<'_>) -> CommandResult {
-    if ctx.inv.flag_str(n::METADATA).is_empty() && ctx.inv.flag_str(n::METADATA_FILE).is_empty() {
+    if ctx.inv.flags.metadata.is_empty() && ctx.inv.flags.metadata_file.is_empty()
+    {
         return Err(Failure::Message("no new metadata provided".into()));
     }
     let metadata = metadata_option(ctx)?;
@@ -177,7 +178,7 @@ struct DeletedImage {
 /// `delete-image REF... [-t]`: removed (or, with `-t`, removable) layers go
 /// to standard error, as in 1.43.
 pub(super) fn delete_image(ctx: &mut Ctx<'_>) -> CommandResult {
-    let commit = !ctx.inv.flag_bool(n::TEST);
+    let commit = !ctx.inv.flags.test;
     let mut results = BTreeMap::new();
     for arg in &ctx.inv.args {
         let result = match ctx.store.delete_image(arg, commit) {
@@ -230,7 +231,7 @@ pub(super) fn wipe(ctx: &mut Ctx<'_>) -> CommandResult {
 
 /// `shutdown [-f]`: fails while a layer is mounted (unless forced).
 pub(super) fn shutdown(ctx: &mut Ctx<'_>) -> CommandResult {
-    let force = ctx.inv.flag_bool(n::FORCE);
+    let force = ctx.inv.flags.force;
     let outcome = ctx.store.shutdown(force).map(drop);
     report_outcome(ctx, outcome)
 }
@@ -284,8 +285,8 @@ struct MountError {
 /// `mount REF... [-l LABEL] [-r]`: prints each mount point (an empty line
 /// after an error, which goes to standard error first).
 pub(super) fn mount(ctx: &mut Ctx<'_>) -> CommandResult {
-    let label = ctx.inv.flag_str(n::LABEL).to_string();
-    let read_only = ctx.inv.flag_bool(n::RO);
+    let label = ctx.inv.flags.label.as_str().to_string();
+    let read_only = ctx.inv.flags.ro;
     let mut results = Vec::new();
     for arg in &ctx.inv.args {
         let outcome = if read_only {
@@ -333,7 +334,7 @@ fn mount_image_read_only(ctx: &mut Ctx<'_>, reference: &str) -> Result<String, S
 
 /// `unmount REF... [-f]`: a layer or container, else an image's top layer.
 pub(super) fn unmount(ctx: &mut Ctx<'_>) -> CommandResult {
-    let force = ctx.inv.flag_bool(n::FORCE);
+    let force = ctx.inv.flags.force;
     let mut results = Vec::new();
     for arg in &ctx.inv.args {
         let mut error = String::new();

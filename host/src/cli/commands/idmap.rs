@@ -5,7 +5,6 @@
 use super::output::path_error;
 use super::{Ctx, Failure};
 use crate::IdMap;
-use crate::cli::spec::flag_names as n;
 use graphstore_guest::format::go::quote_list as go_quote_list;
 use std::ffi::{CStr, CString};
 
@@ -32,12 +31,12 @@ pub(super) struct Mappings {
 pub(super) fn from_flags(ctx: &Ctx<'_>) -> Result<Mappings, Failure> {
     let inv = ctx.inv;
     resolve(
-        inv.flag_bool(n::HOST_UID_MAP),
-        inv.flag_bool(n::HOST_GID_MAP),
-        inv.flag_str(n::UID_MAP),
-        inv.flag_str(n::GID_MAP),
-        inv.flag_str(n::SUB_UID_MAP),
-        inv.flag_str(n::SUB_GID_MAP),
+        inv.flags.host_uid_map,
+        inv.flags.host_gid_map,
+        inv.flags.uid_map.as_str(),
+        inv.flags.gid_map.as_str(),
+        inv.flags.sub_uid_map.as_str(),
+        inv.flags.sub_gid_map.as_str(),
     )
     .map_err(Failure::Message)
 }

@@ -4,7 +4,6 @@ use super::output::image_record;
 use super::{
     CommandResult, Ctx, Failure, image_layers, metadata_option, names_option, non_empty, size_line,
 };
-use crate::cli::spec::flag_names as n;
 use crate::{Image, ImageOptions, Store};
 use graphstore_guest::ident::digest;
 
@@ -12,10 +11,10 @@ use graphstore_guest::ident::digest;
 pub(super) fn create(ctx: &mut Ctx<'_>) -> CommandResult {
     let metadata = metadata_option(ctx)?;
     let options = ImageOptions {
-        digest: non_empty(ctx.inv.flag_str(n::DIGEST)).map(str::to_string),
+        digest: non_empty(ctx.inv.flags.digest.as_str()).map(str::to_string),
         created: None,
     };
-    let id = non_empty(ctx.inv.flag_str(n::ID));
+    let id = non_empty(ctx.inv.flags.id.as_str());
     let layer = ctx.inv.args.first().map(String::as_str);
     let image = ctx
         .store
@@ -47,7 +46,7 @@ fn print_images(ctx: &mut Ctx<'_>, images: &[Image], empty_is_null: bool) {
         ctx.print_json_array(&records, empty_is_null);
         return;
     }
-    let quiet = ctx.inv.flag_bool(n::QUIET);
+    let quiet = ctx.inv.flags.quiet;
     let mut text = String::new();
     for image in images {
         text.push_str(&format!("{}\n", image.id));

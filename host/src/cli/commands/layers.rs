@@ -2,14 +2,13 @@
 
 use super::output::{self, TreeNode, layer_record};
 use super::{CommandResult, Ctx, idmap, image_layers, names_option, non_empty};
-use crate::cli::spec::flag_names as n;
 use crate::{Container, Image, Layer, LayerOptions, Store};
 use std::collections::HashMap;
 
 /// `create-layer [parent]`: prints the ID and `\t<name>` lines, or the record.
 pub(super) fn create(ctx: &mut Ctx<'_>) -> CommandResult {
     let options = layer_options(ctx)?;
-    let id = non_empty(ctx.inv.flag_str(n::ID));
+    let id = non_empty(ctx.inv.flags.id.as_str());
     let parent = ctx.inv.args.first().map(String::as_str);
     let layer = ctx
         .store
@@ -22,12 +21,12 @@ pub(super) fn create(ctx: &mut Ctx<'_>) -> CommandResult {
 pub(super) fn layer_options(ctx: &Ctx<'_>) -> Result<LayerOptions, super::Failure> {
     let mappings = idmap::from_flags(ctx)?;
     Ok(LayerOptions {
-        mount_label: ctx.inv.flag_str(n::LABEL).to_string(),
+        mount_label: ctx.inv.flags.label.as_str().to_string(),
         uid_map: mappings.uid_map,
         gid_map: mappings.gid_map,
         host_uid_mapping: mappings.host_uid,
         host_gid_mapping: mappings.host_gid,
-        read_only: ctx.inv.flag_bool(n::READONLY),
+        read_only: ctx.inv.flags.readonly,
     })
 }
 
@@ -47,7 +46,7 @@ pub(super) fn list(ctx: &mut Ctx<'_>) -> CommandResult {
     let images = ctx.store.images().unwrap_or_default();
     let containers = ctx.store.containers().unwrap_or_default();
     let users = LayerUsers::new(&images, &containers);
-    if ctx.inv.flag_bool(n::TREE) {
+    if ctx.inv.flags.tree {
         let nodes: Vec<TreeNode> = layers.iter().map(|layer| users.tree_node(layer)).collect();
         ctx.print(output::render_tree(&nodes));
     } else {

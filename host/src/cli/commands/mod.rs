@@ -14,7 +14,7 @@ pub(super) use idmap::user_home;
 
 use super::args::Invocation;
 use super::output;
-use super::spec::{CommandId, flag_names};
+use super::spec::CommandId;
 use crate::Store;
 use data::Kind;
 use serde::Serialize;
@@ -54,12 +54,7 @@ pub(crate) struct Ctx<'a> {
 impl<'a> Ctx<'a> {
     /// Whether `--json` was given (false for commands without it).
     pub fn json(&self) -> bool {
-        self.has_flag(flag_names::JSON) && self.inv.flag_bool(flag_names::JSON)
-    }
-
-    /// Whether the command declares the flag `long`.
-    fn has_flag(&self, long: &str) -> bool {
-        self.inv.spec().flags.iter().any(|flag| flag.long == long)
+        self.inv.flags.json
     }
 
     /// Standard output as an owned writer, for data streamed by the store
@@ -306,16 +301,16 @@ pub(crate) fn read_input(path: &str) -> Result<Vec<u8>, ReadError> {
 
 /// The metadata given by `--metadata-file` (wins) or `--metadata`.
 pub(crate) fn metadata_option(ctx: &Ctx<'_>) -> Result<String, Failure> {
-    let file = ctx.inv.flag_str(flag_names::METADATA_FILE);
+    let file = ctx.inv.flags.metadata_file.as_str();
     if file.is_empty() {
-        return Ok(ctx.inv.flag_str(flag_names::METADATA).to_string());
+        return Ok(ctx.inv.flags.metadata.as_str().to_string());
     }
     Ok(String::from_utf8_lossy(&read_input(file)?).into_owned())
 }
 
 /// The `--name` values, de-duplicated by the store.
 pub(crate) fn names_option(ctx: &Ctx<'_>) -> Vec<String> {
-    ctx.inv.flag_list(flag_names::NAME).to_vec()
+    ctx.inv.flags.names.as_slice().to_vec()
 }
 
 /// A writer whose write errors are dropped, as Go's `Printf` drops them.
