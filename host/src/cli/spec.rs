@@ -5,7 +5,7 @@
 //! its list in the initialisation order of its source files). Flag help texts
 //! are those of 1.43, byte for byte, because they are printed in usage output.
 
-/// Long flag names, for use with the `Invocation::flag_*` accessors.
+/// Long flag names: the table's keys, mapped to typed fields by `cli::flags`.
 pub mod flag_names {
     /// `--debug` / `-D` (global).
     pub const DEBUG: &str = "debug";
