@@ -160,6 +160,34 @@ fn imports_match_the_reference_and_diff_back_byte_for_byte() {
     }
 }
 
+/// Imports `base` and then `child` on it, into graphstore and into 1.43;
+/// checks the child trees are the same; returns graphstore's roots and the
+/// child tree's description.
+fn import_base_and_child(base: &[u8], child: &[u8]) -> (Roots, Vec<String>) {
+    let (ours, theirs) = (Roots::new(), Roots::new());
+    let mut store = ours.open();
+    for (id, parent, tar) in [("base", None, base), ("child", Some("base"), child)] {
+        store
+            .put_layer(
+                Some(id),
+                parent,
+                &[],
+                &LayerOptions::default(),
+                std::io::Cursor::new(tar.to_vec()),
+            )
+            .unwrap();
+    }
+    theirs
+        .reference_with_input(&["import-layer", "-i", "base"], base)
+        .ok();
+    theirs
+        .reference_with_input(&["import-layer", "-i", "child", "base"], child)
+        .ok();
+    let tree = describe_tree(&ours.graph().join("vfs/dir/child"));
+    assert_eq!(tree, describe_tree(&theirs.graph().join("vfs/dir/child")));
+    (ours, tree)
+}
+
 #[test]
 fn child_layers_apply_whiteouts_and_opaque_directories() {
     let work = tempfile::tempdir().unwrap();
@@ -184,34 +212,7 @@ fn child_layers_apply_whiteouts_and_opaque_directories() {
     );
     let child = std::fs::read(child_tar).unwrap();
 
-    let (ours, theirs) = (Roots::new(), Roots::new());
-    let mut store = ours.open();
-    store
-        .put_layer(
-            Some("base"),
-            None,
-            &[],
-            &LayerOptions::default(),
-            std::io::Cursor::new(base.clone()),
-        )
-        .unwrap();
-    store
-        .put_layer(
-            Some("child"),
-            Some("base"),
-            &[],
-            &LayerOptions::default(),
-            std::io::Cursor::new(child.clone()),
-        )
-        .unwrap();
-    theirs
-        .reference_with_input(&["import-layer", "-i", "base"], &base)
-        .ok();
-    theirs
-        .reference_with_input(&["import-layer", "-i", "child", "base"], &child)
-        .ok();
-    let tree = describe_tree(&ours.graph().join("vfs/dir/child"));
-    assert_eq!(tree, describe_tree(&theirs.graph().join("vfs/dir/child")));
+    let (ours, _) = import_base_and_child(&base, &child);
     assert!(!ours.graph().join("vfs/dir/child/data/a.txt").exists());
     assert!(ours.graph().join("vfs/dir/child/data/hard").exists());
     let etc: Vec<_> = std::fs::read_dir(ours.graph().join("vfs/dir/child/etc"))
@@ -569,27 +570,7 @@ fn hard_links_to_lower_files_carry_their_own_metadata() {
         .unwrap();
     let child = child.finish().unwrap();
 
-    let (ours, theirs) = (Roots::new(), Roots::new());
-    let mut store = ours.open();
-    for (id, parent, tar) in [("base", None, &base), ("child", Some("base"), &child)] {
-        store
-            .put_layer(
-                Some(id),
-                parent,
-                &[],
-                &LayerOptions::default(),
-                std::io::Cursor::new(tar.clone()),
-            )
-            .unwrap();
-    }
-    theirs
-        .reference_with_input(&["import-layer", "-i", "base"], &base)
-        .ok();
-    theirs
-        .reference_with_input(&["import-layer", "-i", "child", "base"], &child)
-        .ok();
-    let tree = describe_tree(&ours.graph().join("vfs/dir/child"));
-    assert_eq!(tree, describe_tree(&theirs.graph().join("vfs/dir/child")));
+    let (_, tree) = import_base_and_child(&base, &child);
     assert!(
         tree.iter()
             .any(|line| line.starts_with("bin/busybox 100644 1000:1000 mtime=1700000000")),

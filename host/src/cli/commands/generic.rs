@@ -85,8 +85,7 @@ pub(super) fn metadata(ctx: &mut Ctx<'_>) -> CommandResult {
 
 /// `set-metadata REF -m TEXT | -f FILE`.
 pub(super) fn set_metadata(ctx: &mut Ctx<'_>) -> CommandResult {
-    if ctx.inv.flags.metadata.is_empty() && ctx.inv.flags.metadata_file.is_empty()
-    {
+    if ctx.inv.flags.metadata.is_empty() && ctx.inv.flags.metadata_file.is_empty() {
         return Err(Failure::Message("no new metadata provided".into()));
     }
     let metadata = metadata_option(ctx)?;
