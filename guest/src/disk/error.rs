@@ -112,6 +112,9 @@ pub enum DiskError {
     /// A lock-file operation failed (the host words these itself).
     #[error("{0}")]
     Lock(String),
+    /// The runtime did not grant the store a directory it needs.
+    #[error("{0}: directory was not granted to the store")]
+    NotGranted(String),
 }
 
 impl DiskError {

@@ -23,7 +23,6 @@ pub mod types;
 #[cfg(target_arch = "wasm32")]
 pub mod wasi_streams;
 
-pub use backend::BACKEND_NAME;
 pub use dir::{AtomicFile, Dir, FileReader};
 pub use error::{DiskError, DiskResult, Errno};
 pub use io::Output;

@@ -11,11 +11,7 @@ use super::error::{DiskError, DiskResult};
 pub fn preopened(name: &str, host_path: &str) -> DiskResult<Dir> {
     DirHandle::preopened(name)
         .map(|handle| Dir::from_handle(handle, host_path))
-        .ok_or_else(|| DiskError::Os {
-            op: "open",
-            path: format!("{host_path} (preopen {name:?})"),
-            errno: super::Errno::NotPermitted,
-        })
+        .ok_or_else(|| DiskError::NotGranted(format!("{host_path} (preopen {name:?})")))
 }
 
 /// Opens host directory `path` for a native store, creating it (mode

@@ -1,5 +1,6 @@
 //! `std::io` adapters over `wasi:io` streams (component builds only): how
-//! the component glue hands the caller's streams to the store.
+//! the component glue hands the caller's streams to the store. Errors say
+//! what failed, not which side; callers add "reading input" and the like.
 
 use crate::error::{Result, StoreError};
 use wasip2::io::streams::{InputStream, OutputStream, StreamError};
@@ -15,10 +16,7 @@ pub fn read_chunk(stream: &InputStream) -> Result<Option<Vec<u8>>> {
             Ok(chunk) => return Ok(Some(chunk)),
             Err(StreamError::Closed) => return Ok(None),
             Err(StreamError::LastOperationFailed(err)) => {
-                return Err(StoreError::io(format!(
-                    "reading input: {}",
-                    err.to_debug_string()
-                )));
+                return Err(StoreError::io(err.to_debug_string()));
             }
         }
     }
@@ -27,10 +25,8 @@ pub fn read_chunk(stream: &InputStream) -> Result<Option<Vec<u8>>> {
 /// Writes all of `bytes` to `stream`, respecting its write budget.
 pub fn write_all(stream: &OutputStream, mut bytes: &[u8]) -> Result<()> {
     let failed = |err: StreamError| match err {
-        StreamError::Closed => StoreError::io("writing output: the stream was closed"),
-        StreamError::LastOperationFailed(err) => {
-            StoreError::io(format!("writing output: {}", err.to_debug_string()))
-        }
+        StreamError::Closed => StoreError::io("the stream was closed"),
+        StreamError::LastOperationFailed(err) => StoreError::io(err.to_debug_string()),
     };
     while !bytes.is_empty() {
         let budget = stream.check_write().map_err(failed)?;
@@ -49,7 +45,7 @@ pub fn write_all(stream: &OutputStream, mut bytes: &[u8]) -> Result<()> {
 pub fn flush(stream: &OutputStream) -> Result<()> {
     stream
         .blocking_flush()
-        .map_err(|_| StoreError::io("flushing output failed"))
+        .map_err(|_| StoreError::io("the stream failed"))
 }
 
 /// `std::io::Read` over a `wasi:io` input stream.

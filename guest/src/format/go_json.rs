@@ -115,12 +115,17 @@ impl Formatter for GoFormatter {
     }
 }
 
-/// Parses JSON text as Go's decoder sees it: invalid UTF-8 becomes U+FFFD.
+/// Parses a metadata file's JSON. Go's decoder would turn invalid UTF-8
+/// into U+FFFD and the next save would write the replacement back; here
+/// such a file is an error, so it is refused and left as it is.
 pub fn from_slice<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> serde_json::Result<T> {
-    match std::str::from_utf8(bytes) {
-        Ok(text) => serde_json::from_str(text),
-        Err(_) => serde_json::from_str(&String::from_utf8_lossy(bytes)),
-    }
+    let text = std::str::from_utf8(bytes).map_err(|err| {
+        <serde_json::Error as serde::de::Error>::custom(format_args!(
+            "invalid UTF-8 at byte {}",
+            err.valid_up_to()
+        ))
+    })?;
+    serde_json::from_str(text)
 }
 
 /// Rewrites every number in `value` as a float64, as Go's decoder stores
@@ -194,9 +199,9 @@ mod tests {
     }
 
     #[test]
-    fn invalid_utf8_decodes_as_replacement_character() {
-        let parsed: String = from_slice(b"\"a\xffb\"").unwrap();
-        assert_eq!(parsed, "a\u{fffd}b");
-        assert_eq!(to_string(&parsed), "\"a\u{fffd}b\"");
+    fn invalid_utf8_is_an_error() {
+        let err = from_slice::<String>(b"\"a\xffb\"").unwrap_err();
+        assert_eq!(err.to_string(), "invalid UTF-8 at byte 2");
+        assert_eq!(from_slice::<String>(b"\"a\"").unwrap(), "a");
     }
 }

@@ -68,15 +68,7 @@ pub fn parse_records<T: Record>(bytes: &[u8]) -> serde_json::Result<Vec<T>> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(Vec::new());
     }
-    // Go's decoder would replace invalid UTF-8 with U+FFFD, and the next
-    // save would write the replacement back: refuse the file instead.
-    let text = std::str::from_utf8(bytes).map_err(|err| {
-        <serde_json::Error as serde::de::Error>::custom(format_args!(
-            "invalid UTF-8 at byte {}",
-            err.valid_up_to()
-        ))
-    })?;
-    let records: Option<Vec<T>> = serde_json::from_str(text)?;
+    let records: Option<Vec<T>> = go_json::from_slice(bytes)?;
     let mut records = records.unwrap_or_default();
     for record in &mut records {
         record

@@ -104,25 +104,35 @@ impl Store {
         } else {
             None
         };
-        let sink = BufWriter::with_capacity(OUTPUT_BUFFER, &mut *out);
-        let mut sink: Box<dyn Write + '_> = match compression {
-            Compression::Gzip => Box::new(gzip_writer(sink)),
-            _ => Box::new(sink),
+        let write_tar = |sink: &mut dyn Write| -> Result<()> {
+            match tar_split {
+                Some(tar_split) => {
+                    let mut dirs = DirCache::default();
+                    assemble(TarSplitReader::gzip(tar_split), sink, |name| {
+                        open_member(&tree, &mut dirs, name)
+                    })?;
+                }
+                // No record of the applied diff (or another base): compare trees.
+                None => {
+                    let from = (!from.is_empty()).then_some(from.as_str());
+                    self.naive_diff(from, &layer.id, sink)?;
+                }
+            }
+            Ok(())
         };
-        match tar_split {
-            Some(tar_split) => {
-                let mut dirs = DirCache::default();
-                assemble(TarSplitReader::gzip(tar_split), &mut sink, |name| {
-                    open_member(&tree, &mut dirs, name)
-                })?;
-            }
-            // No record of the applied diff (or another base): compare trees.
-            None => {
-                let from = (!from.is_empty()).then_some(from.as_str());
-                self.naive_diff(from, &layer.id, &mut sink)?;
-            }
+        let writing = |err: std::io::Error| StoreError::io(format!("writing the diff: {err}"));
+        let mut sink = BufWriter::with_capacity(OUTPUT_BUFFER, &mut *out);
+        // The gzip trailer and the buffer's tail are written here, so their
+        // failures are reported, not lost in a drop.
+        if compression == Compression::Gzip {
+            let mut gzip = gzip_writer(&mut sink);
+            write_tar(&mut gzip)?;
+            gzip.finish().map_err(writing)?;
+        } else {
+            write_tar(&mut sink)?;
         }
-        drop(sink); // finishes the gzip stream and flushes the buffer
+        sink.flush().map_err(writing)?;
+        drop(sink);
         out.finish()
     }
 }

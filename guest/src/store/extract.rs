@@ -334,7 +334,7 @@ impl<'a> Extractor<'a> {
     /// Links `name` to an earlier member, then gives the shared inode the
     /// link entry's own owner, xattrs, mode and times, as 1.43 does (a later
     /// layer's link to a lower file may carry other metadata than the
-    /// file); a link to a symlink only takes the owner.
+    /// file); a link to a symlink takes no times.
     fn create_hard_link(
         &mut self,
         parent_parts: &[String],
@@ -360,13 +360,12 @@ impl<'a> Extractor<'a> {
         if target_kind.is_none_or(|k| k == EntryKind::Directory) {
             return Err(missing());
         }
-        let to_symlink = target_kind == Some(EntryKind::Symlink);
-        let metadata = member_metadata(member, self.uid_map, self.gid_map, !to_symlink)?;
+        // A link to a symlink keeps the symlink's times, as in 1.43 (its
+        // mode is never applied: symlinks have none of their own).
+        let with_times = target_kind != Some(EntryKind::Symlink);
+        let metadata = member_metadata(member, self.uid_map, self.gid_map, with_times)?;
         let parent = self.parent(parent_parts)?;
         source.hard_link(target_name, parent, name)?;
-        if to_symlink {
-            return Ok(parent.lchown(name, metadata.uid, metadata.gid)?);
-        }
         Ok(parent.set_metadata(name, &metadata)?)
     }
 

@@ -394,6 +394,14 @@ const RESERVED_IDS: [&str; 10] = [
     USERNS_LOCK,
 ];
 
+/// Whether `id` would name one of the store's own files rather than a
+/// record's directory (checked for new IDs and for IDs read from disk).
+pub(crate) fn names_own_file(id: &str) -> bool {
+    RESERVED_IDS.contains(&id)
+        || id.ends_with(layer_store::TAR_SPLIT_SUFFIX)
+        || id.starts_with(crate::disk::TEMP_PREFIX)
+}
+
 /// Checks a caller-supplied ID: 1.43 accepts any string, but an ID names
 /// files and directories, so it must be one safe path component that fits
 /// in a file name and names none of the store's own files (record files,
@@ -404,10 +412,7 @@ fn check_user_id(id: &str) -> Result<()> {
             "invalid ID {id:?}: an ID must be 1 to {MAX_ID_LEN} bytes, contain no '/' or NUL, and not be '.' or '..'"
         )));
     }
-    if RESERVED_IDS.contains(&id)
-        || id.ends_with(layer_store::TAR_SPLIT_SUFFIX)
-        || id.starts_with(crate::disk::TEMP_PREFIX)
-    {
+    if names_own_file(id) {
         return Err(StoreError::invalid(format!(
             "invalid ID {id:?}: it names one of the store's own files"
         )));

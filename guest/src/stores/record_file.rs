@@ -147,10 +147,13 @@ impl<T: Record> RecordFile<T> {
                 self.dir.child_path(self.file_name)
             ))
         })?;
-        if let Some(bad) = records
-            .iter()
-            .find(|record| crate::disk::check_component(record.id()).is_err())
-        {
+        // Every record ID names a directory beside this file: one that is
+        // no file name, or that names the store's own files, would lead
+        // out of it or delete what it names.
+        if let Some(bad) = records.iter().find(|record| {
+            crate::disk::check_component(record.id()).is_err()
+                || crate::store::names_own_file(record.id())
+        }) {
             return Err(StoreError::corrupt(format!(
                 "{}: {} ID {:?} is not a usable file name (the file was left untouched; repair or remove it)",
                 self.dir.child_path(self.file_name),

@@ -35,15 +35,6 @@ mod native;
 #[cfg(not(target_arch = "wasm32"))]
 pub use native::{NativeDir as DirHandle, ancestor_owners, errno_of};
 
-/// Which backend this build uses (reported by the store's status).
-pub const BACKEND_NAME: &str = if cfg!(not(target_arch = "wasm32")) {
-    "native"
-} else if cfg!(feature = "wasi-only") {
-    "wasi-only"
-} else {
-    "host"
-};
-
 /// What the store needs of a directory handle. `name` is one component
 /// beneath this directory (`.` where the directory itself is meant); no
 /// operation follows a final symlink.
@@ -57,7 +48,8 @@ pub trait DirOps: Sized {
     fn reopen(&self) -> FsResult<Self>;
     /// Opens sub-directory `name`.
     fn open_dir(&self, name: &str) -> FsResult<Self>;
-    /// Creates directory `name` with permission bits `mode` (umask applies).
+    /// Creates directory `name` with permission bits `mode` (umask applies;
+    /// the portable backend cannot apply modes).
     fn mkdir(&self, name: &str, mode: u32) -> FsResult<()>;
     /// Describes `name`.
     fn lstat(&self, name: &str) -> FsResult<Stat>;
@@ -69,7 +61,8 @@ pub trait DirOps: Sized {
     fn read_file(&self, name: &str, max_size: u64) -> FsResult<Vec<u8>>;
     /// Opens regular file `name` for reading.
     fn open_read(&self, name: &str) -> FsResult<Self::File>;
-    /// Creates file `name`, which must not exist, for writing, with exactly `mode`.
+    /// Creates file `name`, which must not exist, for writing, with exactly
+    /// `mode` (the portable backend: the runtime's default mode).
     fn create_new(&self, name: &str, mode: u32) -> FsResult<Self::File>;
     /// Creates file `name`, which must not exist, holding `contents` and carrying `metadata`.
     fn create_file(&self, name: &str, contents: &[u8], metadata: &Metadata) -> FsResult<()>;

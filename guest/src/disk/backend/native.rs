@@ -24,10 +24,13 @@ fn errno(error: std::io::Error) -> Errno {
 /// attempt to leave the directory (cap-primitives words those itself).
 pub fn errno_of(error: &std::io::Error) -> Errno {
     let Some(code) = error.raw_os_error() else {
+        // The same reading as the host's `posix` glue gives these.
         return match error.kind() {
+            std::io::ErrorKind::PermissionDenied => Errno::NotPermitted,
             std::io::ErrorKind::OutOfMemory => Errno::OutOfMemory,
             std::io::ErrorKind::InvalidData => Errno::IllegalByteSequence,
-            _ => Errno::NotPermitted,
+            std::io::ErrorKind::WriteZero => Errno::NoSpace,
+            _ => Errno::Io,
         };
     };
     match code {

@@ -5,8 +5,9 @@
 //! What WASI 0.2 cannot express, and so this backend does not do:
 //! - owners, permission bits and extended attributes are neither applied
 //!   nor read back (`lstat` reports owner 0:0 and modes 0755 for
-//!   directories, 0644 for files, 0777 for symlinks); new files get the
-//!   runtime's default mode (its umask decides who may read them);
+//!   directories, 0777 for symlinks, 0644 for anything else, with the
+//!   file type WASI reports); new files get the runtime's default mode
+//!   (its umask decides who may read them);
 //! - device nodes and FIFOs cannot be created (`mknod` fails with
 //!   [`Errno::Unsupported`]);
 //! - symlinks with absolute targets are refused by most runtimes;
@@ -20,7 +21,7 @@ use super::{DirOps, FileOps, LockOps, copy_to_output};
 use crate::disk::error::{Errno, FsResult};
 use crate::disk::io::Output;
 use crate::disk::types::{DirEntry, EntryKind, Metadata, NodeKind, Stat, Timespec};
-use crate::file_type::{S_IFDIR, S_IFLNK, S_IFREG};
+use crate::file_type::{S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFREG, S_IFSOCK};
 use std::cell::RefCell;
 use wasip2::filesystem::types::{
     Datetime, Descriptor, DescriptorFlags, DescriptorStat, DescriptorType, NewTimestamp, OpenFlags,
@@ -33,6 +34,9 @@ const DIR_MODE: u32 = S_IFDIR | 0o755;
 const FILE_MODE: u32 = S_IFREG | 0o644;
 /// Mode `lstat` reports for symlinks.
 const SYMLINK_MODE: u32 = S_IFLNK | 0o777;
+/// Largest file `read_file` builds in memory (a component's memory is
+/// bounded by its runtime; failing cleanly beats aborting).
+const MAX_READ_BYTES: u64 = 1 << 30;
 /// Length of the last-writer token at the start of a lock file (as 1.43).
 const TOKEN_LEN: usize = 64;
 
@@ -100,6 +104,10 @@ impl DirOps for PortableDir {
         let mode = match stat.type_ {
             DescriptorType::Directory => DIR_MODE,
             DescriptorType::SymbolicLink => SYMLINK_MODE,
+            DescriptorType::Fifo => S_IFIFO | 0o644,
+            DescriptorType::CharacterDevice => S_IFCHR | 0o644,
+            DescriptorType::BlockDevice => S_IFBLK | 0o644,
+            DescriptorType::Socket => S_IFSOCK | 0o644,
             _ => FILE_MODE,
         };
         Ok(Stat {
@@ -136,6 +144,7 @@ impl DirOps for PortableDir {
     }
 
     fn read_file(&self, name: &str, max_size: u64) -> FsResult<Vec<u8>> {
+        let max_size = max_size.min(MAX_READ_BYTES);
         let file = self.open_read(name)?;
         let size = file.0.stat().map_err(errno)?.size;
         if size > max_size {
@@ -155,10 +164,12 @@ impl DirOps for PortableDir {
     }
 
     fn open_read(&self, name: &str) -> FsResult<WasiFile> {
-        if self.stat_of(name)?.type_ == DescriptorType::Directory {
-            return Err(Errno::IsDirectory);
+        // Only regular files: opening a FIFO planted in a layer would block.
+        match self.stat_of(name)?.type_ {
+            DescriptorType::RegularFile => wasi::open_read(&self.0, name),
+            DescriptorType::Directory => Err(Errno::IsDirectory),
+            _ => Err(Errno::Invalid),
         }
-        wasi::open_read(&self.0, name)
     }
 
     fn create_new(&self, name: &str, _mode: u32) -> FsResult<WasiFile> {
@@ -167,11 +178,12 @@ impl DirOps for PortableDir {
 
     fn create_file(&self, name: &str, contents: &[u8], metadata: &Metadata) -> FsResult<()> {
         let file = wasi::create_new(&self.0, name)?;
-        let mut written = 0;
-        while written < contents.len() {
-            written += file.write(&contents[written..], written as u64)? as usize;
+        let written =
+            write_all_at(&file, contents, 0).and_then(|()| self.set_metadata(name, metadata));
+        if written.is_err() {
+            let _ = wasi::unlink(&self.0, name);
         }
-        self.set_metadata(name, metadata)
+        written
     }
 
     fn copy_file(
@@ -183,19 +195,12 @@ impl DirOps for PortableDir {
     ) -> FsResult<()> {
         let from = self.open_read(name)?;
         let to = wasi::create_new(&target.0, target_name)?;
-        let mut offset = 0u64;
-        loop {
-            let chunk = from.read(crate::disk::IO_CHUNK, offset)?;
-            if chunk.is_empty() {
-                break;
-            }
-            let mut written = 0;
-            while written < chunk.len() {
-                written += to.write(&chunk[written..], offset + written as u64)? as usize;
-            }
-            offset += chunk.len() as u64;
+        let copied =
+            copy_contents(&from, &to).and_then(|()| target.set_metadata(target_name, metadata));
+        if copied.is_err() {
+            let _ = wasi::unlink(&target.0, target_name);
         }
-        target.set_metadata(target_name, metadata)
+        copied
     }
 
     fn set_metadata(&self, name: &str, metadata: &Metadata) -> FsResult<()> {
@@ -284,22 +289,49 @@ impl DirOps for PortableDir {
     }
 
     fn open_lock(&self, name: &str, read_only: bool) -> Result<PortableLock, String> {
-        let (open, access) = if read_only {
-            (OpenFlags::empty(), DescriptorFlags::READ)
+        let access = if read_only {
+            DescriptorFlags::READ
         } else {
-            (
-                OpenFlags::CREATE,
-                DescriptorFlags::READ | DescriptorFlags::WRITE,
-            )
+            DescriptorFlags::READ | DescriptorFlags::WRITE
         };
-        let file = self
-            .0
-            .open_at(PathFlags::empty(), name, open, access)
-            .map_err(|code| format!("opening lock file {name}: {}", errno(code)))?;
+        let open = |flags| self.0.open_at(PathFlags::empty(), name, flags, access);
+        // As the host: create it; a read-only store may not be able to.
+        let file = match open(OpenFlags::CREATE) {
+            Err(_) if read_only => open(OpenFlags::empty()),
+            other => other,
+        }
+        .map_err(|code| format!("opening lock file {name}: {}", errno(code)))?;
         Ok(PortableLock {
             file,
             last_token: RefCell::new(None),
         })
+    }
+}
+
+/// Writes all of `bytes` to `file` at `offset`; a write that makes no
+/// progress is a full disk.
+fn write_all_at(file: &WasiFile, mut bytes: &[u8], mut offset: u64) -> FsResult<()> {
+    while !bytes.is_empty() {
+        let count = file.write(bytes, offset)?;
+        if count == 0 {
+            return Err(Errno::NoSpace);
+        }
+        offset += count;
+        bytes = &bytes[count as usize..];
+    }
+    Ok(())
+}
+
+/// Copies the contents of `from` into `to`.
+fn copy_contents(from: &WasiFile, to: &WasiFile) -> FsResult<()> {
+    let mut offset = 0u64;
+    loop {
+        let chunk = from.read(crate::disk::IO_CHUNK, offset)?;
+        if chunk.is_empty() {
+            return Ok(());
+        }
+        write_all_at(to, &chunk, offset)?;
+        offset += chunk.len() as u64;
     }
 }
 

@@ -140,3 +140,19 @@ fn temporary_files_of_killed_writers_are_removed_at_open() {
     left.sort();
     assert_eq!(left, ["layers.json", "layers.lock"]);
 }
+
+#[test]
+fn a_record_on_disk_named_like_a_store_file_is_refused_before_anything_is_deleted() {
+    let mut test = TestStore::new();
+    test.image("kept", &["kept"], None);
+    let planted = br#"[{"id":"kept","names":["kept"]},{"id":"images.json","names":["evil"]}]"#;
+    plant(&test, "graph/vfs-images/images.json", planted);
+    let mut store = test.reopen();
+    let (kind, message) = failure(store.delete_image("evil", true));
+    assert_eq!(kind, ErrorKind::Corrupt);
+    assert!(
+        message.contains(r#"image ID "images.json" is not a usable file name"#),
+        "{message}"
+    );
+    assert_eq!(test.read("graph/vfs-images/images.json"), planted);
+}
