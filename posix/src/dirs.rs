@@ -46,21 +46,9 @@ pub fn open_dir(dir: &File, path: &str) -> io::Result<File> {
 /// without them, say) is described without any.
 pub fn read_dir(dir: &File, path: &str, max_bytes: usize) -> io::Result<Vec<DirEntry>> {
     let listed = Parent::Opened(open_dir(dir, path)?);
-    let mut listing = rustix::fs::Dir::read_from(&listed)?;
     let mut entries = Vec::new();
     let mut listed_bytes = 0usize;
-    while let Some(entry) = listing.read() {
-        let entry = entry?;
-        let raw = entry.file_name().to_bytes();
-        if raw == b"." || raw == b".." {
-            continue;
-        }
-        let name = std::str::from_utf8(raw).map_err(|_| {
-            io::Error::new(
-                io::ErrorKind::InvalidData,
-                format!("directory {path:?} holds a name that is not UTF-8"),
-            )
-        })?;
+    for_each_entry(&listed, path, |name, _| {
         let stat = rustix::fs::statat(&listed, name, AtFlags::SYMLINK_NOFOLLOW)?;
         let xattrs = xattr_names_in(&listed, name).unwrap_or_default();
         listed_bytes += DIR_ENTRY_COST + name.len() + xattrs.iter().map(String::len).sum::<usize>();
@@ -75,8 +63,53 @@ pub fn read_dir(dir: &File, path: &str, max_bytes: usize) -> io::Result<Vec<DirE
             stat: stat_record(&stat),
             xattrs,
         });
-    }
+        Ok(())
+    })?;
     Ok(entries)
+}
+
+/// Names and file-type bits (`st_mode & S_IFMT`) of the entries of
+/// directory `path` beneath `dir`, except `.` and `..`: what the directory
+/// itself records, with an `lstat` only where it records no type.
+pub fn list(dir: &File, path: &str) -> io::Result<Vec<(String, u32)>> {
+    let listed = Parent::Opened(open_dir(dir, path)?);
+    let mut entries = Vec::new();
+    for_each_entry(&listed, path, |name, file_type| {
+        let file_type = match file_type {
+            FileType::Unknown => FileType::from_raw_mode(
+                rustix::fs::statat(&listed, name, AtFlags::SYMLINK_NOFOLLOW)?.st_mode,
+            ),
+            known => known,
+        };
+        entries.push((name.to_string(), file_type.as_raw_mode()));
+        Ok(())
+    })?;
+    Ok(entries)
+}
+
+/// Calls `each` with the name and recorded type of every entry of
+/// `listed` except `.` and `..`; a name that is not UTF-8 is an error.
+fn for_each_entry(
+    listed: &Parent<'_>,
+    path: &str,
+    mut each: impl FnMut(&str, FileType) -> io::Result<()>,
+) -> io::Result<()> {
+    let mut listing = rustix::fs::Dir::read_from(listed)?;
+    while let Some(entry) = listing.read() {
+        let entry = entry?;
+        let raw = entry.file_name().to_bytes();
+        if raw == b"." || raw == b".." {
+            continue;
+        }
+        let name = std::str::from_utf8(raw).map_err(|_| {
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("directory {path:?} holds a name that is not UTF-8"),
+            )
+        })?;
+        each(name, entry.file_type())?;
+    }
+    Ok(())
 }
 
 /// Removes directory `path` beneath `dir` and everything in it, never

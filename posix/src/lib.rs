@@ -47,8 +47,8 @@ mod types;
 
 #[cfg(not(target_arch = "wasm32"))]
 pub use dirs::{
-    DIR_ENTRY_COST, hard_link, mkdir, mknod, open_dir, read_dir, readlink, remove_tree, rename,
-    symlink, unlink,
+    DIR_ENTRY_COST, hard_link, list, mkdir, mknod, open_dir, read_dir, readlink, remove_tree,
+    rename, symlink, unlink,
 };
 #[cfg(not(target_arch = "wasm32"))]
 pub use files::{copy_file, create_file, create_new, open_read, open_regular, read_file};

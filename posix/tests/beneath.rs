@@ -552,3 +552,27 @@ fn hard_links_work_across_directories_beneath_only() {
     assert!(!path("one/stolen").exists());
     assert_eq!(lstat(&one, "f").unwrap().nlink, 2);
 }
+
+#[test]
+fn listing_gives_names_and_types_without_leaving_the_directory() {
+    let temp = tempfile::tempdir().unwrap();
+    let root = temp.path().join("root");
+    std::fs::create_dir_all(root.join("sub")).unwrap();
+    std::fs::write(root.join("file"), b"x").unwrap();
+    std::os::unix::fs::symlink("/etc", root.join("link")).unwrap();
+    let dir = File::open(&root).unwrap();
+    let mut listed = list(&dir, ".").unwrap();
+    listed.sort();
+    assert_eq!(
+        listed,
+        [
+            ("file".to_string(), libc::S_IFREG),
+            ("link".to_string(), libc::S_IFLNK),
+            ("sub".to_string(), libc::S_IFDIR),
+        ]
+    );
+    assert_eq!(list(&dir, "sub").unwrap(), []);
+    assert!(is_escape(list(&dir, "..")));
+    // A final symlink is not followed, even one leading out.
+    assert_eq!(errno(list(&dir, "link")), Some(libc::ENOTDIR));
+}

@@ -103,10 +103,10 @@ impl DirOps for NativeDir {
     }
 
     fn list(&self) -> FsResult<Vec<(String, EntryKind)>> {
-        Ok(self
-            .read_dir()?
+        let entries = sys::list(&self.0, ".").map_err(errno)?;
+        Ok(entries
             .into_iter()
-            .map(|entry| (entry.name, EntryKind::of(&entry.stat)))
+            .map(|(name, file_type)| (name, EntryKind::from_mode(file_type)))
             .collect())
     }
 

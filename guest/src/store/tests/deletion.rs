@@ -71,15 +71,7 @@ fn delete_layer_removes_its_record_tree_tar_split_and_data_items() {
     let mut test = TestStore::new();
     test.layer("keep", None);
     let diff = TarBuilder::new().file("f", 0o644, b"data").finish();
-    test.store
-        .put_layer(
-            Some("gone"),
-            None,
-            Vec::new(),
-            &LayerOptions::default(),
-            &mut &diff[..],
-        )
-        .unwrap();
+    test.put_layer("gone", None, &diff);
     test.store.set_layer_big_data("gone", "note", b"n").unwrap();
     assert!(test.exists("graph/vfs-layers/gone.tar-split.gz"));
     assert!(test.exists("graph/vfs-layers/gone/note"));
@@ -461,15 +453,7 @@ fn deleting_a_layer_never_removes_another_layers_files() {
     for id in ["base.tar-split.gz", "layers.lock"] {
         let mut test = TestStore::new();
         let tar = TarBuilder::new().file("f", 0o644, b"data").finish();
-        test.store
-            .put_layer(
-                Some("base"),
-                None,
-                Vec::new(),
-                &LayerOptions::default(),
-                &mut &tar[..],
-            )
-            .unwrap();
+        test.put_layer("base", None, &tar);
         let created = test
             .store
             .create_layer(Some(id), None, Vec::new(), &LayerOptions::default());

@@ -68,6 +68,19 @@ impl TestStore {
             .expect("create layer")
     }
 
+    /// Imports `tar` as layer `id` on `parent` (the import must succeed).
+    pub fn put_layer(&mut self, id: &str, parent: Option<&str>, tar: &[u8]) -> LayerView {
+        self.store
+            .put_layer(
+                Some(id),
+                parent,
+                Vec::new(),
+                &LayerOptions::default(),
+                &mut &tar[..],
+            )
+            .expect("import layer")
+    }
+
     /// Creates image `id` named `names` on top layer `layer`.
     pub fn image(&mut self, id: &str, names: &[&str], layer: Option<&str>) -> ImageView {
         self.store

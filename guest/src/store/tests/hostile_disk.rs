@@ -104,15 +104,7 @@ fn a_member_with_an_empty_name_is_refused() {
 fn a_whiteout_in_a_missing_directory_creates_it_empty() {
     let mut test = TestStore::new();
     let tar = TarBuilder::new().whiteout("a/b", "gone").finish();
-    test.store
-        .put_layer(
-            Some("l"),
-            None,
-            Vec::new(),
-            &LayerOptions::default(),
-            &mut &tar[..],
-        )
-        .unwrap();
+    test.put_layer("l", None, &tar);
     assert_eq!(test.entries("graph/vfs/dir/l"), ["a"]);
     assert_eq!(test.entries("graph/vfs/dir/l/a"), ["b"]);
     assert_eq!(test.entries("graph/vfs/dir/l/a/b"), Vec::<String>::new());

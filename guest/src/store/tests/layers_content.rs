@@ -10,22 +10,9 @@ use crate::changes::{Change, ChangeKind};
 use crate::disk::Output;
 use crate::error::ErrorKind;
 use crate::records::Compression;
-use crate::store::{LayerOptions, LayerView};
+use crate::store::LayerOptions;
 use std::io::{Read, Write};
 use std::os::unix::fs::MetadataExt;
-
-/// Creates layer `id` on `parent` from `diff`.
-fn put(test: &mut TestStore, id: &str, parent: Option<&str>, diff: &[u8]) -> LayerView {
-    test.store
-        .put_layer(
-            Some(id),
-            parent,
-            Vec::new(),
-            &LayerOptions::default(),
-            &mut &diff[..],
-        )
-        .expect("put layer")
-}
 
 /// The diff of layer `to` (against `from`) as `diff` writes it.
 fn diff_of(
@@ -88,7 +75,7 @@ fn base_diff() -> Vec<u8> {
 #[test]
 fn put_layer_extracts_files_directories_and_links() {
     let mut test = TestStore::new();
-    put(&mut test, "base", None, &base_diff());
+    test.put_layer("base", None, &base_diff());
     assert_eq!(
         test.entries("graph/vfs/dir/base"),
         strings(&["bin", "etc", "home", "tmp"])
@@ -145,7 +132,7 @@ fn put_layer_extracts_files_directories_and_links() {
 fn put_layer_records_digests_sizes_and_owners_of_the_diff() {
     let mut test = TestStore::new();
     let tar = base_diff();
-    let view = put(&mut test, "base", None, &tar);
+    let view = test.put_layer("base", None, &tar);
     let record = test.reopen().layer("base").unwrap().record;
     assert_eq!(record, view.record, "saved as returned");
     assert_eq!(record.uncompressed_digest, sha256(&tar));
@@ -179,7 +166,7 @@ fn a_gzip_diff_records_both_digests_and_is_given_back_as_applied() {
     let mut test = TestStore::new();
     let tar = base_diff();
     let compressed = gzip(&tar);
-    let record = put(&mut test, "base", None, &compressed).record;
+    let record = test.put_layer("base", None, &compressed).record;
     assert_eq!(record.compression, Compression::Gzip);
     assert_eq!(record.compressed_digest, sha256(&compressed));
     assert_eq!(record.compressed_size, compressed.len() as i64);
@@ -204,8 +191,8 @@ fn diff_rebuilds_each_applied_tar_byte_for_byte() {
         .file("tmp/new", 0o600, b"fresh")
         .hard_link("tmp/again", "tmp/new")
         .finish();
-    put(&mut test, "base", None, &base);
-    put(&mut test, "child", Some("base"), &child);
+    test.put_layer("base", None, &base);
+    test.put_layer("child", Some("base"), &child);
     assert_eq!(diff_of(&mut test, None, "base", None), base);
     assert_eq!(diff_of(&mut test, None, "child", None), child);
     assert_eq!(diff_of(&mut test, Some("base"), "child", None), child);
@@ -241,8 +228,8 @@ fn a_whiteout_in_a_child_hides_the_parent_file() {
         .whiteout("etc", "passwd")
         .file("etc/motd", 0o644, b"hello!")
         .finish();
-    put(&mut test, "parent", None, &parent);
-    put(&mut test, "child", Some("parent"), &child);
+    test.put_layer("parent", None, &parent);
+    test.put_layer("child", Some("parent"), &child);
     assert_eq!(
         test.entries("graph/vfs/dir/child/etc"),
         strings(&["hosts", "motd"])
@@ -293,8 +280,8 @@ fn an_opaque_directory_hides_everything_the_parent_had_in_it() {
         .opaque("data")
         .file("data/new", 0o644, b"new!")
         .finish();
-    put(&mut test, "parent", None, &parent);
-    put(&mut test, "child", Some("parent"), &child);
+    test.put_layer("parent", None, &parent);
+    test.put_layer("child", Some("parent"), &child);
     assert_eq!(test.entries("graph/vfs/dir/child/data"), strings(&["new"]));
     assert_eq!(test.entries("graph/vfs/dir/child/keep"), strings(&["k"]));
     assert_eq!(
@@ -327,8 +314,8 @@ fn diff_size_counts_modified_and_added_files_and_each_inode_once() {
         .file("etc/new", 0o644, b"12345")
         .hard_link("etc/new2", "etc/new")
         .finish();
-    put(&mut test, "parent", None, &parent);
-    put(&mut test, "child", Some("parent"), &child);
+    test.put_layer("parent", None, &parent);
+    test.put_layer("child", Some("parent"), &child);
     assert_eq!(
         test.store.changes(None, "child").unwrap(),
         changes(&[
@@ -413,7 +400,7 @@ fn links_planted_by_an_archive_are_followed_inside_the_layer_only() {
         .file("abs/owned", 0o644, b"absolute")
         .file("/rooted", 0o644, b"rooted")
         .finish();
-    put(&mut test, "evil", None, &tar);
+    test.put_layer("evil", None, &tar);
     assert!(!test.exists("escaped"));
     assert!(!test.exists("owned"));
     assert!(!test.exists("rooted"));
@@ -432,7 +419,7 @@ fn links_planted_by_an_archive_are_followed_inside_the_layer_only() {
 #[test]
 fn diff_refuses_a_file_changed_since_the_diff_was_applied() {
     let mut test = TestStore::new();
-    put(&mut test, "base", None, &base_diff());
+    test.put_layer("base", None, &base_diff());
     std::fs::write(
         test.path("graph/vfs/dir/base/etc/hosts"),
         b"127.0.0.2 localhost\n",

@@ -347,15 +347,7 @@ fn the_longest_id_fits_every_file_name_derived_from_it() {
     let mut test = TestStore::new();
     let id = "a".repeat(crate::store::MAX_ID_LEN);
     let empty_diff = TarBuilder::new().finish();
-    test.store
-        .put_layer(
-            Some(&id),
-            None,
-            Vec::new(),
-            &LayerOptions::default(),
-            &mut &empty_diff[..],
-        )
-        .unwrap();
+    test.put_layer(&id, None, &empty_diff);
     let tar_split = format!("{id}.tar-split.gz");
     assert!(test.path("graph/vfs-layers").join(&tar_split).is_file());
     assert!(test.path("graph/vfs/dir").join(&id).is_dir());

@@ -230,15 +230,7 @@ fn a_hand_edited_layers_json_is_reloaded_when_its_modification_time_changes() {
 fn a_layer_left_incomplete_by_a_crash_is_removed_at_open() {
     let mut test = TestStore::new();
     let diff = TarBuilder::new().file("f", 0o644, b"x").finish();
-    test.store
-        .put_layer(
-            Some("crashed"),
-            None,
-            Vec::new(),
-            &LayerOptions::default(),
-            &mut &diff[..],
-        )
-        .unwrap();
+    test.put_layer("crashed", None, &diff);
     test.layer("fine", None);
     let text = String::from_utf8(test.read(LAYERS_JSON)).unwrap();
     let edited = text.replace(
