@@ -74,3 +74,86 @@ fn instances_in_one_process_exclude_each_other() {
         4 * PER_WRITER
     );
 }
+
+/// Files in the parent layer the graphstore writers copy: enough that each
+/// of their `create-layer` calls holds `layers.lock` for a while.
+const PARENT_FILES: usize = 1_000;
+/// graphstore processes looping `create-layer` / `delete-layer`.
+const GRAPHSTORE_WRITERS: usize = 4;
+/// `containers-storage create-layer` calls measured while they loop.
+const GO_CALLS: usize = 3;
+/// Liveness bound for one Go call (not a performance target: with the
+/// starvation this guards against, calls waited for minutes or forever).
+const GO_CALL_BOUND_SECONDS: u32 = 120;
+
+/// A tar of `PARENT_FILES` small files.
+fn many_files_tar() -> Vec<u8> {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("src");
+    std::fs::create_dir(&src).unwrap();
+    for n in 0..PARENT_FILES {
+        std::fs::write(src.join(format!("f{n}")), n.to_string()).unwrap();
+    }
+    let tar = dir.path().join("x.tar");
+    let status = std::process::Command::new("tar")
+        .args(["--owner=0", "--group=0", "-C"])
+        .arg(&src)
+        .arg("-cf")
+        .arg(&tar)
+        .arg(".")
+        .status()
+        .unwrap();
+    assert!(status.success());
+    std::fs::read(tar).unwrap()
+}
+
+/// A Go client that needs `storage.lock` exclusively (1.43 takes it at the
+/// start of every operation) gets its turn while graphstore writers queue
+/// for `layers.lock`: graphstore never holds `storage.lock` while waiting
+/// for another lock.
+#[test]
+fn go_clients_get_their_turn_among_graphstore_writers() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let roots = Roots::new();
+    let parent = roots.graphstore(&["create-layer"]).ok().trim().to_string();
+    roots
+        .graphstore_with_input(&["apply-diff", &parent], &many_files_tar())
+        .ok();
+    let stop = AtomicBool::new(false);
+    let latencies = std::thread::scope(|scope| {
+        for _ in 0..GRAPHSTORE_WRITERS {
+            let (roots, stop, parent) = (&roots, &stop, &parent);
+            scope.spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    let child = roots
+                        .graphstore(&["create-layer", parent])
+                        .ok()
+                        .trim()
+                        .to_string();
+                    roots.graphstore(&["delete-layer", &child]).ok();
+                }
+            });
+        }
+        // Let every writer get into its loop first.
+        std::thread::sleep(std::time::Duration::from_secs(1));
+        let mut latencies = Vec::new();
+        for _ in 0..GO_CALLS {
+            let started = std::time::Instant::now();
+            let run = roots.reference_within(GO_CALL_BOUND_SECONDS, &["create-layer", &parent]);
+            let took = started.elapsed();
+            if run.code != 0 {
+                stop.store(true, Ordering::Relaxed);
+                panic!("the Go client did not complete within {GO_CALL_BOUND_SECONDS} s: {run:?}");
+            }
+            latencies.push(took);
+        }
+        stop.store(true, Ordering::Relaxed);
+        latencies
+    });
+    eprintln!(
+        "containers-storage create-layer among {GRAPHSTORE_WRITERS} graphstore writers: {latencies:?}"
+    );
+    // Every layer the Go client created is there, and nothing else is left.
+    let layers = json(roots.reference(&["layers", "--json"]).ok());
+    assert_eq!(layers.as_array().unwrap().len(), 1 + GO_CALLS);
+}

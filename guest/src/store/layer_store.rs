@@ -64,8 +64,8 @@ pub struct LayerStore {
 }
 
 impl LayerStore {
-    /// Opens the layer store, creating its directories, and performs 1.43's
-    /// first load: drops layers left incomplete by a crash.
+    /// Opens the layer store, creating its directories (a writable store is
+    /// then [`recover`](Self::recover)ed by the caller).
     pub fn open(
         graph: &Dir,
         run: &Dir,
@@ -128,7 +128,7 @@ impl LayerStore {
         } else {
             graph.ensure_dir(VFS_DRIVER)?
         };
-        let mut store = LayerStore {
+        let store = LayerStore {
             file,
             run_dir,
             mounts_lock,
@@ -137,12 +137,17 @@ impl LayerStore {
             vfs: Vfs::new(driver_dir, additional_trees),
             recovered: Vec::new(),
         };
-        if !read_only {
-            let _guards = store.lock(true)?;
-            store.remove_incomplete()?;
-            store.remove_temporaries()?;
-        }
         Ok(store)
+    }
+
+    /// 1.43's first load of a writable store: drops layers left incomplete
+    /// by a crash and temporary files an interrupted import left behind.
+    /// Takes `layers.lock` itself; callers must not hold `storage.lock`
+    /// while it waits (see [`crate::store::Store`]'s lock order).
+    pub fn recover(&mut self) -> Result<()> {
+        let _guards = self.lock(true)?;
+        self.remove_incomplete()?;
+        self.remove_temporaries()
     }
 
     /// Locks `layers.lock` and `mountpoints.lock` (and the additional stores,

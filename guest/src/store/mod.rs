@@ -262,13 +262,18 @@ impl Store {
     /// The layer store, opened (and its directories created) on first use.
     fn layers(&mut self) -> Result<&mut LayerStore> {
         if self.layer_store.is_none() {
-            let _storage = self.storage_lock.shared()?;
-            self.layer_store = Some(LayerStore::open(
-                &self.graph,
-                &self.run,
-                &self.image_roots,
-                &self.options,
-            )?);
+            let mut layer_store = {
+                let _storage = self.storage_lock.shared()?;
+                LayerStore::open(&self.graph, &self.run, &self.image_roots, &self.options)?
+            };
+            // `storage.lock` is released before queueing for `layers.lock`:
+            // 1.43 takes `storage.lock` exclusively at the start of every
+            // operation, and shared holders that wait here for another
+            // writer's `layers.lock` would keep it from ever getting a turn.
+            if !self.options.read_only {
+                layer_store.recover()?;
+            }
+            self.layer_store = Some(layer_store);
         }
         Ok(self.layer_store.as_mut().expect("initialised above"))
     }

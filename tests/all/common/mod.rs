@@ -74,6 +74,18 @@ impl Roots {
         run(reference_cli(), &self.flags(), args, Some(stdin))
     }
 
+    /// Runs the reference CLI, killed after `seconds` (exit code 124 then):
+    /// a liveness bound for runs that could wait on a lock forever.
+    pub fn reference_within(&self, seconds: u32, args: &[&str]) -> Run {
+        let mut flags = vec![
+            "--signal=KILL".to_string(),
+            seconds.to_string(),
+            reference_cli().display().to_string(),
+        ];
+        flags.extend(self.flags());
+        run(PathBuf::from("timeout"), &flags, args, None)
+    }
+
     /// Reads a file below the graph root.
     pub fn read_graph(&self, relative: &str) -> Vec<u8> {
         std::fs::read(self.graph().join(relative))
