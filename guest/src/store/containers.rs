@@ -1,6 +1,7 @@
 //! Container operations of the store: create, look up, directories, sizes.
 
 use super::images::image_unknown;
+use super::intent::Intent;
 use super::layers::LayerOptions;
 use super::{Access, Store, assign_id};
 use crate::disk::Dir;
@@ -91,13 +92,7 @@ impl Store {
     ) -> Result<Container> {
         self.check_writable()?;
         let (image, layer) = (super::given(image), super::given(layer));
-        // Writing images: a mapped copy of the top layer is recorded on the image.
-        let image_access = if image.is_some() {
-            Access::Write
-        } else {
-            Access::None
-        };
-        let _held = self.hold(Access::Write, image_access, Access::Write)?;
+        let _held = self.hold_for_compound_operation()?;
         let uid_map = if options.host_uid_mapping {
             None
         } else {
@@ -135,44 +130,65 @@ impl Store {
             host_gid_mapping: options.host_gid_mapping,
             read_only: false,
         };
-        let parent = (!top_layer.is_empty()).then_some(top_layer.as_str());
-        let container_layer = self
-            .create_layer_locked(layer, parent, Vec::new(), &layer_options)?
-            .record
-            .id;
-
-        let record = self.new_container_record(
-            id,
-            names,
-            image_id,
-            container_layer.clone(),
-            metadata,
-            options,
-            (mount_label, process_label),
-            (uid_map, gid_map),
+        let (uid_map_record, gid_map_record) = (
+            uid_map.clone().unwrap_or_default(),
+            gid_map.clone().unwrap_or_default(),
         );
-        match record {
-            Ok(record) => Ok(record),
-            Err(err) => {
-                // The layer was made for this container only: take it back.
-                let _ = self.layers()?.delete(&container_layer);
-                Err(err)
-            }
-        }
+        check_overlaps(&uid_map_record)?;
+        check_overlaps(&gid_map_record)?;
+        // Both IDs are fixed (and checked) before the intent names them.
+        let (id, names) = self.new_container_identity(id, names)?;
+        let layers = self.layers()?;
+        let layer_id = assign_id(
+            layer,
+            |candidate| layers.file.position_of_id(candidate).is_some(),
+            |_| StoreError::new(ErrorKind::DuplicateId),
+        )?;
+        self.begin_intent(&Intent::CreateContainer {
+            container: id.clone(),
+            layer: layer_id.clone(),
+        })?;
+        let parent = (!top_layer.is_empty()).then_some(top_layer.as_str());
+        let created = self
+            .create_layer_locked(Some(&layer_id), parent, Vec::new(), &layer_options)
+            .and_then(|_| {
+                let mut record = Container {
+                    id,
+                    names,
+                    image_id,
+                    layer_id,
+                    metadata: metadata.to_string(),
+                    created: crate::platform::now(),
+                    uid_map: uid_map_record,
+                    gid_map: gid_map_record,
+                    ..Container::default()
+                };
+                record
+                    .flags
+                    .insert(MOUNT_LABEL_FLAG.into(), mount_label.into());
+                record
+                    .flags
+                    .insert(PROCESS_LABEL_FLAG.into(), process_label.into());
+                if options.volatile {
+                    record.flags.insert(VOLATILE_FLAG.into(), true.into());
+                }
+                self.containers.push(record.clone());
+                // The commit point.
+                self.containers.save()?;
+                Ok(record)
+            });
+        // Whether or not it committed, the intent says what remains to do.
+        self.resolve_intent()?;
+        created
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn new_container_record(
+    /// The ID (requested or new) and de-duplicated names of a new
+    /// container, checked against the existing ones.
+    fn new_container_identity(
         &mut self,
         id: Option<&str>,
         names: Vec<String>,
-        image_id: String,
-        layer_id: String,
-        metadata: &str,
-        options: &ContainerOptions,
-        labels: (String, String),
-        maps: (Option<Vec<IdMap>>, Option<Vec<IdMap>>),
-    ) -> Result<Container> {
+    ) -> Result<(String, Vec<String>)> {
         let containers = &mut self.containers;
         let id = assign_id(
             id,
@@ -191,32 +207,7 @@ impl Store {
                 ));
             }
         }
-        let (uid_map, gid_map) = (maps.0.unwrap_or_default(), maps.1.unwrap_or_default());
-        check_overlaps(&uid_map)?;
-        check_overlaps(&gid_map)?;
-        let mut record = Container {
-            id,
-            names,
-            image_id,
-            layer_id,
-            metadata: metadata.to_string(),
-            created: crate::platform::now(),
-            uid_map,
-            gid_map,
-            ..Container::default()
-        };
-        record
-            .flags
-            .insert(MOUNT_LABEL_FLAG.into(), labels.0.into());
-        record
-            .flags
-            .insert(PROCESS_LABEL_FLAG.into(), labels.1.into());
-        if options.volatile {
-            record.flags.insert(VOLATILE_FLAG.into(), true.into());
-        }
-        containers.push(record.clone());
-        containers.save()?;
-        Ok(record)
+        Ok((id, names))
     }
 
     /// The layer a container of `image` with the requested ID maps builds

@@ -2,6 +2,7 @@
 //! `delete-container`), without them (`delete`), everything (`wipe`), and
 //! the shutdown check.
 
+use super::intent::Intent;
 use super::{Access, Store};
 use crate::error::{ErrorKind, Result, StoreError};
 use std::collections::{BTreeMap, BTreeSet};
@@ -82,8 +83,11 @@ impl Store {
         if commit {
             self.check_writable()?;
         }
-        let access = if commit { Access::Write } else { Access::Read };
-        let _held = self.hold(access, access, Access::Read)?;
+        let _held = if commit {
+            self.hold_for_compound_operation()?
+        } else {
+            self.hold(Access::Read, Access::Read, Access::Read)?
+        };
         let position = self
             .images
             .resolve(reference)
@@ -103,13 +107,7 @@ impl Store {
         let leased = self.leased_layers()?;
         let outcome = self.removable_layers(&image, &leased)?;
         if commit {
-            self.images.remove(position);
-            self.images.save()?;
-            self.images.dir().remove_tree(&image.id)?;
-            let layers = self.layers()?;
-            for id in &outcome.deleted_layers {
-                layers.delete(id)?;
-            }
+            self.delete_image_records(&[image.id], &outcome.deleted_layers)?;
         }
         Ok(outcome)
     }
@@ -179,10 +177,30 @@ impl Store {
         })
     }
 
+    /// Removes the records of `images` (the commit point), then their
+    /// directories and whichever of `layers` nothing references any more,
+    /// under an intent (see [`super::intent`]). The caller holds all locks
+    /// exclusively.
+    fn delete_image_records(&mut self, images: &[String], layers: &[String]) -> Result<()> {
+        self.begin_intent(&Intent::Delete {
+            containers: Vec::new(),
+            images: images.to_vec(),
+            layers: layers.to_vec(),
+        })?;
+        for id in images {
+            if let Some(position) = self.images.position_of_id(id) {
+                self.images.remove(position);
+            }
+        }
+        self.images.save()?;
+        self.finish_deletion(&[], images, layers)?;
+        self.end_intent()
+    }
+
     /// Deletes a container, its layer and its data and runtime directories.
     pub fn delete_container(&mut self, reference: &str) -> Result<()> {
         self.check_writable()?;
-        let _held = self.hold(Access::Write, Access::None, Access::Write)?;
+        let _held = self.hold_for_compound_operation()?;
         let id = self
             .find_container(reference)
             .map(|c| c.id.clone())
@@ -190,22 +208,33 @@ impl Store {
         self.remove_container(&id, true)
     }
 
-    /// Removes container `id`'s record, data directories and (with
-    /// `with_layer`) its layer.
+    /// Removes container `id`'s record (the commit point), then its data
+    /// directories and (with `with_layer`) its layer, under an intent. The
+    /// caller holds all locks exclusively.
     fn remove_container(&mut self, id: &str, with_layer: bool) -> Result<()> {
         let position = self
             .containers
             .position_of_id(id)
             .ok_or_else(|| StoreError::new(ErrorKind::ContainerUnknown))?;
-        let layer_id = self.containers.at(position).layer_id.clone();
-        if with_layer {
-            let layers = self.layers()?;
-            if layers.file.position_of_id(&layer_id).is_some() {
-                layers.delete(&layer_id)?;
-            }
-        }
+        let containers = vec![id.to_string()];
+        let layers = if with_layer {
+            vec![self.containers.at(position).layer_id.clone()]
+        } else {
+            Vec::new()
+        };
+        self.begin_intent(&Intent::Delete {
+            containers: containers.clone(),
+            images: Vec::new(),
+            layers: layers.clone(),
+        })?;
         self.containers.remove(position);
         self.containers.save()?;
+        self.finish_deletion(&containers, &[], &layers)?;
+        self.end_intent()
+    }
+
+    /// Removes container `id`'s data directories (graph root and run root).
+    pub(super) fn remove_container_dirs(&mut self, id: &str) -> Result<()> {
         self.containers.dir().remove_tree(id)?;
         if let Some(run_containers) = self.run.open_dir("vfs-containers")? {
             run_containers.remove_tree(id)?;
@@ -216,7 +245,7 @@ impl Store {
     /// Deletes a container, image or layer with no safety checks.
     pub fn delete(&mut self, reference: &str) -> Result<()> {
         self.check_writable()?;
-        let _held = self.hold(Access::Write, Access::Write, Access::Write)?;
+        let _held = self.hold_for_compound_operation()?;
         if let Some(container) = self.find_container(reference).cloned() {
             if self
                 .layers()?
@@ -229,9 +258,8 @@ impl Store {
             return self.remove_container(&container.id, true);
         }
         if let Some(position) = self.images.resolve(reference) {
-            let image = self.images.remove(position);
-            self.images.save()?;
-            return Ok(self.images.dir().remove_tree(&image.id)?);
+            let id = self.images.at(position).id.clone();
+            return self.delete_image_records(&[id], &[]);
         }
         let layers = self.layers()?;
         match layers.file.resolve(reference) {
@@ -246,7 +274,7 @@ impl Store {
     /// Deletes every container, image and layer (layers newest first).
     pub fn wipe(&mut self) -> Result<()> {
         self.check_writable()?;
-        let _held = self.hold(Access::Write, Access::Write, Access::Write)?;
+        let _held = self.hold_for_compound_operation()?;
         let containers: Vec<String> = self
             .containers
             .records()
@@ -257,13 +285,8 @@ impl Store {
             self.remove_container(id, false)?;
         }
         let images: Vec<String> = self.images.records().iter().map(|i| i.id.clone()).collect();
-        for id in &images {
-            let position = self.images.position_of_id(id).expect("listed above");
-            self.images.remove(position);
-            self.images.dir().remove_tree(id)?;
-        }
         if !images.is_empty() {
-            self.images.save()?;
+            self.delete_image_records(&images, &[])?;
         }
         let layers = self.layers()?;
         let mut order: Vec<(crate::format::timestamp::Timestamp, String)> = layers

@@ -14,6 +14,7 @@ mod diff;
 mod extract;
 mod graph;
 mod images;
+pub(crate) mod intent;
 mod layer_store;
 mod layers;
 mod leases;
@@ -211,7 +212,7 @@ impl Store {
                 )?);
             }
         }
-        Ok(Store {
+        let mut store = Store {
             options,
             graph,
             run,
@@ -221,7 +222,13 @@ impl Store {
             images,
             containers,
             additional_images,
-        })
+        };
+        if !read_only && store.graph.entry_kind(intent::INTENT_FILE)?.is_some() {
+            // A compound operation was interrupted (or is running in
+            // another process: holding its locks waits for it to finish).
+            store.hold_for_compound_operation()?;
+        }
+        Ok(store)
     }
 
     /// Opens a store natively (no sandbox: the roots are opened by path,
@@ -302,6 +309,14 @@ impl Store {
             });
         }
         Ok(Held { _guards: guards })
+    }
+
+    /// Takes all three locks exclusively, as every compound operation does
+    /// (see [`intent`]), and finishes whatever a dead writer left.
+    fn hold_for_compound_operation(&mut self) -> Result<Held> {
+        let held = self.hold(Access::Write, Access::Write, Access::Write)?;
+        self.resolve_intent()?;
+        Ok(held)
     }
 
     /// Status pairs as 1.43 reports them.

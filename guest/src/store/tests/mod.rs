@@ -9,5 +9,6 @@ mod layers_content;
 mod leases;
 mod naming;
 mod records;
+mod recovery;
 mod smoke;
 mod tar;
