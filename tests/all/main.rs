@@ -8,6 +8,7 @@ mod common;
 
 mod blobs_leases;
 mod concurrency;
+mod crash;
 mod differential;
 mod hostile;
 mod hostile_tars;

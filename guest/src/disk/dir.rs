@@ -150,6 +150,38 @@ impl Dir {
         file.commit()
     }
 
+    /// Like [`write_file_atomic`](Self::write_file_atomic), for files only
+    /// ever written under an exclusive lock (record files): the temporary
+    /// has the fixed name `.tmp-<name>`, so one a killed writer left is
+    /// replaced by the next write instead of accumulating.
+    pub fn write_file_atomic_locked(&self, name: &str, contents: &[u8]) -> DiskResult<()> {
+        let temp_name = self.remove_stale_temporary(name)?;
+        let file = self.on("create", &temp_name, |dir| {
+            dir.create_new(&temp_name, FILE_MODE)
+        })?;
+        let mut file = AtomicFile {
+            dir: self,
+            file,
+            temp_name,
+            target: name.to_string(),
+            written: 0,
+            done: false,
+        };
+        file.append(contents)?;
+        file.commit()
+    }
+
+    /// Removes the fixed-name temporary of
+    /// [`write_file_atomic_locked`](Self::write_file_atomic_locked) that a
+    /// killed writer may have left beside `name`; returns its name. The
+    /// caller holds the lock that guards `name` exclusively.
+    pub fn remove_stale_temporary(&self, name: &str) -> DiskResult<String> {
+        check_component(name)?;
+        let temp_name = format!("{TEMP_PREFIX}{name}");
+        self.remove_file(&temp_name)?;
+        Ok(temp_name)
+    }
+
     /// Starts replacing file `name` atomically: write with
     /// [`AtomicFile::append`], publish with [`AtomicFile::commit`]; dropping
     /// it without committing removes the temporary file.

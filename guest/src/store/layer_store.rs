@@ -141,13 +141,15 @@ impl LayerStore {
     }
 
     /// 1.43's first load of a writable store: drops layers left incomplete
-    /// by a crash and temporary files an interrupted import left behind.
+    /// by a crash and temporary files an interrupted writer left behind.
     /// Takes `layers.lock` itself; callers must not hold `storage.lock`
     /// while it waits (see [`crate::store::Store`]'s lock order).
     pub fn recover(&mut self) -> Result<()> {
         let _guards = self.lock(true)?;
         self.remove_incomplete()?;
-        self.remove_temporaries()
+        self.remove_temporaries()?;
+        self.run_dir.remove_stale_temporary(MOUNTPOINTS_JSON)?;
+        Ok(())
     }
 
     /// Locks `layers.lock` and `mountpoints.lock` (and the additional stores,
@@ -226,7 +228,7 @@ impl LayerStore {
             })
             .collect();
         self.run_dir
-            .write_file_atomic(MOUNTPOINTS_JSON, &go_json::to_vec(&mounted))?;
+            .write_file_atomic_locked(MOUNTPOINTS_JSON, &go_json::to_vec(&mounted))?;
         Ok(self.mounts_lock.touch()?)
     }
 

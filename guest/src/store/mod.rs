@@ -223,6 +223,10 @@ impl Store {
             containers,
             additional_images,
         };
+        if !read_only {
+            store.images.remove_stale_temporary()?;
+            store.containers.remove_stale_temporary()?;
+        }
         if !read_only && store.graph.entry_kind(intent::INTENT_FILE)?.is_some() {
             // A compound operation was interrupted (or is running in
             // another process: holding its locks waits for it to finish).

@@ -103,6 +103,18 @@ impl<T: Record> RecordFile<T> {
         Ok(guard)
     }
 
+    /// Removes the temporary a writer killed while saving left beside the
+    /// file (taking the lock only when there is one).
+    pub fn remove_stale_temporary(&mut self) -> Result<()> {
+        let temp_name = format!("{}{}", crate::disk::TEMP_PREFIX, self.file_name);
+        if self.read_only || self.dir.entry_kind(&temp_name)?.is_none() {
+            return Ok(());
+        }
+        let _guard = self.lock.exclusive()?;
+        self.dir.remove_stale_temporary(self.file_name)?;
+        Ok(())
+    }
+
     /// The error a write to a read-only store gets.
     pub fn read_only_error(&self) -> StoreError {
         StoreError::with_context(
@@ -184,7 +196,7 @@ impl<T: Record> RecordFile<T> {
             return Err(self.read_only_error());
         }
         self.dir
-            .write_file_atomic(self.file_name, &records::encode_records(&self.records))?;
+            .write_file_atomic_locked(self.file_name, &records::encode_records(&self.records))?;
         if self.track_mtime {
             self.loaded_mtime = self.current_mtime()?;
         }

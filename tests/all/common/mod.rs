@@ -77,13 +77,28 @@ impl Roots {
     /// Runs the reference CLI, killed after `seconds` (exit code 124 then):
     /// a liveness bound for runs that could wait on a lock forever.
     pub fn reference_within(&self, seconds: u32, args: &[&str]) -> Run {
-        let mut flags = vec![
-            "--signal=KILL".to_string(),
-            seconds.to_string(),
-            reference_cli().display().to_string(),
-        ];
+        let timeout = ["timeout", "--signal=KILL", &seconds.to_string()].map(String::from);
+        self.wrapped(&timeout, reference_cli(), args, None)
+    }
+
+    /// Runs the graphstore CLI on these roots under `wrapper` (a program
+    /// and its arguments, e.g. `strace …`), with `stdin` if given.
+    pub fn graphstore_under(&self, wrapper: &[String], args: &[&str], stdin: Option<&[u8]>) -> Run {
+        self.wrapped(wrapper, graphstore_cli(), args, stdin)
+    }
+
+    fn wrapped(
+        &self,
+        wrapper: &[String],
+        cli: PathBuf,
+        args: &[&str],
+        stdin: Option<&[u8]>,
+    ) -> Run {
+        let (program, wrapper_args) = wrapper.split_first().expect("a wrapper program");
+        let mut flags = wrapper_args.to_vec();
+        flags.push(cli.display().to_string());
         flags.extend(self.flags());
-        run(PathBuf::from("timeout"), &flags, args, None)
+        run(PathBuf::from(program), &flags, args, stdin)
     }
 
     /// Reads a file below the graph root.

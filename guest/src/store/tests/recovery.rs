@@ -184,3 +184,31 @@ fn compound_operations_leave_no_intent_behind() {
     assert!(!test.exists(&format!("graph/{INTENT_FILE}")));
     assert_eq!(test.after_reopen(), (vec![], vec![], vec![]));
 }
+
+#[test]
+fn temporaries_of_killed_saves_are_removed_at_the_next_open() {
+    let mut test = TestStore::new();
+    test.container("ctr", &[], None, Some("ctr-layer"));
+    let leftovers = [
+        "graph/vfs-images/.tmp-images.json",
+        "graph/vfs-containers/.tmp-containers.json",
+        "graph/vfs-layers/.tmp-layers.json",
+        "run/vfs-layers/.tmp-mountpoints.json",
+    ];
+    for leftover in leftovers {
+        std::fs::write(test.path(leftover), "[{\"id\":").unwrap();
+    }
+    assert_eq!(
+        test.after_reopen(),
+        (strings(&["ctr-layer"]), vec![], strings(&["ctr"]))
+    );
+    for leftover in leftovers {
+        assert!(!test.exists(leftover), "{leftover}");
+    }
+    // A read-only open leaves them alone (it takes no write lock).
+    std::fs::write(test.path(leftovers[0]), "x").unwrap();
+    let mut options = TestStore::options(&test.dir);
+    options.read_only = true;
+    crate::store::Store::open_native(options).unwrap();
+    assert!(test.exists(leftovers[0]));
+}
