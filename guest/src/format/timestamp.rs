@@ -68,12 +68,17 @@ impl Timestamp {
         {
             return Err(fail());
         }
+        // Bytes, not `str` slices: a multi-byte character anywhere in the
+        // first 19 bytes is simply not a digit (the checks above and these
+        // make byte 19 a character boundary).
         let number = |range: std::ops::Range<usize>| -> Result<i64, TimestampError> {
-            let digits = &text[range];
-            if !digits.bytes().all(|b| b.is_ascii_digit()) {
+            let digits = &bytes[range];
+            if !digits.iter().all(u8::is_ascii_digit) {
                 return Err(fail());
             }
-            digits.parse().map_err(|_| fail())
+            Ok(digits
+                .iter()
+                .fold(0, |value, digit| value * 10 + i64::from(digit - b'0')))
         };
         let (year, month, day) = (number(0..4)?, number(5..7)?, number(8..10)?);
         let (hour, minute, second) = (number(11..13)?, number(14..16)?, number(17..19)?);

@@ -1,9 +1,11 @@
 //! File names of big-data items: 1.43's `makeBigDataBaseName`.
 //!
 //! A key made only of `.`, `0-9` and `a-z` is its own file name; any other key
-//! becomes `=` plus the padded standard base64 of its bytes, so no key can name
-//! a path outside its record's directory. `.` and `..` are refused outright
-//! (1.43 would let them collide with the directory itself).
+//! becomes `=` plus the padded standard base64 of its bytes. That alphabet
+//! has `/` (`ab?` is `=YWI/`): the disk door refuses such a name as not one
+//! file name (1.43 fails too, on the missing subdirectory), so no key reaches
+//! outside its record's directory. `.` and `..` are refused outright (1.43
+//! would let them collide with the directory itself).
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -51,7 +53,7 @@ mod tests {
     }
 
     #[test]
-    fn encoded_names_never_contain_a_separator() {
+    fn encoded_names_never_contain_nul_and_slashes_come_only_from_base64() {
         for key in ["a/b", "/", "\0", "x\u{0}y/..", &"é/".repeat(500)] {
             let name = file_name(key).unwrap();
             assert!(
@@ -59,5 +61,6 @@ mod tests {
                 "{key:?} -> {name}"
             );
         }
+        assert_eq!(file_name("ab?").as_deref(), Some("=YWI/"));
     }
 }

@@ -6,6 +6,7 @@ use crate::records::IdMap;
 pub const OVERFLOW_ID: u32 = 65534;
 
 /// The host ID that container ID `id` maps to; identity without maps.
+/// A range reaching past `u32::MAX` maps nothing beyond it.
 pub fn to_host(id: u32, maps: &[IdMap]) -> Option<u32> {
     if maps.is_empty() {
         return Some(id);
@@ -14,7 +15,7 @@ pub fn to_host(id: u32, maps: &[IdMap]) -> Option<u32> {
         .find(|m| {
             id >= m.container_id && u64::from(id) < u64::from(m.container_id) + u64::from(m.size)
         })
-        .map(|m| m.host_id + (id - m.container_id))
+        .and_then(|m| m.host_id.checked_add(id - m.container_id))
 }
 
 /// The container ID that host ID `id` maps back to; identity without maps.
@@ -24,7 +25,7 @@ pub fn to_container(id: u32, maps: &[IdMap]) -> Option<u32> {
     }
     maps.iter()
         .find(|m| id >= m.host_id && u64::from(id) < u64::from(m.host_id) + u64::from(m.size))
-        .map(|m| m.container_id + (id - m.host_id))
+        .and_then(|m| m.container_id.checked_add(id - m.host_id))
 }
 
 /// Moves host ID `id` from one mapping to another (1.43's re-owning of a

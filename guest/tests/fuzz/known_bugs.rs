@@ -1,7 +1,7 @@
-//! Bugs the harness found and that are not fixed yet: one ignored test
-//! each with the smallest reproducer, and the predicates the fuzz targets
-//! use to step around them (so the targets keep checking everything else).
-//! When a bug is fixed, delete its predicate and its `#[ignore]`.
+//! What the harness found: fixed bugs keep their smallest reproducer as a
+//! regression test; behaviours kept on purpose (as 1.43) have an ignored
+//! test saying why, and the predicate the fuzz targets use to step around
+//! them (so the targets keep checking everything else).
 
 use graphstore_guest::archive::{Entry, EntryKind, assemble, disassemble};
 use graphstore_guest::format::go_json::format_float;
@@ -11,35 +11,9 @@ use graphstore_guest::records::{IdMap, Layer, encode_records, parse_records};
 use serde_json::Value;
 use std::io;
 
-/// Bug 1: `Timestamp::parse` slices `text[17..19]` and `text[19..]`
-/// without checking that byte 19 starts a character, so a non-ASCII
-/// character there panics (a record file's `created` reaches it).
-pub fn timestamp_panics(text: &str) -> bool {
-    text.len() >= 20 && !text.is_char_boundary(19)
-}
-
-/// Whether any string in a JSON text would trip [`timestamp_panics`]:
-/// the text between any two quotes (strings without escapes, also where
-/// the whole text is not a JSON value serde_json reads, e.g. nested too
-/// deeply in an ignored field), and every string of the value it parses to.
-pub fn json_has_panicking_timestamp(text: &[u8]) -> bool {
-    let raw = text
-        .split(|&b| b == b'"')
-        .filter_map(|token| std::str::from_utf8(token).ok())
-        .any(timestamp_panics);
-    fn walk(value: &Value) -> bool {
-        match value {
-            Value::String(text) => timestamp_panics(text),
-            Value::Array(items) => items.iter().any(walk),
-            Value::Object(map) => map.values().any(walk),
-            _ => false,
-        }
-    }
-    raw || serde_json::from_slice::<Value>(text).is_ok_and(|value| walk(&value))
-}
-
+/// Fixed bug: `Timestamp::parse` sliced `str`s at byte offsets and
+/// panicked on a multi-byte character at byte 19.
 #[test]
-#[ignore = "bug: Timestamp::parse panics on a non-ASCII character at byte 19"]
 fn timestamp_with_multibyte_character_at_byte_19() {
     let text = "2023-01-02T03:04:0\u{e9}Z";
     assert!(Timestamp::parse(text).is_err());
@@ -47,19 +21,8 @@ fn timestamp_with_multibyte_character_at_byte_19() {
     assert!(parse_records::<Layer>(file.as_bytes()).is_err());
 }
 
-/// Bug 2: `id_map::to_host` and `to_container` add an offset to the
-/// range's start in `u32`; a range that runs past `u32::MAX` (nothing
-/// refuses one) overflows: a panic in debug builds, a wrong ID (wrapped
-/// round to a low one, e.g. 0) in release builds.
-pub fn id_map_wraps(maps: &[IdMap]) -> bool {
-    maps.iter().any(|map| {
-        let end = |start: u32| u64::from(start) + u64::from(map.size);
-        end(map.container_id) > 1 << 32 || end(map.host_id) > 1 << 32
-    })
-}
-
+/// Fixed bug: ID translation overflowed `u32` on a range past `u32::MAX`.
 #[test]
-#[ignore = "bug: id_map::to_host/to_container overflow on a range past u32::MAX"]
 fn id_map_range_past_u32_max() {
     let map = [IdMap {
         container_id: 0,
@@ -76,22 +39,8 @@ fn id_map_range_past_u32_max() {
     assert_eq!(id_map::to_container(5, &back), None);
 }
 
-/// Bug 3: serde_json is built without its `float_roundtrip` feature, so
-/// some floats do not parse to the nearest double (Go's do): a record's
-/// flag number changes by one ULP when the file is loaded and saved.
-pub fn float_parses_inexactly(value: &Value) -> bool {
-    match value {
-        Value::Number(number) => number.as_f64().is_some_and(|float| {
-            serde_json::from_str::<f64>(&format_float(float)).ok() != Some(float)
-        }),
-        Value::Array(items) => items.iter().any(float_parses_inexactly),
-        Value::Object(map) => map.values().any(float_parses_inexactly),
-        _ => false,
-    }
-}
-
+/// Fixed bug: floats parsed one ULP off (serde_json without `float_roundtrip`).
 #[test]
-#[ignore = "bug: flag floats change by one ULP through load and save (serde_json float_roundtrip)"]
 fn flag_float_survives_load_and_save() {
     let file =
         r#"[{"id":"a","created":"2023-01-02T03:04:05Z","flags":{"f":2.513452133674148e-287}}]"#;
@@ -135,15 +84,14 @@ fn negative_size_link_reassembles() {
 /// Finding 5: `big_data::file_name` uses standard base64 (as 1.43's
 /// `makeBigDataBaseName`), whose alphabet has `/`: keys such as `ab?` get
 /// a name with a slash, which the disk layer then refuses as a path
-/// component (1.43 fails too, on the missing subdirectory). The module's
-/// documentation and its unit test `encoded_names_never_contain_a_separator`
-/// say this cannot happen.
+/// component (1.43 fails too, on the missing subdirectory); documented in
+/// `ident/big_data.rs`.
 pub fn big_data_name_has_slash(name: &str) -> bool {
     name.contains('/')
 }
 
 #[test]
-#[ignore = "finding: big-data file names can contain '/' (standard base64, as in 1.43)"]
+#[ignore = "as 1.43: big-data file names can contain '/' (standard base64); the disk door refuses them"]
 fn big_data_name_without_slash() {
     let name = big_data::file_name("ab?").unwrap();
     assert!(!name.contains('/'), "{name}");
