@@ -147,7 +147,7 @@ fn edgy_u32(rng: &mut Rng) -> u32 {
 fn edgy_maps(rng: &mut Rng) -> Vec<IdMap> {
     (0..rng.small_len(3))
         .map(|_| {
-            let mut map = IdMap {
+            let map = IdMap {
                 container_id: edgy_u32(rng),
                 host_id: edgy_u32(rng),
                 size: edgy_u32(rng),

@@ -4,11 +4,9 @@
 //! them (so the targets keep checking everything else).
 
 use graphstore_guest::archive::{Entry, EntryKind, assemble, disassemble};
-use graphstore_guest::format::go_json::format_float;
 use graphstore_guest::format::timestamp::Timestamp;
 use graphstore_guest::ident::{big_data, id_map};
 use graphstore_guest::records::{IdMap, Layer, encode_records, parse_records};
-use serde_json::Value;
 use std::io;
 
 /// Fixed bug: `Timestamp::parse` sliced `str`s at byte offsets and
