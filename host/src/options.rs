@@ -3,6 +3,7 @@
 use crate::IdMap;
 use crate::error::{Error, ErrorKind};
 use crate::state::Limits;
+use graphstore_guest::store::SyncMode;
 use std::path::PathBuf;
 
 /// The only storage driver graphstore implements.
@@ -74,6 +75,8 @@ pub struct DriverConfig {
     pub image_stores: Vec<PathBuf>,
     /// Whether chown failures are ignored.
     pub ignore_chown_errors: bool,
+    /// When written data is forced to the device (`vfs.sync`).
+    pub sync: SyncMode,
 }
 
 /// Checks vfs driver options as 1.43's vfs driver does and extracts them.
@@ -104,6 +107,11 @@ pub fn parse_driver_options(options: &[String]) -> Result<DriverConfig, Error> {
                         ))
                     })?;
             }
+            "vfs.sync" | ".sync" => {
+                config.sync = SyncMode::parse(value).map_err(|message| {
+                    invalid(format!("invalid sync mode for vfs driver: {message}"))
+                })?;
+            }
             "vfs.mountopt" | ".mountopt" => {
                 return Err(invalid("vfs driver does not support mount options".into()));
             }
@@ -131,8 +139,10 @@ mod tests {
             "vfs.imagestore=/a,/b",
             ".imagestore=/c",
             "vfs.ignore_chown_errors=true",
+            "vfs.sync=FileSystem",
         ]))
         .unwrap();
+        assert_eq!(config.sync, SyncMode::Filesystem);
         assert_eq!(
             config.image_stores,
             vec![
@@ -156,6 +166,10 @@ mod tests {
             (
                 "vfs.ignore_chown_errors=maybe",
                 "strconv.ParseBool: parsing \"maybe\": invalid syntax",
+            ),
+            (
+                ".sync=always",
+                "invalid sync mode for vfs driver: invalid sync mode: \"always\"",
             ),
         ];
         for (option, message) in cases {

@@ -271,6 +271,12 @@ impl Host for PosixView<'_> {
         })
     }
 
+    fn sync_filesystem(&mut self, dir: Resource<Descriptor>) -> Outcome<()> {
+        self.in_dir(&dir, false, |root| {
+            os::sync_filesystem(root).map_err(io_error_code)
+        })
+    }
+
     fn readlink(&mut self, dir: Resource<Descriptor>, path: String) -> Outcome<String> {
         self.in_dir(&dir, false, |root| {
             os::readlink(root, &path).map_err(io_error_code)

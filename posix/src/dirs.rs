@@ -25,6 +25,21 @@ pub fn mkdir(dir: &File, path: &str, mode: u32) -> io::Result<()> {
     Ok(())
 }
 
+/// Makes the entries of directory `dir` (creations, renames, removals)
+/// durable: `fsync` of the directory itself. (`dir` may be an `O_PATH`
+/// handle, which cannot be synced: a readable one is opened for it.)
+pub fn sync_dir(dir: &File) -> io::Result<()> {
+    open_dir(dir, ".")?.sync_all()
+}
+
+/// Writes every dirty page and inode of the file system holding `dir` to
+/// its device (`syncfs`): what containers/storage's `sync = "filesystem"`
+/// does before it marks a layer present.
+pub fn sync_filesystem(dir: &File) -> io::Result<()> {
+    rustix::fs::syncfs(open_dir(dir, ".")?)?;
+    Ok(())
+}
+
 /// Opens directory `path` beneath `dir` for reading (`.` reopens `dir`
 /// itself); a final symlink is not followed.
 pub fn open_dir(dir: &File, path: &str) -> io::Result<File> {

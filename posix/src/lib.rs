@@ -48,7 +48,7 @@ mod types;
 #[cfg(not(target_arch = "wasm32"))]
 pub use dirs::{
     DIR_ENTRY_COST, hard_link, list, mkdir, mknod, open_dir, read_dir, readlink, remove_tree,
-    rename, symlink, unlink,
+    rename, symlink, sync_dir, sync_filesystem, unlink,
 };
 #[cfg(not(target_arch = "wasm32"))]
 pub use files::{copy_file, create_file, create_new, open_read, open_regular, read_file};

@@ -295,3 +295,92 @@ fn every_kill_point_leaves_each_operation_done_or_absent() {
     }
     eprintln!("{}", report.join("\n"));
 }
+
+/// The system calls of `args` (run with driver option `vfs.sync=<mode>`)
+/// that force data to the device or publish a file, in order, as
+/// `syncfs`, `fsync` or `rename <name>`.
+fn sync_calls(roots: &Roots, mode: &str, args: &[&str], stdin: &[u8]) -> Vec<String> {
+    let trace = roots.dir.path().join("sync-trace");
+    let wrapper: Vec<String> = [
+        "strace",
+        "-f",
+        "-qq",
+        "-o",
+        &trace.display().to_string(),
+        "--trace=syncfs,fsync,renameat,renameat2",
+        "--",
+    ]
+    .map(String::from)
+    .to_vec();
+    let option = format!("vfs.sync={mode}");
+    let mut full = vec!["--storage-opt", &option];
+    full.extend_from_slice(args);
+    let run = roots.graphstore_under(&wrapper, &full, Some(stdin));
+    assert_eq!(run.code, 0, "{run:?}");
+    let calls = std::fs::read_to_string(&trace)
+        .unwrap()
+        .lines()
+        .filter_map(|line| {
+            let call = line.split_once(' ')?.1.trim_start();
+            if call.starts_with("syncfs(") {
+                Some("syncfs".to_string())
+            } else if call.starts_with("fsync(") {
+                Some("fsync".to_string())
+            } else if call.starts_with("rename") {
+                let name = call.rsplit_once(", \"")?.1.split_once('"')?.0;
+                Some(format!("rename {name}"))
+            } else {
+                None
+            }
+        })
+        .collect();
+    std::fs::remove_file(trace).unwrap();
+    calls
+}
+
+/// `vfs.sync=filesystem`: a layer's contents reach the device before the
+/// record that marks it present, and every record file the graph root
+/// holds is durable (its directory synced) before the call returns;
+/// `none` (the default) syncs neither.
+#[test]
+fn sync_filesystem_makes_what_was_reported_done_durable() {
+    let roots = Roots::new();
+    roots.graphstore(&["create-layer", "--id", "base"]).ok();
+    let tar = layer_tar();
+    let calls = sync_calls(
+        &roots,
+        "filesystem",
+        &["import-layer", "--id", "mid", "base"],
+        &tar,
+    );
+    let published = calls
+        .iter()
+        .rposition(|call| call == "rename layers.json")
+        .expect("layers.json published");
+    let tar_split = calls
+        .iter()
+        .position(|call| call == "rename mid.tar-split.gz")
+        .expect("tar-split published");
+    assert!(
+        calls[tar_split..published].contains(&"syncfs".to_string()),
+        "no syncfs between the layer's contents and its record: {calls:?}"
+    );
+    for (index, call) in calls.iter().enumerate() {
+        if call.starts_with("rename ") && call != "rename mountpoints.json" {
+            assert_eq!(
+                calls.get(index + 1).map(String::as_str),
+                Some("fsync"),
+                "{call} not made durable: {calls:?}"
+            );
+        }
+    }
+    let calls = sync_calls(&roots, "none", &["create-image", "--id", "img", "mid"], b"");
+    assert!(
+        calls.iter().all(|call| call.starts_with("rename ")),
+        "{calls:?}"
+    );
+    assert!(
+        calls.contains(&"rename images.json".to_string()),
+        "{calls:?}"
+    );
+}

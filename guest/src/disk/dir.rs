@@ -16,6 +16,9 @@ type FileHandle = <DirHandle as DirOps>::File;
 pub struct Dir {
     handle: DirHandle,
     path: String,
+    /// Whether atomic writes here are made durable before they return
+    /// (inherited by the directories opened beneath it).
+    durable: bool,
 }
 
 impl Dir {
@@ -24,7 +27,36 @@ impl Dir {
         Dir {
             handle,
             path: path.into(),
+            durable: false,
         }
+    }
+
+    /// This directory, with every atomic write beneath it (here and in the
+    /// directories opened from it) made durable before it returns: the
+    /// renamed file's directory is synced after the rename.
+    pub fn durable(mut self) -> Dir {
+        self.durable = true;
+        self
+    }
+
+    /// Directory `handle`, opened as `name` beneath this one.
+    fn child(&self, handle: DirHandle, name: &str) -> Dir {
+        Dir {
+            handle,
+            path: self.child_path(name),
+            durable: self.durable,
+        }
+    }
+
+    /// Makes this directory's entries durable (`fsync`).
+    pub fn sync(&self) -> DiskResult<()> {
+        self.on_self_or("sync", ".", |dir| dir.sync())
+    }
+
+    /// Writes everything dirty on this directory's file system to its
+    /// device (`syncfs`).
+    pub fn sync_filesystem(&self) -> DiskResult<()> {
+        self.on_self_or("syncfs", ".", |dir| dir.sync_filesystem())
     }
 
     /// The host path this directory stands for.
@@ -91,14 +123,14 @@ impl Dir {
     /// A second handle on this same directory.
     pub fn reopen(&self) -> DiskResult<Dir> {
         let handle = self.on_self_or("open", ".", |dir| dir.reopen())?;
-        Ok(Dir::from_handle(handle, self.path.clone()))
+        Ok(self.child(handle, "."))
     }
 
     /// Opens sub-directory `name`; `None` when it does not exist.
     pub fn open_dir(&self, name: &str) -> DiskResult<Option<Dir>> {
         Ok(self
             .on_existing("open", name, |dir| dir.open_dir(name))?
-            .map(|handle| Dir::from_handle(handle, self.child_path(name))))
+            .map(|handle| self.child(handle, name)))
     }
 
     /// Opens sub-directory `name`, creating it (mode 0700) when missing.
@@ -467,7 +499,8 @@ impl AtomicFile<'_> {
         self.written == 0
     }
 
-    /// Syncs the data and renames it over the target.
+    /// Syncs the data and renames it over the target (then syncs the
+    /// directory, when it is [`durable`](Dir::durable)).
     pub fn commit(self) -> DiskResult<()> {
         let target = self.target.clone();
         self.commit_as(&target)
@@ -482,6 +515,9 @@ impl AtomicFile<'_> {
             .map_err(|errno| self.dir.error("sync", &self.temp_name, errno))?;
         self.dir.rename(&self.temp_name, self.dir, target)?;
         self.done = true;
+        if self.dir.durable {
+            self.dir.sync()?;
+        }
         Ok(())
     }
 }

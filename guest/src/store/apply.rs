@@ -114,7 +114,9 @@ impl Store {
         let _held = self.hold(Access::Write, Access::None, Access::Read)?;
         let (_, id) = self.layers()?.resolve_primary(to)?;
         self.apply_to_layer(&id, diff)?;
+        self.sync_before_publishing()?;
         let layers = self.layers()?;
+        layers.save()?;
         let position = layers
             .file
             .position_of_id(&id)
@@ -123,7 +125,8 @@ impl Store {
     }
 
     /// Extracts `diff` into layer `id`, replaces its tar-split and records
-    /// digests, sizes, compression and ID sets.
+    /// digests, sizes, compression and ID sets (in memory: the caller
+    /// publishes the record).
     fn apply_to_layer(&mut self, id: &str, diff: &mut dyn Read) -> Result<()> {
         let limits = self.options.diff_limits;
         let layers = self.layers()?;
@@ -194,6 +197,6 @@ impl Store {
             layer.uid_set = uids;
             layer.gid_set = gids;
         });
-        layers.save()
+        Ok(())
     }
 }

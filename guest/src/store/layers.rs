@@ -180,6 +180,8 @@ impl Store {
         layers
             .file
             .update(position, |layer| layer.flags.remove(INCOMPLETE_FLAG));
+        self.sync_before_publishing()?;
+        let layers = self.layers()?;
         layers.save()?;
         Ok(layers.view(position))
     }

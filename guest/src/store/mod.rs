@@ -11,6 +11,7 @@ mod blobs;
 mod containers;
 mod delete;
 mod diff;
+mod durability;
 mod extract;
 mod graph;
 mod images;
@@ -25,6 +26,7 @@ mod vfs;
 pub use apply::DiffLimits;
 pub use containers::ContainerOptions;
 pub use delete::DeletedImage;
+pub use durability::SyncMode;
 pub use images::{ImageOptions, NewImage};
 pub use layer_store::LayerView;
 pub use layers::LayerOptions;
@@ -133,6 +135,8 @@ pub struct Store {
     /// Roots of the additional image stores.
     image_roots: Vec<Dir>,
     storage_lock: Rc<Lock>,
+    /// The `sync` driver option.
+    sync: SyncMode,
     /// Opened on first use, as 1.43 does (so `images` never creates layer dirs).
     layer_store: Option<LayerStore>,
     images: RecordFile<Image>,
@@ -174,6 +178,14 @@ impl Store {
             ));
         }
         let read_only = options.read_only;
+        let sync = SyncMode::from_driver_options(&options.driver_options)?;
+        let graph = if sync == SyncMode::Filesystem {
+            // Also where a backend that cannot sync a file system says so.
+            graph.sync_filesystem()?;
+            graph.durable()
+        } else {
+            graph
+        };
         if !read_only {
             for name in GRAPH_ROOT_AUX_DIRS {
                 graph.ensure_dir(name)?;
@@ -218,6 +230,7 @@ impl Store {
             run,
             image_roots: image_stores,
             storage_lock,
+            sync,
             layer_store: None,
             images,
             containers,
@@ -313,6 +326,15 @@ impl Store {
             });
         }
         Ok(Held { _guards: guards })
+    }
+
+    /// With `sync = "filesystem"`, writes what a layer's contents left dirty
+    /// to the device before the record that marks the layer present.
+    fn sync_before_publishing(&self) -> Result<()> {
+        if self.sync == SyncMode::Filesystem {
+            self.graph.sync_filesystem()?;
+        }
+        Ok(())
     }
 
     /// Takes all three locks exclusively, as every compound operation does

@@ -217,6 +217,7 @@ fn driver_debug_lines(options: &StoreOptions) -> Vec<String> {
             "vfs.ignore_chown_errors" | ".ignore_chown_errors" => {
                 lines.push(format!("vfs: ignore_chown_errors={value}"));
             }
+            "vfs.sync" | ".sync" => lines.push(format!("vfs: sync={value}")),
             _ => break,
         }
     }

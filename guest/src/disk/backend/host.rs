@@ -204,6 +204,14 @@ impl DirOps for HostDir {
         posix::remove_tree(&self.0, name).map_err(errno)
     }
 
+    fn sync(&self) -> FsResult<()> {
+        wasi::sync_dir(&self.0)
+    }
+
+    fn sync_filesystem(&self) -> FsResult<()> {
+        posix::sync_filesystem(&self.0).map_err(errno)
+    }
+
     fn send_file(&self, name: &str, out: &mut Output<'_>) -> FsResult<u64> {
         match out.wasi_stream() {
             // The host writes the file to the stream: no copy through the component.

@@ -100,6 +100,11 @@ pub trait DirOps: Sized {
     fn unlink(&self, name: &str) -> FsResult<()>;
     /// Removes directory `name` and everything beneath it (any depth).
     fn remove_tree(&self, name: &str) -> FsResult<()>;
+    /// Makes this directory's entries durable (`fsync` of the directory).
+    fn sync(&self) -> FsResult<()>;
+    /// Writes everything dirty on this directory's file system to its
+    /// device (`syncfs`); `Unsupported` where the backend cannot.
+    fn sync_filesystem(&self) -> FsResult<()>;
     /// Writes regular file `name` to `out`; returns its length.
     fn send_file(&self, name: &str, out: &mut Output<'_>) -> FsResult<u64>;
     /// Opens (creating unless `read_only`) lock file `name`.

@@ -191,6 +191,14 @@ impl DirOps for NativeDir {
         sys::remove_tree(&self.0, name).map_err(errno)
     }
 
+    fn sync(&self) -> FsResult<()> {
+        sys::sync_dir(&self.0).map_err(errno)
+    }
+
+    fn sync_filesystem(&self) -> FsResult<()> {
+        sys::sync_filesystem(&self.0).map_err(errno)
+    }
+
     fn send_file(&self, name: &str, out: &mut Output<'_>) -> FsResult<u64> {
         copy_to_output(&self.open_read(name)?, out)
     }

@@ -261,6 +261,15 @@ impl DirOps for PortableDir {
         wasi::unlink(&self.0, name)
     }
 
+    fn sync(&self) -> FsResult<()> {
+        wasi::sync_dir(&self.0)
+    }
+
+    /// WASI has no `syncfs`: `sync = "filesystem"` is refused at open.
+    fn sync_filesystem(&self) -> FsResult<()> {
+        Err(Errno::Unsupported)
+    }
+
     fn remove_tree(&self, name: &str) -> FsResult<()> {
         // Depth first with an explicit stack: any depth, no recursion.
         let top = self.open_dir(name)?;

@@ -114,6 +114,12 @@ pub fn unlink(dir: &Descriptor, name: &str) -> FsResult<()> {
     dir.unlink_file_at(name).map_err(errno)
 }
 
+/// Makes directory `dir`'s entries durable (WASI `sync` of a directory
+/// descriptor: `fsync` of the directory on wasmtime).
+pub fn sync_dir(dir: &Descriptor) -> FsResult<()> {
+    dir.sync().map_err(errno)
+}
+
 /// An open regular file.
 pub struct WasiFile(pub Descriptor);
 
