@@ -23,6 +23,8 @@ use std::process::Command;
 
 const IMPORT_TAR: &str = "import-layer (tar)";
 const IMPORT_GZIP: &str = "import-layer (tar.gz)";
+/// The cost of durability: graphstore alone (1.43 has no such option).
+const IMPORT_TAR_SYNCED: &str = "graphstore: import-layer (tar), vfs.sync=filesystem";
 const APPLY_DIFF: &str = "applydiff (tar, empty layer)";
 const COPY_LAYER: &str = "create-layer PARENT (vfs copy)";
 const DIFF: &str = "diff > /dev/null";
@@ -47,6 +49,7 @@ const VFS_LAYER_DIR: &str = "vfs/dir";
 /// Table order: each operation next to its physical reference.
 const ROW_ORDER: &[&str] = &[
     IMPORT_TAR,
+    IMPORT_TAR_SYNCED,
     APPLY_DIFF,
     TAR_EXTRACT,
     IMPORT_GZIP,
@@ -66,6 +69,7 @@ const ROW_ORDER: &[&str] = &[
 /// Layer IDs of one repetition.
 struct Ids {
     plain: String,
+    synced: String,
     gzip: String,
     applied: String,
     copy: String,
@@ -76,6 +80,7 @@ impl Ids {
         let id = |what: &str| format!("bench-r{rep}-{what}");
         Ids {
             plain: id("plain"),
+            synced: id("synced"),
             gzip: id("gzip"),
             applied: id("applied"),
             copy: id("copy"),
@@ -188,6 +193,24 @@ fn writes(ctx: &Context<'_>, results: &mut Results, rep: &Rep<'_>) {
     compared_step(ctx, results, rep, IMPORT_TAR, None, |ids| {
         os_args(&[&"import-layer", &"--id", &ids.plain, &"-f", tar])
     });
+
+    let synced_import = os_args(&[
+        &"--storage-opt",
+        &"vfs.sync=filesystem",
+        &"import-layer",
+        &"--id",
+        &rep.ids.synced,
+        &"-f",
+        tar,
+    ]);
+    let graphstore = Tool::Graphstore;
+    physical_step(
+        results,
+        rep,
+        IMPORT_TAR_SYNCED,
+        ctx.cli(graphstore)
+            .command(rep.root(graphstore), &synced_import),
+    );
 
     let tree = rep.tree();
     std::fs::create_dir_all(&tree).expect("create the extraction directory");
