@@ -52,6 +52,12 @@ struct StoreResource {
 
 type WitResult<T> = Result<T, wit::Error>;
 
+/// A listing position from the WIT's `u64` (saturating on 32-bit wasm:
+/// past the end, an empty page).
+fn index(start: u64) -> usize {
+    usize::try_from(start).unwrap_or(usize::MAX)
+}
+
 impl StoreResource {
     fn with<T>(
         &self,
@@ -210,6 +216,33 @@ impl GuestStore for StoreResource {
     fn containers(&self) -> WitResult<Vec<wit::Container>> {
         self.with(|s| s.list_containers())
             .map(|all| all.into_iter().map(container_to_wit).collect())
+    }
+
+    fn layers_page(&self, start: u64, max_count: u32) -> WitResult<wit::LayerPage> {
+        let page = self.with(|s| s.list_layers_page(index(start), max_count as usize))?;
+        Ok(wit::LayerPage {
+            items: page.items.into_iter().map(layer_to_wit).collect(),
+            version: page.version,
+            total: page.total,
+        })
+    }
+
+    fn images_page(&self, start: u64, max_count: u32) -> WitResult<wit::ImagePage> {
+        let page = self.with(|s| s.list_images_page(index(start), max_count as usize))?;
+        Ok(wit::ImagePage {
+            items: page.items.into_iter().map(image_to_wit).collect(),
+            version: page.version,
+            total: page.total,
+        })
+    }
+
+    fn containers_page(&self, start: u64, max_count: u32) -> WitResult<wit::ContainerPage> {
+        let page = self.with(|s| s.list_containers_page(index(start), max_count as usize))?;
+        Ok(wit::ContainerPage {
+            items: page.items.into_iter().map(container_to_wit).collect(),
+            version: page.version,
+            total: page.total,
+        })
     }
 
     fn exists(&self, reference: String) -> WitResult<bool> {

@@ -27,6 +27,7 @@ pub mod engine;
 pub mod error;
 mod hashing;
 mod host_info;
+mod listing;
 mod locking;
 pub mod options;
 mod posix;
@@ -41,8 +42,9 @@ pub use state::Limits;
 pub use store::Store;
 
 pub use bindings::exports::graphstore::store::types::{
-    Change, ChangeKind, Compression, Container, ContainerOptions, DataOwner, DeletedImage,
-    DiffOptions, Flag, IdMap, Image, ImageOptions, Layer, LayerOptions, NewImage, Timestamp,
+    Change, ChangeKind, Compression, Container, ContainerOptions, ContainerPage, DataOwner,
+    DeletedImage, DiffOptions, Flag, IdMap, Image, ImageOptions, ImagePage, Layer, LayerOptions,
+    LayerPage, NewImage, Timestamp,
 };
 
 // The option records are generated from WIT, so `Default` cannot be derived on them.

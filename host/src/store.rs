@@ -9,8 +9,8 @@ use crate::options::{StoreOptions, parse_driver_options};
 use crate::state::HostState;
 use crate::streams::{ReaderStream, WriterStream};
 use crate::{
-    Container, ContainerOptions, DataOwner, DeletedImage, Image, ImageOptions, Layer, LayerOptions,
-    NewImage,
+    Container, ContainerOptions, ContainerPage, DataOwner, DeletedImage, Image, ImageOptions,
+    ImagePage, Layer, LayerOptions, LayerPage, NewImage,
 };
 use graphstore_guest::store::{GRAPH_ROOT_PREOPEN, IMAGE_STORE_PREOPEN_PREFIX, RUN_ROOT_PREOPEN};
 use std::io::{Read, Write};
@@ -202,12 +202,13 @@ forward! {
     fn image => call_image(reference: &str) -> Image;
     /// A container by ID, name, layer ID or unique ID prefix.
     fn container => call_container(reference: &str) -> Container;
-    /// All layers (primary store first).
-    fn layers => call_layers() -> Vec<Layer>;
-    /// All images (primary store first).
-    fn images => call_images() -> Vec<Image>;
-    /// All containers.
-    fn containers => call_containers() -> Vec<Container>;
+    /// Up to `max_count` layers from position `start` of the listing (and
+    /// about 8 MiB); pages of one version form a consistent listing.
+    fn layers_page => call_layers_page(start: u64, max_count: u32) -> LayerPage;
+    /// Up to `max_count` images from position `start` (see `layers_page`).
+    fn images_page => call_images_page(start: u64, max_count: u32) -> ImagePage;
+    /// Up to `max_count` containers from position `start` (see `layers_page`).
+    fn containers_page => call_containers_page(start: u64, max_count: u32) -> ContainerPage;
     /// Whether a layer, image or container answers to `reference`.
     fn exists => call_exists(reference: &str) -> bool;
     /// Whether a layer answers to `reference`.

@@ -644,3 +644,57 @@ fn async_api_runs_store_calls() {
         assert_eq!(listed, vec![created]);
     });
 }
+
+/// Listings come a page at a time through the component; the whole
+/// listing is the pages of one version, and a store with more records than
+/// one page holds lists whole.
+#[test]
+fn listings_come_in_pages_of_one_version() {
+    let roots = Roots::new();
+    let mut store = roots.open();
+    for n in 0..5 {
+        layer(&mut store, &format!("l{n}"), None);
+    }
+    let first = store.layers_page(0, 2).unwrap();
+    let second = store.layers_page(2, 2).unwrap();
+    let third = store.layers_page(4, 2).unwrap();
+    assert_eq!(
+        (first.total, first.items.len(), third.items.len()),
+        (5, 2, 1)
+    );
+    assert_eq!(
+        (first.version, second.version),
+        (third.version, third.version)
+    );
+    let paged: Vec<String> = [first, second, third]
+        .into_iter()
+        .flat_map(|page| page.items)
+        .map(|layer| layer.id)
+        .collect();
+    let whole: Vec<String> = store.layers().unwrap().into_iter().map(|l| l.id).collect();
+    assert_eq!(paged, whole);
+    assert_eq!(whole, names(&["l0", "l1", "l2", "l3", "l4"]));
+
+    // A change between pages makes a new version.
+    let before = store.layers_page(0, 1).unwrap().version;
+    layer(&mut roots.open(), "l5", None);
+    let after = store.layers_page(1, 1).unwrap();
+    assert_ne!(after.version, before);
+    assert_eq!(after.total, 6);
+
+    // More images than one call returns (the host asks for 4096 a call).
+    let batch: Vec<NewImage> = (0..5000)
+        .map(|n| NewImage {
+            id: Some(format!("i{n}")),
+            names: Vec::new(),
+            layer: None,
+            metadata: String::new(),
+            options: ImageOptions::default(),
+        })
+        .collect();
+    store.create_images(&batch).unwrap();
+    let images = store.images().unwrap();
+    assert_eq!(images.len(), 5000);
+    assert_eq!(images[4999].id, "i4999");
+    assert_eq!(store.images_page(4096, 4096).unwrap().items.len(), 904);
+}

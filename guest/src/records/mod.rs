@@ -39,9 +39,20 @@ pub trait Record: Serialize + DeserializeOwned + Clone {
     fn set_names(&mut self, names: Vec<String>);
     /// The record's flags.
     fn flags_mut(&mut self) -> &mut Flags;
+    /// About how many bytes the record takes in a reply (its variable-size
+    /// fields plus [`RECORD_REPLY_OVERHEAD`]): what pages of listings are
+    /// cut by.
+    fn reply_size(&self) -> usize;
 }
 
-/// Implements [`Record`] for a record type with `id`, `names` and `flags` fields.
+/// What [`Record::reply_size`] adds for a record's fixed-size fields,
+/// digests, maps and sizes.
+pub const RECORD_REPLY_OVERHEAD: usize = 1024;
+/// What [`Record::reply_size`] counts per flag.
+pub const FLAG_REPLY_SIZE: usize = 64;
+
+/// Implements [`Record`] for a record type with `id`, `names`, `metadata`,
+/// `big_data_names` and `flags` fields.
 macro_rules! impl_record {
     ($record:ty) => {
         impl $crate::records::Record for $record {
@@ -56,6 +67,15 @@ macro_rules! impl_record {
             }
             fn flags_mut(&mut self) -> &mut $crate::records::Flags {
                 &mut self.flags
+            }
+            fn reply_size(&self) -> usize {
+                let strings = |list: &[String]| list.iter().map(String::len).sum::<usize>();
+                self.id.len()
+                    + strings(&self.names)
+                    + strings(&self.big_data_names)
+                    + self.metadata.len()
+                    + self.flags.len() * $crate::records::FLAG_REPLY_SIZE
+                    + $crate::records::RECORD_REPLY_OVERHEAD
             }
         }
     };

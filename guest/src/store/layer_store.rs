@@ -7,7 +7,7 @@ use super::{StoreOptions, VFS_DRIVER};
 use crate::disk::{Dir, EntryKind, Lock, LockGuard};
 use crate::error::{ErrorKind, Result, StoreError};
 use crate::format::go_json;
-use crate::records::Layer;
+use crate::records::{Layer, Record as _};
 use crate::stores::{Kind, RecordFile};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -59,6 +59,8 @@ pub struct LayerStore {
     pub mounts: HashMap<String, Mount>,
     pub additional: Vec<RecordFile<Layer>>,
     pub vfs: Vfs,
+    /// Counts loads and saves of the mount records (for [`Self::version`]).
+    mounts_generation: u64,
     /// Layers removed at open because a crash left them incomplete.
     recovered: Vec<String>,
 }
@@ -135,6 +137,7 @@ impl LayerStore {
             mounts: HashMap::new(),
             additional,
             vfs: Vfs::new(driver_dir, additional_trees),
+            mounts_generation: 0,
             recovered: Vec::new(),
         };
         Ok(store)
@@ -192,6 +195,7 @@ impl LayerStore {
                 .unwrap_or_default()
         };
         self.mounts.clear();
+        self.mounts_generation += 1;
         for record in records {
             if record.path.is_empty() {
                 continue;
@@ -213,6 +217,7 @@ impl LayerStore {
     /// Saves `layers.json` and `mountpoints.json` (1.43 rewrites both on
     /// every layer-store save).
     pub fn save(&mut self) -> Result<()> {
+        self.mounts_generation += 1;
         self.file.save()?;
         let mounted: Vec<MountRecord> = self
             .file
@@ -281,6 +286,49 @@ impl LayerStore {
     /// The recovery lines gathered so far (and forgets them).
     pub fn take_recovered(&mut self) -> Vec<String> {
         std::mem::take(&mut self.recovered)
+    }
+
+    /// How many layers [`Self::all`] lists.
+    pub fn total(&self) -> usize {
+        self.file.len() + self.additional.iter().map(RecordFile::len).sum::<usize>()
+    }
+
+    /// Changes whenever anything [`Self::all`] lists may have changed.
+    pub fn version(&self) -> u64 {
+        self.file.generation()
+            + self.mounts_generation
+            + self
+                .additional
+                .iter()
+                .map(RecordFile::generation)
+                .sum::<u64>()
+    }
+
+    /// The layer at `index` of [`Self::all`]'s order, with its reply size.
+    pub fn view_at(&self, index: usize) -> Option<(LayerView, usize)> {
+        if index < self.file.len() {
+            let view = self.view(index);
+            let size = view.record.reply_size() + view.mount_point.len();
+            return Some((view, size));
+        }
+        let mut index = index - self.file.len();
+        for store in &self.additional {
+            if index < store.len() {
+                let record = store.at(index).clone();
+                let size = record.reply_size();
+                return Some((
+                    LayerView {
+                        record,
+                        mount_point: String::new(),
+                        mount_count: 0,
+                        read_only: true,
+                    },
+                    size,
+                ));
+            }
+            index -= store.len();
+        }
+        None
     }
 
     /// A view of the record at `position` of the primary store.

@@ -19,6 +19,7 @@ pub(crate) mod intent;
 mod layer_store;
 mod layers;
 mod leases;
+mod listing;
 mod naming;
 mod tree;
 mod vfs;
@@ -30,6 +31,7 @@ pub use durability::SyncMode;
 pub use images::{ImageOptions, NewImage};
 pub use layer_store::LayerView;
 pub use layers::LayerOptions;
+pub use listing::{PAGE_BYTES, Page};
 pub use naming::NameChange;
 
 use crate::disk::{Dir, Lock, LockGuard};

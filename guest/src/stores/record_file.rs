@@ -42,6 +42,9 @@ pub struct RecordFile<T: Record> {
     /// Modification time of the file at the last load, when tracked.
     loaded_mtime: Option<(u64, u32)>,
     track_mtime: bool,
+    /// Counts changes to the records in memory (loads and edits): equal
+    /// values mean the same records (see [`RecordFile::generation`]).
+    generation: u64,
 }
 
 impl<T: Record> RecordFile<T> {
@@ -66,6 +69,7 @@ impl<T: Record> RecordFile<T> {
             loaded: false,
             loaded_mtime: None,
             track_mtime: false,
+            generation: 0,
         })
     }
 
@@ -175,6 +179,7 @@ impl<T: Record> RecordFile<T> {
         }
         let repaired = repair_duplicate_names(&mut records);
         self.records = records;
+        self.generation += 1;
         self.reindex();
         if repaired && self.read_only {
             let noun = self.kind.noun();
@@ -239,6 +244,13 @@ impl<T: Record> RecordFile<T> {
             .map(|position| &self.records[position])
     }
 
+    /// Which version of the records this instance holds: it changes
+    /// whenever they are reloaded or edited, so a listing read in several
+    /// calls is consistent when every call saw the same generation.
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
     /// The record at `position`.
     pub fn at(&self, position: usize) -> &T {
         &self.records[position]
@@ -247,6 +259,7 @@ impl<T: Record> RecordFile<T> {
     /// Changes the record at `position` with `change`; the lookup index
     /// follows when its ID or names change.
     pub fn update<R>(&mut self, position: usize, change: impl FnOnce(&mut T) -> R) -> R {
+        self.generation += 1;
         let record = &mut self.records[position];
         let (id, names) = (record.id().to_string(), record.names().to_vec());
         let result = change(record);
@@ -276,6 +289,7 @@ impl<T: Record> RecordFile<T> {
     /// Drops the records after the first `len` (undoing appends).
     pub fn truncate(&mut self, len: usize) {
         if len < self.records.len() {
+            self.generation += 1;
             self.records.truncate(len);
             self.reindex();
         }
@@ -283,6 +297,7 @@ impl<T: Record> RecordFile<T> {
 
     /// Appends a record.
     pub fn push(&mut self, record: T) {
+        self.generation += 1;
         self.index
             .add(self.records.len(), record.id(), record.names());
         self.records.push(record);
@@ -291,6 +306,7 @@ impl<T: Record> RecordFile<T> {
     /// Removes and returns the record at `position`, keeping the others' order.
     pub fn remove(&mut self, position: usize) -> T {
         let record = self.records.remove(position);
+        self.generation += 1;
         self.reindex();
         record
     }
@@ -309,6 +325,7 @@ impl<T: Record> RecordFile<T> {
                 record.set_names(remaining);
             }
         }
+        self.generation += 1;
         self.reindex();
     }
 }

@@ -7,6 +7,7 @@ mod fixture;
 mod hostile_disk;
 mod layers_content;
 mod leases;
+mod listing;
 mod naming;
 mod records;
 mod recovery;
