@@ -1,7 +1,7 @@
 //! A JSON array of records on disk, cached in memory and reloaded when the
 //! lock says another writer changed it.
 
-use crate::disk::{Dir, Lock, LockGuard};
+use crate::disk::{Dir, Lock, LockGuard, Timespec};
 use crate::error::{ErrorKind, Result, StoreError};
 use crate::ident::id::LookupIndex;
 use crate::records::{self, Record};
@@ -29,6 +29,19 @@ impl Kind {
     }
 }
 
+/// Records as the lookup index sees them.
+struct Keys<'a, T>(&'a [T]);
+
+impl<T: Record> crate::ident::id::Keys for Keys<'_, T> {
+    fn id_at(&self, position: usize) -> &str {
+        self.0[position].id()
+    }
+
+    fn names_at(&self, position: usize) -> &[String] {
+        self.0[position].names()
+    }
+}
+
 /// One metadata file (`layers.json`, `images.json`, `containers.json`).
 pub struct RecordFile<T: Record> {
     dir: Dir,
@@ -45,6 +58,28 @@ pub struct RecordFile<T: Record> {
     /// Counts changes to the records in memory (loads and edits): equal
     /// values mean the same records (see [`RecordFile::generation`]).
     generation: u64,
+    /// The file's contents as last loaded or saved.
+    loaded_bytes: Option<Fingerprint>,
+    /// Whether the records were edited since they were loaded or saved.
+    edited_since_load: bool,
+    /// The lock file's name (beside the file).
+    lock_name: String,
+    /// Inode, size and modification time of the file as last loaded.
+    loaded_stat: Option<(u64, u64, Timespec)>,
+}
+
+/// Length and 64-bit hash of a file's contents: equal fingerprints mean
+/// (but for a 2^-64 chance) equal contents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Fingerprint(usize, u64);
+
+impl Fingerprint {
+    fn of(bytes: &[u8]) -> Fingerprint {
+        use std::hash::Hasher as _;
+        let mut hasher = std::hash::DefaultHasher::new();
+        hasher.write(bytes);
+        Fingerprint(bytes.len(), hasher.finish())
+    }
 }
 
 impl<T: Record> RecordFile<T> {
@@ -70,6 +105,10 @@ impl<T: Record> RecordFile<T> {
             loaded_mtime: None,
             track_mtime: false,
             generation: 0,
+            loaded_bytes: None,
+            edited_since_load: false,
+            lock_name: lock_name.to_string(),
+            loaded_stat: None,
         })
     }
 
@@ -135,10 +174,34 @@ impl<T: Record> RecordFile<T> {
         let lock_modified = self.lock.modified()?;
         let mtime_changed =
             self.track_mtime && self.loaded && self.current_mtime()? != self.loaded_mtime;
-        if !self.loaded || lock_modified || mtime_changed {
+        if !self.loaded || mtime_changed || (lock_modified && !self.unchanged_without_token()?) {
             self.load(exclusive)?;
         }
         Ok(())
+    }
+
+    /// A lock file no writer has recorded a write in (empty: created by a
+    /// reader, or by hand) counts as modified at every lock, as in 1.43.
+    /// Every writer records its writes there, so with it still empty only
+    /// a hand edit can have changed the file, and the file's inode, size
+    /// and modification time tell: unchanged, it need not even be read.
+    fn unchanged_without_token(&self) -> Result<bool> {
+        if !self.loaded || self.edited_since_load || self.loaded_stat.is_none() {
+            return Ok(false);
+        }
+        let lock_is_empty = self
+            .dir
+            .file_info(&self.lock_name)?
+            .is_some_and(|info| info.size == 0);
+        Ok(lock_is_empty && self.file_stat()? == self.loaded_stat)
+    }
+
+    /// Inode, size and modification time of the file (`None` when missing).
+    fn file_stat(&self) -> Result<Option<(u64, u64, Timespec)>> {
+        Ok(self
+            .dir
+            .try_lstat(self.file_name)?
+            .map(|stat| (stat.ino, stat.size, stat.modification)))
     }
 
     fn current_mtime(&self) -> Result<Option<(u64, u32)>> {
@@ -152,10 +215,19 @@ impl<T: Record> RecordFile<T> {
     /// as an empty store and overwrites it on the next write), a corrupt file
     /// is an error and nothing is written over it.
     fn load(&mut self, exclusive: bool) -> Result<()> {
-        self.loaded = false;
+        let was_loaded = std::mem::replace(&mut self.loaded, false);
+        self.loaded_stat = self.file_stat()?;
         let bytes = self.dir.read_file(self.file_name)?.unwrap_or_default();
         if self.track_mtime {
             self.loaded_mtime = self.current_mtime()?;
+        }
+        // The same bytes as last time (a lock file no writer has touched
+        // yet counts as modified at every lock): the records in memory are
+        // still theirs, unless this instance edited them without saving.
+        let fingerprint = Fingerprint::of(&bytes);
+        if was_loaded && !self.edited_since_load && self.loaded_bytes == Some(fingerprint) {
+            self.loaded = true;
+            return Ok(());
         }
         let mut records: Vec<T> = records::parse_records(&bytes).map_err(|err| {
             StoreError::corrupt(format!(
@@ -180,6 +252,8 @@ impl<T: Record> RecordFile<T> {
         let repaired = repair_duplicate_names(&mut records);
         self.records = records;
         self.generation += 1;
+        self.loaded_bytes = Some(fingerprint);
+        self.edited_since_load = false;
         self.reindex();
         if repaired && self.read_only {
             let noun = self.kind.noun();
@@ -200,8 +274,11 @@ impl<T: Record> RecordFile<T> {
         if self.read_only {
             return Err(self.read_only_error());
         }
-        self.dir
-            .write_file_atomic_locked(self.file_name, &records::encode_records(&self.records))?;
+        let bytes = records::encode_records(&self.records);
+        self.dir.write_file_atomic_locked(self.file_name, &bytes)?;
+        self.loaded_bytes = Some(Fingerprint::of(&bytes));
+        self.loaded_stat = None;
+        self.edited_since_load = false;
         if self.track_mtime {
             self.loaded_mtime = self.current_mtime()?;
         }
@@ -215,7 +292,7 @@ impl<T: Record> RecordFile<T> {
 
     /// Rebuilds the lookup index after records changed.
     fn reindex(&mut self) {
-        self.index = LookupIndex::build(self.records.iter().map(|r| (r.id(), r.names())));
+        self.index = LookupIndex::build(&Keys(&self.records), self.records.len());
     }
 
     /// All records in store order.
@@ -225,23 +302,29 @@ impl<T: Record> RecordFile<T> {
 
     /// Position of the record `reference` names (ID, name, unique prefix).
     pub fn resolve(&self, reference: &str) -> Option<usize> {
-        self.index.resolve(reference)
+        self.index.resolve(&Keys(&self.records), reference)
     }
 
     /// Position of the record with exactly this ID.
     pub fn position_of_id(&self, id: &str) -> Option<usize> {
-        self.index.by_id(id)
+        self.index.by_id(&Keys(&self.records), id)
     }
 
     /// Position of the record holding exactly this name.
     pub fn position_of_name(&self, name: &str) -> Option<usize> {
-        self.index.by_name(name)
+        self.index.by_name(&Keys(&self.records), name)
     }
 
     /// The record `reference` names.
     pub fn get(&self, reference: &str) -> Option<&T> {
         self.resolve(reference)
             .map(|position| &self.records[position])
+    }
+
+    /// Records an edit of the records in memory.
+    fn edited(&mut self) {
+        self.generation += 1;
+        self.edited_since_load = true;
     }
 
     /// Which version of the records this instance holds: it changes
@@ -259,7 +342,7 @@ impl<T: Record> RecordFile<T> {
     /// Changes the record at `position` with `change`; the lookup index
     /// follows when its ID or names change.
     pub fn update<R>(&mut self, position: usize, change: impl FnOnce(&mut T) -> R) -> R {
-        self.generation += 1;
+        self.edited();
         let record = &mut self.records[position];
         let (id, names) = (record.id().to_string(), record.names().to_vec());
         let result = change(record);
@@ -289,7 +372,7 @@ impl<T: Record> RecordFile<T> {
     /// Drops the records after the first `len` (undoing appends).
     pub fn truncate(&mut self, len: usize) {
         if len < self.records.len() {
-            self.generation += 1;
+            self.edited();
             self.records.truncate(len);
             self.reindex();
         }
@@ -297,16 +380,15 @@ impl<T: Record> RecordFile<T> {
 
     /// Appends a record.
     pub fn push(&mut self, record: T) {
-        self.generation += 1;
-        self.index
-            .add(self.records.len(), record.id(), record.names());
+        self.edited();
         self.records.push(record);
+        self.index.add(&Keys(&self.records), self.records.len() - 1);
     }
 
     /// Removes and returns the record at `position`, keeping the others' order.
     pub fn remove(&mut self, position: usize) -> T {
         let record = self.records.remove(position);
-        self.generation += 1;
+        self.edited();
         self.reindex();
         record
     }
@@ -325,7 +407,7 @@ impl<T: Record> RecordFile<T> {
                 record.set_names(remaining);
             }
         }
-        self.generation += 1;
+        self.edited();
         self.reindex();
     }
 }

@@ -101,3 +101,32 @@ fn pages_are_cut_by_size_but_never_empty() {
         .unwrap();
     assert_eq!(test.store.list_images_page(4, 100).unwrap().items.len(), 1);
 }
+
+#[test]
+fn a_file_no_writer_has_locked_yet_keeps_its_version() {
+    // Records written by hand (or restored from a backup): the lock file
+    // has no writer's token, so every lock reloads; the bytes are the
+    // same, and so is the version.
+    let test = TestStore::new();
+    let records: Vec<String> = (0..5)
+        .map(|n| format!(r#"{{"id":"i{n}","created":"2026-01-01T00:00:00Z"}}"#))
+        .collect();
+    std::fs::write(
+        test.path("graph/vfs-images/images.json"),
+        format!("[{}]", records.join(",")),
+    )
+    .unwrap();
+    assert_eq!(
+        std::fs::read(test.path("graph/vfs-images/images.lock")).unwrap(),
+        b""
+    );
+    let mut store = test.reopen();
+    let first = store.list_images_page(0, 2).unwrap();
+    let second = store.list_images_page(2, 2).unwrap();
+    assert_eq!(first.version, second.version);
+    // A hand edit shows up as a new version.
+    std::fs::write(test.path("graph/vfs-images/images.json"), "[]").unwrap();
+    let after = store.list_images_page(0, 2).unwrap();
+    assert_ne!(after.version, first.version);
+    assert_eq!(after.total, 0);
+}
