@@ -47,9 +47,13 @@ impl Runtime {
     }
 
     fn new() -> Result<Runtime, Error> {
-        raise_open_file_limit();
-        let engine = Engine::new(&Config::new())
-            .map_err(|e| Error::setup("creating the wasmtime engine", e))?;
+        crate::fds::raise_limit();
+        let mut config = Config::new();
+        // Compiled code checks the epoch at loop heads and function entries;
+        // a store without a deadline never reaches its callback.
+        config.epoch_interruption(true);
+        let engine =
+            Engine::new(&config).map_err(|e| Error::setup("creating the wasmtime engine", e))?;
         let component = load_component(&engine, cache_dir().as_deref())?;
         let mut linker = Linker::<HostState>::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
@@ -82,20 +86,6 @@ impl Runtime {
     /// The linked component.
     pub fn pre(&self) -> &GraphstorePre<HostState> {
         &self.pre
-    }
-}
-
-/// Raises the soft limit on open files to the hard limit (as Go's runtime
-/// does): walking a deep layer tree holds a descriptor per level.
-fn raise_open_file_limit() {
-    use rustix::process::{Resource, getrlimit, setrlimit};
-    let limit = getrlimit(Resource::Nofile);
-    if limit.current < limit.maximum {
-        let raised = rustix::process::Rlimit {
-            current: limit.maximum,
-            maximum: limit.maximum,
-        };
-        let _ = setrlimit(Resource::Nofile, raised);
     }
 }
 

@@ -9,8 +9,9 @@ use crate::posix::PosixView;
 use std::fs::File;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 use wasmtime::component::{Resource, ResourceTable};
-use wasmtime::{StoreLimits, StoreLimitsBuilder};
+use wasmtime::{ResourceLimiter, StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::p2::bindings::sync::filesystem::types::{Descriptor, ErrorCode};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
@@ -23,6 +24,12 @@ pub struct Limits {
     pub handles: usize,
     /// Whether layer contents may contain device nodes (needs CAP_MKNOD).
     pub allow_device_nodes: bool,
+    /// Longest a single call may run in the component before it is
+    /// interrupted ([`crate::ErrorKind::Interrupted`]); `None` (the
+    /// default, as in 1.43) lets calls run to completion. Time the host
+    /// spends blocked (a lock wait, a disk write) is not interrupted, only
+    /// checked once the component runs again.
+    pub call_timeout: Option<Duration>,
 }
 
 /// Default linear-memory cap per tenant.
@@ -37,6 +44,7 @@ impl Default for Limits {
             handles: DEFAULT_HANDLES,
             // Creating device nodes needs root; containers/storage extracts them as root too.
             allow_device_nodes: rustix::process::geteuid().is_root(),
+            call_timeout: None,
         }
     }
 }
@@ -55,7 +63,7 @@ pub struct Policy {
 pub struct HostState {
     table: ResourceTable,
     wasi: WasiCtx,
-    limits: StoreLimits,
+    limits: Limiter,
     policy: Policy,
     /// Host path of the graph root (for `host-info`).
     graph_root: PathBuf,
@@ -70,10 +78,13 @@ impl HostState {
             allow_device_nodes: limits.allow_device_nodes,
             memory_bytes: limits.memory_bytes,
         };
-        let limits = StoreLimitsBuilder::new()
-            .memory_size(limits.memory_bytes)
-            .instances(4)
-            .build();
+        let limits = Limiter {
+            limits: StoreLimitsBuilder::new()
+                .memory_size(limits.memory_bytes)
+                .instances(4)
+                .build(),
+            refused: false,
+        };
         HostState {
             table,
             wasi,
@@ -84,8 +95,16 @@ impl HostState {
     }
 
     /// The resource limiter wasmtime consults.
-    pub(crate) fn limits(&mut self) -> &mut StoreLimits {
+    pub(crate) fn limits(&mut self) -> &mut Limiter {
         &mut self.limits
+    }
+
+    /// Releases the host resources the component holds, locks first:
+    /// closing a lock file's descriptor drops its fcntl lock. Called when
+    /// the instance is abandoned after a trap, before anything else of it
+    /// is dropped.
+    pub(crate) fn release_handles(&mut self) {
+        self.table = ResourceTable::new();
     }
 
     /// The resource table (streams the embedder hands the component).
@@ -120,6 +139,61 @@ impl HostState {
         HostInfoView {
             graph_root: &self.graph_root,
         }
+    }
+}
+
+/// The memory limiter of one sandbox: [`StoreLimits`], remembering whether
+/// it refused to grow the memory, so that the trap a refused allocation
+/// ends in (the guest's allocator aborts) is reported as
+/// [`crate::ErrorKind::InsufficientMemory`].
+pub struct Limiter {
+    limits: StoreLimits,
+    refused: bool,
+}
+
+impl Limiter {
+    /// Whether a growth was refused since the last call to this method.
+    pub(crate) fn take_refused(&mut self) -> bool {
+        std::mem::take(&mut self.refused)
+    }
+}
+
+impl ResourceLimiter for Limiter {
+    fn memory_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        let granted = self.limits.memory_growing(current, desired, maximum)?;
+        self.refused |= !granted;
+        Ok(granted)
+    }
+
+    fn memory_grow_failed(&mut self, error: wasmtime::Error) -> wasmtime::Result<()> {
+        self.refused = true;
+        self.limits.memory_grow_failed(error)
+    }
+
+    fn table_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        self.limits.table_growing(current, desired, maximum)
+    }
+
+    fn instances(&self) -> usize {
+        self.limits.instances()
+    }
+
+    fn tables(&self) -> usize {
+        self.limits.tables()
+    }
+
+    fn memories(&self) -> usize {
+        self.limits.memories()
     }
 }
 
