@@ -30,6 +30,10 @@ pub struct Limits {
     /// spends blocked (a lock wait, a disk write) is not interrupted, only
     /// checked once the component runs again.
     pub call_timeout: Option<Duration>,
+    /// Longest a call waits for a lock another holder has before failing
+    /// with [`crate::ErrorKind::LockTimeout`]; `None` (the default, as in
+    /// 1.43) waits as long as it takes.
+    pub lock_timeout: Option<Duration>,
 }
 
 /// Default linear-memory cap per tenant.
@@ -45,6 +49,7 @@ impl Default for Limits {
             // Creating device nodes needs root; containers/storage extracts them as root too.
             allow_device_nodes: rustix::process::geteuid().is_root(),
             call_timeout: None,
+            lock_timeout: None,
         }
     }
 }
@@ -67,6 +72,9 @@ pub struct HostState {
     policy: Policy,
     /// Host path of the graph root (for `host-info`).
     graph_root: PathBuf,
+    lock_timeout: Option<Duration>,
+    /// Set when a lock wait timed out during the current call.
+    lock_timed_out: bool,
 }
 
 impl HostState {
@@ -74,6 +82,7 @@ impl HostState {
     pub fn new(wasi: WasiCtx, limits: Limits, graph_root: PathBuf) -> Self {
         let mut table = ResourceTable::new();
         table.set_max_capacity(limits.handles);
+        let limits_lock_timeout = limits.lock_timeout;
         let policy = Policy {
             allow_device_nodes: limits.allow_device_nodes,
             memory_bytes: limits.memory_bytes,
@@ -91,7 +100,14 @@ impl HostState {
             limits,
             policy,
             graph_root,
+            lock_timeout: limits_lock_timeout,
+            lock_timed_out: false,
         }
+    }
+
+    /// Whether a lock wait timed out since the last call to this method.
+    pub(crate) fn take_lock_timed_out(&mut self) -> bool {
+        std::mem::take(&mut self.lock_timed_out)
     }
 
     /// The resource limiter wasmtime consults.
@@ -124,6 +140,8 @@ impl HostState {
     pub(crate) fn locking(&mut self) -> LockingView<'_> {
         LockingView {
             table: &mut self.table,
+            timeout: self.lock_timeout,
+            timed_out: &mut self.lock_timed_out,
         }
     }
 

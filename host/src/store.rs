@@ -123,7 +123,15 @@ impl Store {
         let sandbox = self.sandbox()?;
         interrupt.arm(&mut sandbox.wasm, limit)?;
         match call(sandbox) {
-            Ok(result) => result.map_err(|e| fds::classify(Error::from(e))),
+            Ok(result) => {
+                let timed_out = sandbox.wasm.data_mut().take_lock_timed_out();
+                result.map_err(|e| match Error::from(e) {
+                    Error::Store { message, .. } if timed_out => {
+                        Error::store(ErrorKind::LockTimeout, message)
+                    }
+                    other => fds::classify(other),
+                })
+            }
             Err(trap) => {
                 let refused = sandbox.wasm.data_mut().limits().take_refused();
                 if let Some(sandbox) = self.sandbox.take() {

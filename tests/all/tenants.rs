@@ -362,3 +362,33 @@ fn two_thousand_tenants_answer_under_a_four_thousand_descriptor_budget() {
         "{before} -> {peak}"
     );
 }
+
+#[test]
+fn a_lock_wait_past_the_timeout_is_a_typed_error_and_the_store_works_after() {
+    let roots = Roots::new();
+    let mut holder = roots.open();
+    let mut options = roots.options();
+    options.limits.lock_timeout = Some(Duration::from_millis(200));
+    let mut waiter = Store::open(options).unwrap();
+    // Another holder of the images lock, as another process would be.
+    let lock_dir = std::fs::File::open(roots.graph().join("vfs-images")).unwrap();
+    let mut lock = graphstore_posix::LockFile::open(&lock_dir, "images.lock", false).unwrap();
+    lock.lock(true).unwrap();
+    let started = Instant::now();
+    let error = waiter
+        .create_image(None, &["w:1".into()], None, "", &ImageOptions::default())
+        .unwrap_err();
+    eprintln!("lock wait gave up after {:?}", started.elapsed());
+    assert_eq!(error.kind(), Some(ErrorKind::LockTimeout), "{error}");
+    assert!(
+        error
+            .to_string()
+            .contains("not granted within the lock-wait timeout of 200ms"),
+        "{error}"
+    );
+    lock.unlock().unwrap();
+    waiter
+        .create_image(None, &["w:1".into()], None, "", &ImageOptions::default())
+        .unwrap();
+    assert_eq!(holder.images().unwrap().len(), 1);
+}
