@@ -68,6 +68,14 @@ macro_rules! for_each_error_kind {
             BlobCorrupt => "blob content does not match its digest",
             /// A layer cannot be deleted: a session's lease retains it (graphstore only, not in 1.43).
             LayerLeased => "layer is held by a lease",
+            /// A call ran past its deadline or was cancelled, and was stopped (graphstore's host).
+            Interrupted => "call interrupted",
+            /// The store's memory cap does not allow the call (graphstore's host).
+            InsufficientMemory => "not enough memory in the store's sandbox",
+            /// The process ran out of file descriptors (`EMFILE`/`ENFILE`), or a host's descriptor budget is spent.
+            OutOfDescriptors => "the process is out of file descriptors",
+            /// A lock was not granted within the host's lock-wait timeout.
+            LockTimeout => "timed out waiting for a lock",
         }
     };
 }

@@ -12,7 +12,7 @@ fn main() -> anyhow::Result<()> {
         .nth(1)
         .unwrap_or_else(|| "/tmp/graphstore-startup".into());
     let started = Instant::now();
-    Runtime::get()?;
+    Runtime::get(false)?;
     let runtime = started.elapsed();
     let opening = Instant::now();
     let mut store = Store::open(StoreOptions::new(

@@ -35,21 +35,32 @@ pub struct Runtime {
     pre: GraphstorePre<HostState>,
 }
 
-static RUNTIME: OnceLock<Result<Runtime, Error>> = OnceLock::new();
+static PLAIN: OnceLock<Result<Runtime, Error>> = OnceLock::new();
+static INTERRUPTIBLE: OnceLock<Result<Runtime, Error>> = OnceLock::new();
 
 impl Runtime {
-    /// The process-wide runtime, created on first use.
-    pub fn get() -> Result<&'static Runtime, Error> {
-        RUNTIME
-            .get_or_init(Runtime::new)
+    /// The process-wide runtime, created on first use: with `interruptible`
+    /// the compiled component checks the engine's epoch at loop heads and
+    /// function entries, so a call can be stopped (deadlines,
+    /// cancellation); the checks cost 5–25 % of the component's CPU time,
+    /// so stores that never stop a call (the CLI) run without them.
+    pub fn get(interruptible: bool) -> Result<&'static Runtime, Error> {
+        let cell = if interruptible {
+            &INTERRUPTIBLE
+        } else {
+            &PLAIN
+        };
+        cell.get_or_init(|| Runtime::new(interruptible))
             .as_ref()
             .map_err(Clone::clone)
     }
 
-    fn new() -> Result<Runtime, Error> {
-        raise_open_file_limit();
-        let engine = Engine::new(&Config::new())
-            .map_err(|e| Error::setup("creating the wasmtime engine", e))?;
+    fn new(interruptible: bool) -> Result<Runtime, Error> {
+        crate::fds::raise_limit();
+        let mut config = Config::new();
+        config.epoch_interruption(interruptible);
+        let engine =
+            Engine::new(&config).map_err(|e| Error::setup("creating the wasmtime engine", e))?;
         let component = load_component(&engine, cache_dir().as_deref())?;
         let mut linker = Linker::<HostState>::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
@@ -82,20 +93,6 @@ impl Runtime {
     /// The linked component.
     pub fn pre(&self) -> &GraphstorePre<HostState> {
         &self.pre
-    }
-}
-
-/// Raises the soft limit on open files to the hard limit (as Go's runtime
-/// does): walking a deep layer tree holds a descriptor per level.
-fn raise_open_file_limit() {
-    use rustix::process::{Resource, getrlimit, setrlimit};
-    let limit = getrlimit(Resource::Nofile);
-    if limit.current < limit.maximum {
-        let raised = rustix::process::Rlimit {
-            current: limit.maximum,
-            maximum: limit.maximum,
-        };
-        let _ = setrlimit(Resource::Nofile, raised);
     }
 }
 

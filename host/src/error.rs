@@ -3,6 +3,7 @@
 pub use graphstore_guest::error::ErrorKind;
 
 use crate::bindings::exports::graphstore::store::types::Error as WitError;
+use crate::interrupt::Interrupted;
 
 /// A failure of a store operation or of running the store.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -18,7 +19,9 @@ pub enum Error {
     /// Preparing the sandbox failed (roots, engine, component).
     #[error("{0}")]
     Setup(String),
-    /// The component trapped or the runtime failed; the store is unusable.
+    /// The component trapped (a guest panic) or the runtime failed. The
+    /// instance was dropped with its descriptors and locks; the next call on
+    /// the store starts a fresh one.
     #[error("the store component failed: {0}")]
     Runtime(String),
 }
@@ -46,7 +49,40 @@ impl Error {
 
 impl From<wasmtime::Error> for Error {
     fn from(error: wasmtime::Error) -> Self {
+        if let Some(interrupted) = error.downcast_ref::<Interrupted>() {
+            return Error::from(*interrupted);
+        }
+        if let Some(wasmtime::Trap::Interrupt) = error.downcast_ref::<wasmtime::Trap>() {
+            return Error::store(ErrorKind::Interrupted, "call interrupted");
+        }
         Error::Runtime(format!("{error:#}"))
+    }
+}
+
+impl From<Interrupted> for Error {
+    fn from(interrupted: Interrupted) -> Self {
+        Error::store(ErrorKind::Interrupted, interrupted.to_string())
+    }
+}
+
+impl Error {
+    /// The error for a call that trapped; `memory_refused` says whether the
+    /// sandbox's memory cap refused an allocation during the call (the
+    /// guest's allocator then aborts), making it a typed memory error.
+    pub(crate) fn from_trap(
+        trap: wasmtime::Error,
+        memory_refused: bool,
+        memory_cap: usize,
+    ) -> Self {
+        match Error::from(trap) {
+            Error::Runtime(message) if memory_refused => Error::store(
+                ErrorKind::InsufficientMemory,
+                format!(
+                    "the call needs more memory than the store's cap of {memory_cap} bytes ({message})"
+                ),
+            ),
+            other => other,
+        }
     }
 }
 

@@ -25,21 +25,27 @@ mod bindings;
 pub mod cli;
 pub mod engine;
 pub mod error;
+pub mod fds;
 mod hashing;
 mod host_info;
+pub mod interrupt;
 mod listing;
 mod locking;
 pub mod options;
 mod posix;
+mod sandbox;
 mod state;
 pub mod store;
 pub mod streams;
+pub mod tenants;
 
 pub use async_store::AsyncStore;
 pub use error::{Error, ErrorKind};
+pub use interrupt::CancelToken;
 pub use options::StoreOptions;
 pub use state::Limits;
 pub use store::Store;
+pub use tenants::{Budgets, Tenants};
 
 pub use bindings::exports::graphstore::store::types::{
     Change, ChangeKind, Compression, Container, ContainerOptions, ContainerPage, DataOwner,

@@ -7,6 +7,7 @@ use crate::bindings::graphstore::store::locking::{Host, HostLockFile};
 use crate::state::directory;
 pub use graphstore_posix::LockFile;
 use std::io;
+use std::time::{Duration, Instant};
 use wasmtime::component::{HasData, Resource, ResourceTable};
 use wasmtime_wasi::p2::bindings::sync::filesystem::types::Descriptor;
 
@@ -24,6 +25,10 @@ fn lock_message(step: &str, error: io::Error) -> String {
 /// table (directory descriptors and lock files).
 pub struct LockingView<'a> {
     pub(crate) table: &'a mut ResourceTable,
+    /// Longest a lock wait may take (none: as long as it takes).
+    pub(crate) timeout: Option<Duration>,
+    /// Set when a wait ran out, for the host to type the call's error.
+    pub(crate) timed_out: &'a mut bool,
 }
 
 /// Marks the `locking` interface for `add_to_linker`.
@@ -71,7 +76,23 @@ impl HostLockFile for LockingView<'_> {
     }
 
     fn lock(&mut self, handle: Resource<LockFile>, exclusive: bool) -> Outcome<()> {
-        self.with_lock(&handle, "locking", |lock| lock.lock(exclusive))
+        let Some(timeout) = self.timeout else {
+            return self.with_lock(&handle, "locking", |lock| lock.lock(exclusive));
+        };
+        let deadline = Instant::now() + timeout;
+        let granted = self.with_lock(&handle, "locking", |lock| {
+            lock.lock_until(exclusive, deadline)
+        })?;
+        Ok(match granted {
+            Ok(true) => Ok(()),
+            Ok(false) => {
+                *self.timed_out = true;
+                Err(format!(
+                    "locking: not granted within the lock-wait timeout of {timeout:?}"
+                ))
+            }
+            Err(message) => Err(message),
+        })
     }
 
     fn unlock(&mut self, handle: Resource<LockFile>) -> Outcome<()> {
@@ -101,7 +122,12 @@ mod tests {
     #[test]
     fn a_bad_handle_traps() {
         let mut table = ResourceTable::new();
-        let mut view = LockingView { table: &mut table };
+        let mut timed_out = false;
+        let mut view = LockingView {
+            table: &mut table,
+            timeout: None,
+            timed_out: &mut timed_out,
+        };
         assert!(view.lock(Resource::new_borrow(7), true).is_err());
         assert!(view.touch(Resource::new_borrow(7)).is_err());
         assert!(

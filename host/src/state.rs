@@ -9,8 +9,9 @@ use crate::posix::PosixView;
 use std::fs::File;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 use wasmtime::component::{Resource, ResourceTable};
-use wasmtime::{StoreLimits, StoreLimitsBuilder};
+use wasmtime::{ResourceLimiter, StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::p2::bindings::sync::filesystem::types::{Descriptor, ErrorCode};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
@@ -23,6 +24,16 @@ pub struct Limits {
     pub handles: usize,
     /// Whether layer contents may contain device nodes (needs CAP_MKNOD).
     pub allow_device_nodes: bool,
+    /// Longest a single call may run in the component before it is
+    /// interrupted ([`crate::ErrorKind::Interrupted`]); `None` (the
+    /// default, as in 1.43) lets calls run to completion. Time the host
+    /// spends blocked (a lock wait, a disk write) is not interrupted, only
+    /// checked once the component runs again.
+    pub call_timeout: Option<Duration>,
+    /// Longest a call waits for a lock another holder has before failing
+    /// with [`crate::ErrorKind::LockTimeout`]; `None` (the default, as in
+    /// 1.43) waits as long as it takes.
+    pub lock_timeout: Option<Duration>,
 }
 
 /// Default linear-memory cap per tenant.
@@ -37,6 +48,8 @@ impl Default for Limits {
             handles: DEFAULT_HANDLES,
             // Creating device nodes needs root; containers/storage extracts them as root too.
             allow_device_nodes: rustix::process::geteuid().is_root(),
+            call_timeout: None,
+            lock_timeout: None,
         }
     }
 }
@@ -55,10 +68,13 @@ pub struct Policy {
 pub struct HostState {
     table: ResourceTable,
     wasi: WasiCtx,
-    limits: StoreLimits,
+    limits: Limiter,
     policy: Policy,
     /// Host path of the graph root (for `host-info`).
     graph_root: PathBuf,
+    lock_timeout: Option<Duration>,
+    /// Set when a lock wait timed out during the current call.
+    lock_timed_out: bool,
 }
 
 impl HostState {
@@ -66,26 +82,45 @@ impl HostState {
     pub fn new(wasi: WasiCtx, limits: Limits, graph_root: PathBuf) -> Self {
         let mut table = ResourceTable::new();
         table.set_max_capacity(limits.handles);
+        let limits_lock_timeout = limits.lock_timeout;
         let policy = Policy {
             allow_device_nodes: limits.allow_device_nodes,
             memory_bytes: limits.memory_bytes,
         };
-        let limits = StoreLimitsBuilder::new()
-            .memory_size(limits.memory_bytes)
-            .instances(4)
-            .build();
+        let limits = Limiter {
+            limits: StoreLimitsBuilder::new()
+                .memory_size(limits.memory_bytes)
+                .instances(4)
+                .build(),
+            refused: false,
+        };
         HostState {
             table,
             wasi,
             limits,
             policy,
             graph_root,
+            lock_timeout: limits_lock_timeout,
+            lock_timed_out: false,
         }
     }
 
+    /// Whether a lock wait timed out since the last call to this method.
+    pub(crate) fn take_lock_timed_out(&mut self) -> bool {
+        std::mem::take(&mut self.lock_timed_out)
+    }
+
     /// The resource limiter wasmtime consults.
-    pub(crate) fn limits(&mut self) -> &mut StoreLimits {
+    pub(crate) fn limits(&mut self) -> &mut Limiter {
         &mut self.limits
+    }
+
+    /// Releases the host resources the component holds, locks first:
+    /// closing a lock file's descriptor drops its fcntl lock. Called when
+    /// the instance is abandoned after a trap, before anything else of it
+    /// is dropped.
+    pub(crate) fn release_handles(&mut self) {
+        self.table = ResourceTable::new();
     }
 
     /// The resource table (streams the embedder hands the component).
@@ -105,6 +140,8 @@ impl HostState {
     pub(crate) fn locking(&mut self) -> LockingView<'_> {
         LockingView {
             table: &mut self.table,
+            timeout: self.lock_timeout,
+            timed_out: &mut self.lock_timed_out,
         }
     }
 
@@ -120,6 +157,61 @@ impl HostState {
         HostInfoView {
             graph_root: &self.graph_root,
         }
+    }
+}
+
+/// The memory limiter of one sandbox: [`StoreLimits`], remembering whether
+/// it refused to grow the memory, so that the trap a refused allocation
+/// ends in (the guest's allocator aborts) is reported as
+/// [`crate::ErrorKind::InsufficientMemory`].
+pub struct Limiter {
+    limits: StoreLimits,
+    refused: bool,
+}
+
+impl Limiter {
+    /// Whether a growth was refused since the last call to this method.
+    pub(crate) fn take_refused(&mut self) -> bool {
+        std::mem::take(&mut self.refused)
+    }
+}
+
+impl ResourceLimiter for Limiter {
+    fn memory_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        let granted = self.limits.memory_growing(current, desired, maximum)?;
+        self.refused |= !granted;
+        Ok(granted)
+    }
+
+    fn memory_grow_failed(&mut self, error: wasmtime::Error) -> wasmtime::Result<()> {
+        self.refused = true;
+        self.limits.memory_grow_failed(error)
+    }
+
+    fn table_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        self.limits.table_growing(current, desired, maximum)
+    }
+
+    fn instances(&self) -> usize {
+        self.limits.instances()
+    }
+
+    fn tables(&self) -> usize {
+        self.limits.tables()
+    }
+
+    fn memories(&self) -> usize {
+        self.limits.memories()
     }
 }
 

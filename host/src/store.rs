@@ -1,121 +1,57 @@
 //! The blocking Rust API: one sandboxed component instance per open store.
 
 use crate::DiffOptions;
-use crate::bindings::Graphstore;
 use crate::bindings::exports::graphstore::store::types as wit;
-use crate::engine::Runtime;
-use crate::error::Error;
-use crate::options::{StoreOptions, parse_driver_options};
-use crate::state::HostState;
+use crate::error::{Error, ErrorKind};
+use crate::fds;
+use crate::interrupt::{CancelToken, Interrupt};
+use crate::options::StoreOptions;
+use crate::sandbox::Sandbox;
 use crate::streams::{ReaderStream, WriterStream};
 use crate::{
     Container, ContainerOptions, ContainerPage, DataOwner, DeletedImage, Image, ImageOptions,
     ImagePage, Layer, LayerOptions, LayerPage, NewImage,
 };
-use graphstore_guest::store::{GRAPH_ROOT_PREOPEN, IMAGE_STORE_PREOPEN_PREFIX, RUN_ROOT_PREOPEN};
 use std::io::{Read, Write};
-use std::os::unix::fs::DirBuilderExt;
-use std::path::{Path, PathBuf};
-use wasmtime::component::{Resource, ResourceAny};
+use std::sync::Arc;
+use std::time::Duration;
+use wasmtime::component::Resource;
 use wasmtime_wasi::p2::{DynInputStream, DynOutputStream};
-use wasmtime_wasi::{FsPerms, WasiCtxBuilder};
-
-/// Mode of root directories graphstore creates (as containers/storage does).
-const ROOT_DIR_MODE: u32 = 0o700;
 
 /// An open store. Each `Store` is its own sandbox: a component instance
 /// that sees only this store's graph root, run root and additional image
 /// stores.
+///
+/// A call that traps (a deadline or cancellation, the memory cap, a guest
+/// panic) returns a typed error and drops the instance, its descriptors and
+/// its locks; the next call starts a fresh instance on the same roots
+/// (about half a millisecond). [`Store::suspend`] drops the instance on
+/// purpose, so that an idle store holds no descriptor.
 pub struct Store {
-    wasm: wasmtime::Store<HostState>,
-    instance: Graphstore,
-    handle: ResourceAny,
+    /// The live instance, if any.
+    sandbox: Option<Sandbox>,
     options: StoreOptions,
-    /// Set after a trap: the instance refuses further calls.
-    broken: bool,
+    interrupt: Arc<Interrupt>,
+    /// Whether calls can be stopped: set by a deadline or a cancellation
+    /// token, it makes the next instance run the component compiled with
+    /// epoch checks (see [`crate::engine::Runtime::get`]).
+    interruptible: bool,
 }
 
-/// A path as the text the store reports.
-fn path_text(path: &Path) -> Result<String, Error> {
-    path.to_str()
-        .map(str::to_string)
-        .ok_or_else(|| Error::Setup(format!("{} is not valid UTF-8", path.display())))
-}
-
-/// Makes a root absolute and creates it (mode 0700) when missing.
-fn prepare_root(path: &Path, create: bool) -> Result<PathBuf, Error> {
-    let absolute = std::path::absolute(path).map_err(|e| Error::setup(path.display(), e))?;
-    if create {
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(ROOT_DIR_MODE)
-            .create(&absolute)
-            .map_err(|e| Error::setup(format_args!("creating {}", absolute.display()), e))?;
-    }
-    Ok(absolute)
-}
-
-fn maps_to_wit(maps: &[crate::IdMap]) -> Vec<wit::IdMap> {
-    maps.to_vec()
-}
+/// What one component call returns: a trap, or the store's answer.
+type Outcome<T> = wasmtime::Result<Result<T, wit::Error>>;
 
 impl Store {
     /// Opens the store described by `options`, creating its roots if needed.
     pub fn open(options: StoreOptions) -> Result<Store, Error> {
-        let driver = parse_driver_options(&options.driver_options)?;
-        let create = !options.read_only;
-        let graph_root = prepare_root(&options.graph_root, create)?;
-        let run_root = prepare_root(&options.run_root, create)?;
-        let perms = if options.read_only {
-            FsPerms::ReadOnly
-        } else {
-            FsPerms::ReadWrite
-        };
-        let mut wasi = WasiCtxBuilder::new();
-        wasi.allow_blocking_current_thread(true);
-        let grant = |wasi: &mut WasiCtxBuilder, path: &Path, name: &str, perms: FsPerms| {
-            wasi.preopened_dir(path, name, perms)
-                .map(drop)
-                .map_err(|e| Error::setup(format_args!("opening {}", path.display()), e))
-        };
-        grant(&mut wasi, &graph_root, GRAPH_ROOT_PREOPEN, perms)?;
-        grant(&mut wasi, &run_root, RUN_ROOT_PREOPEN, perms)?;
-        let mut image_stores = Vec::new();
-        for (index, path) in driver.image_stores.iter().enumerate() {
-            let path = prepare_root(path, false)?;
-            let name = format!("{IMAGE_STORE_PREOPEN_PREFIX}{index}");
-            grant(&mut wasi, &path, &name, FsPerms::ReadOnly)?;
-            image_stores.push(path_text(&path)?);
-        }
-        let runtime = Runtime::get()?;
-        let mut wasm = wasmtime::Store::new(
-            runtime.engine(),
-            HostState::new(wasi.build(), options.limits, graph_root.clone()),
-        );
-        wasm.limiter(|state| state.limits());
-        let instance = runtime.pre().instantiate(&mut wasm)?;
-        let wit_options = wit::StoreOptions {
-            graph_root: path_text(&graph_root)?,
-            run_root: path_text(&run_root)?,
-            driver_name: options.driver_name.clone(),
-            driver_options: options.driver_options.clone(),
-            image_stores,
-            uid_map: maps_to_wit(&options.uid_map),
-            gid_map: maps_to_wit(&options.gid_map),
-            read_only: options.read_only,
-            max_diff_bytes: options.max_diff_bytes,
-            max_diff_entries: options.max_diff_entries,
-        };
-        let handle = instance
-            .graphstore_store_store_api()
-            .store()
-            .call_open(&mut wasm, &wit_options)??;
+        let interrupt = Interrupt::new();
+        let interruptible = options.limits.call_timeout.is_some();
+        let sandbox = Sandbox::open(&options, interruptible.then_some(&interrupt))?;
         Ok(Store {
-            wasm,
-            instance,
-            handle,
+            sandbox: Some(sandbox),
             options,
-            broken: false,
+            interrupt,
+            interruptible,
         })
     }
 
@@ -124,60 +60,145 @@ impl Store {
         &self.options
     }
 
-    /// Turns a call's outcome into the API's result, remembering traps.
-    fn finish<T>(&mut self, outcome: wasmtime::Result<Result<T, wit::Error>>) -> Result<T, Error> {
-        match outcome {
-            Ok(result) => result.map_err(Error::from),
-            Err(trap) => {
-                self.broken = true;
-                Err(Error::from(trap))
-            }
+    /// Changes the per-call deadline ([`crate::Limits::call_timeout`]) for
+    /// later calls.
+    pub fn set_call_timeout(&mut self, timeout: Option<Duration>) {
+        self.options.limits.call_timeout = timeout;
+        if timeout.is_some() {
+            self.make_interruptible();
         }
     }
 
-    fn check_usable(&self) -> Result<(), Error> {
-        if self.broken {
-            return Err(Error::Runtime(
-                "an earlier call trapped; reopen the store".into(),
+    /// From the next call on, runs the component compiled with epoch
+    /// checks (the current instance, compiled without, is dropped).
+    fn make_interruptible(&mut self) {
+        if !self.interruptible {
+            self.interruptible = true;
+            self.suspend();
+        }
+    }
+
+    /// Whether a component instance is live (it is after a successful call,
+    /// not after a trap or [`Store::suspend`]).
+    pub fn is_live(&self) -> bool {
+        self.sandbox.is_some()
+    }
+
+    /// Drops the component instance with every descriptor and lock it
+    /// holds; the next call starts a new one transparently.
+    pub fn suspend(&mut self) {
+        if let Some(sandbox) = self.sandbox.take() {
+            sandbox.abandon();
+        }
+    }
+
+    /// Runs `operation` with `token` installed: cancelling the token stops
+    /// the component call running at that moment (within one epoch tick,
+    /// [`crate::interrupt::TICK`]) with [`ErrorKind::Interrupted`], and
+    /// makes later calls under it fail at once.
+    pub fn with_cancel<R>(
+        &mut self,
+        token: &CancelToken,
+        operation: impl FnOnce(&mut Store) -> R,
+    ) -> R {
+        self.make_interruptible();
+        self.interrupt.set_cancel(Some(token.clone()));
+        let result = operation(self);
+        self.interrupt.set_cancel(None);
+        result
+    }
+
+    /// The live instance, started again if a trap or [`Store::suspend`]
+    /// dropped the last one.
+    fn sandbox(&mut self) -> Result<&mut Sandbox, Error> {
+        if self.sandbox.is_none() {
+            let interrupt = self.interruptible.then_some(&self.interrupt);
+            self.sandbox = Some(Sandbox::open(&self.options, interrupt)?);
+        }
+        Ok(self.sandbox.as_mut().expect("just opened"))
+    }
+
+    /// Fails with [`ErrorKind::InsufficientMemory`] when an argument of
+    /// `bytes` bytes cannot even be copied into the sandbox's memory.
+    fn fits(&self, what: &str, bytes: usize) -> Result<(), Error> {
+        let cap = self.options.limits.memory_bytes;
+        if bytes >= cap {
+            return Err(Error::store(
+                ErrorKind::InsufficientMemory,
+                format!(
+                    "{what} of {bytes} bytes does not fit the store's memory cap of {cap} bytes"
+                ),
             ));
         }
         Ok(())
     }
 
+    /// Runs one component call on the live instance under the store's
+    /// deadline and the installed cancellation token. A trap drops the
+    /// instance (locks first) and becomes a typed error.
+    fn run<T>(&mut self, call: impl FnOnce(&mut Sandbox) -> Outcome<T>) -> Result<T, Error> {
+        let limit = self.options.limits.call_timeout;
+        let memory_cap = self.options.limits.memory_bytes;
+        let interrupt = self.interruptible.then(|| Arc::clone(&self.interrupt));
+        let sandbox = self.sandbox()?;
+        if let Some(interrupt) = interrupt {
+            interrupt.arm(&mut sandbox.wasm, limit)?;
+        }
+        match call(sandbox) {
+            Ok(result) => {
+                let timed_out = sandbox.wasm.data_mut().take_lock_timed_out();
+                result.map_err(|e| match Error::from(e) {
+                    Error::Store { message, .. } if timed_out => {
+                        Error::store(ErrorKind::LockTimeout, message)
+                    }
+                    other => fds::classify(other),
+                })
+            }
+            Err(trap) => {
+                let refused = sandbox.wasm.data_mut().limits().take_refused();
+                if let Some(sandbox) = self.sandbox.take() {
+                    sandbox.abandon();
+                }
+                Err(Error::from_trap(trap, refused, memory_cap))
+            }
+        }
+    }
+
     /// What opening the store cleaned up after a crash, one line each.
     pub fn recovery_report(&mut self) -> Result<Vec<String>, Error> {
-        self.check_usable()?;
-        let outcome = self
-            .instance
-            .graphstore_store_store_api()
-            .store()
-            .call_recovery_report(&mut self.wasm, self.handle);
-        self.finish(outcome.map(Ok))
+        self.run(|sb| {
+            sb.instance
+                .graphstore_store_store_api()
+                .store()
+                .call_recovery_report(&mut sb.wasm, sb.handle)
+                .map(Ok)
+        })
     }
 
     /// Version pairs (empty, as in containers/storage 1.43).
     pub fn version(&mut self) -> Result<Vec<(String, String)>, Error> {
-        self.check_usable()?;
-        let outcome = self
-            .instance
-            .graphstore_store_store_api()
-            .store()
-            .call_version(&mut self.wasm, self.handle);
-        self.finish(outcome.map(Ok))
+        self.run(|sb| {
+            sb.instance
+                .graphstore_store_store_api()
+                .store()
+                .call_version(&mut sb.wasm, sb.handle)
+                .map(Ok)
+        })
     }
 }
 
 /// Generates one forwarding method per store-api function: same name, the
 /// same arguments, typed errors.
+/// An entry ending in `fits data` first checks that argument `data` fits
+/// the sandbox's memory cap (a typed error instead of a trap).
 macro_rules! forward {
-    ($( $(#[$doc:meta])* fn $name:ident => $call:ident ( $($arg:ident : $ty:ty),* ) -> $ret:ty; )*) => {
+    ($( $(#[$doc:meta])* fn $name:ident => $call:ident ( $($arg:ident : $ty:ty),* ) -> $ret:ty $(, fits $big:ident)?; )*) => {
         impl Store {
             $(
                 $(#[$doc])*
                 pub fn $name(&mut self, $($arg: $ty),*) -> Result<$ret, Error> {
-                    self.check_usable()?;
-                    let outcome = self.instance.graphstore_store_store_api().store().$call(&mut self.wasm, self.handle, $($arg),*);
-                    self.finish(outcome)
+                    $(self.fits(stringify!($big), $big.len())?;)?
+                    self.run(|sb| sb.instance.graphstore_store_store_api().store().$call(&mut sb.wasm, sb.handle, $($arg),*))
                 }
             )*
         }
@@ -246,7 +267,7 @@ forward! {
     /// Metadata of a layer, image or container.
     fn metadata => call_metadata(reference: &str) -> String;
     /// Replaces the metadata of a layer, image or container.
-    fn set_metadata => call_set_metadata(reference: &str, metadata: &str) -> ();
+    fn set_metadata => call_set_metadata(reference: &str, metadata: &str) -> (), fits metadata;
     /// Sets a flag (value as JSON text).
     fn set_flag => call_set_flag(reference: &str, key: &str, value: &str) -> ();
     /// Removes a flag.
@@ -260,13 +281,13 @@ forward! {
     /// Digest of an image data item.
     fn image_big_data_digest => call_image_big_data_digest(image: &str, key: &str) -> String;
     /// Stores an image data item.
-    fn set_image_big_data => call_set_image_big_data(image: &str, key: &str, data: &[u8], manifest_digest: Option<&str>) -> ();
+    fn set_image_big_data => call_set_image_big_data(image: &str, key: &str, data: &[u8], manifest_digest: Option<&str>) -> (), fits data;
     /// Names of a layer's data items.
     fn list_layer_big_data => call_list_layer_big_data(layer: &str) -> Vec<String>;
     /// A layer data item.
     fn layer_big_data => call_layer_big_data(layer: &str, key: &str) -> Vec<u8>;
     /// Stores a layer data item.
-    fn set_layer_big_data => call_set_layer_big_data(layer: &str, key: &str, data: &[u8]) -> ();
+    fn set_layer_big_data => call_set_layer_big_data(layer: &str, key: &str, data: &[u8]) -> (), fits data;
     /// Names of a container's data items.
     fn list_container_big_data => call_list_container_big_data(container: &str) -> Vec<String>;
     /// A container data item.
@@ -276,17 +297,17 @@ forward! {
     /// Digest of a container data item.
     fn container_big_data_digest => call_container_big_data_digest(container: &str, key: &str) -> String;
     /// Stores a container data item.
-    fn set_container_big_data => call_set_container_big_data(container: &str, key: &str, data: &[u8]) -> ();
+    fn set_container_big_data => call_set_container_big_data(container: &str, key: &str, data: &[u8]) -> (), fits data;
     /// Host path of a container's data directory.
     fn container_directory => call_container_directory(container: &str) -> String;
     /// Host path of a container's runtime directory.
     fn container_run_directory => call_container_run_directory(container: &str) -> String;
     /// Writes a file in a container's data directory.
-    fn set_container_directory_file => call_set_container_directory_file(container: &str, file: &str, data: &[u8]) -> ();
+    fn set_container_directory_file => call_set_container_directory_file(container: &str, file: &str, data: &[u8]) -> (), fits data;
     /// Reads a file from a container's data directory.
     fn from_container_directory => call_from_container_directory(container: &str, file: &str) -> Vec<u8>;
     /// Writes a file in a container's runtime directory.
-    fn set_container_run_directory_file => call_set_container_run_directory_file(container: &str, file: &str, data: &[u8]) -> ();
+    fn set_container_run_directory_file => call_set_container_run_directory_file(container: &str, file: &str, data: &[u8]) -> (), fits data;
     /// Reads a file from a container's runtime directory.
     fn from_container_run_directory => call_from_container_run_directory(container: &str, file: &str) -> Vec<u8>;
     /// Mounts a layer or container; returns the host path.
@@ -320,7 +341,7 @@ forward! {
     /// Digests of all stored blobs.
     fn blobs => call_blobs() -> Vec<String>;
     /// Sets a blob metadata item (the blob must exist).
-    fn set_blob_metadata => call_set_blob_metadata(digest: &str, key: &str, value: &[u8]) -> ();
+    fn set_blob_metadata => call_set_blob_metadata(digest: &str, key: &str, value: &[u8]) -> (), fits value;
     /// A blob metadata item.
     fn blob_metadata => call_blob_metadata(digest: &str, key: &str) -> Vec<u8>;
     /// Removes a blob metadata item.
@@ -339,12 +360,14 @@ forward! {
 
 /// Calls that stream layer diffs between the embedder and the component.
 impl Store {
+    /// Hands `reader` to the live instance as an input stream.
     fn push_input(
         &mut self,
         reader: impl Read + Send + 'static,
     ) -> Result<Resource<DynInputStream>, Error> {
         let stream: DynInputStream = Box::new(ReaderStream::new(reader));
-        self.wasm
+        self.sandbox()?
+            .wasm
             .data_mut()
             .table()
             .push(stream)
@@ -361,47 +384,36 @@ impl Store {
         options: &LayerOptions,
         diff: impl Read + Send + 'static,
     ) -> Result<Layer, Error> {
-        self.check_usable()?;
         let stream = self.push_input(diff)?;
-        let outcome = self
-            .instance
-            .graphstore_store_store_api()
-            .store()
-            .call_put_layer(
-                &mut self.wasm,
-                self.handle,
-                id,
-                parent,
-                names,
-                options,
-                stream,
-            );
-        self.finish(outcome)
+        self.run(|sb| {
+            sb.instance
+                .graphstore_store_store_api()
+                .store()
+                .call_put_layer(&mut sb.wasm, sb.handle, id, parent, names, options, stream)
+        })
     }
 
     /// Applies the tar diff read from `diff` to layer `to`; returns the
     /// uncompressed size.
     pub fn apply_diff(&mut self, to: &str, diff: impl Read + Send + 'static) -> Result<i64, Error> {
-        self.check_usable()?;
         let stream = self.push_input(diff)?;
-        let outcome = self
-            .instance
-            .graphstore_store_store_api()
-            .store()
-            .call_apply_diff(&mut self.wasm, self.handle, to, stream);
-        self.finish(outcome)
+        self.run(|sb| {
+            sb.instance
+                .graphstore_store_store_api()
+                .store()
+                .call_apply_diff(&mut sb.wasm, sb.handle, to, stream)
+        })
     }
 
     /// Stores the content read from `data` as a blob; returns its digest.
     pub fn put_blob(&mut self, data: impl Read + Send + 'static) -> Result<String, Error> {
-        self.check_usable()?;
         let stream = self.push_input(data)?;
-        let outcome = self
-            .instance
-            .graphstore_store_store_api()
-            .store()
-            .call_put_blob(&mut self.wasm, self.handle, stream);
-        self.finish(outcome)
+        self.run(|sb| {
+            sb.instance
+                .graphstore_store_store_api()
+                .store()
+                .call_put_blob(&mut sb.wasm, sb.handle, stream)
+        })
     }
 
     /// Writes blob `digest` to `out`, verifying it; returns its size. On
@@ -411,13 +423,11 @@ impl Store {
         digest: &str,
         out: impl Write + Send + 'static,
     ) -> Result<u64, Error> {
-        self.check_usable()?;
-        self.with_output(out, |store, stream| {
-            store
-                .instance
+        self.with_output(out, |sb, stream| {
+            sb.instance
                 .graphstore_store_store_api()
                 .store()
-                .call_get_blob(&mut store.wasm, store.handle, digest, stream)
+                .call_get_blob(&mut sb.wasm, sb.handle, digest, stream)
         })
     }
 
@@ -430,13 +440,11 @@ impl Store {
         key: &str,
         out: impl Write + Send + 'static,
     ) -> Result<u64, Error> {
-        self.check_usable()?;
-        self.with_output(out, |store, stream| {
-            store
-                .instance
+        self.with_output(out, |sb, stream| {
+            sb.instance
                 .graphstore_store_store_api()
                 .store()
-                .call_write_big_data(&mut store.wasm, store.handle, owner, reference, key, stream)
+                .call_write_big_data(&mut sb.wasm, sb.handle, owner, reference, key, stream)
         })
     }
 
@@ -444,22 +452,23 @@ impl Store {
     fn with_output<T>(
         &mut self,
         out: impl Write + Send + 'static,
-        call: impl FnOnce(
-            &mut Self,
-            Resource<DynOutputStream>,
-        ) -> wasmtime::Result<Result<T, wit::Error>>,
+        call: impl FnOnce(&mut Sandbox, Resource<DynOutputStream>) -> Outcome<T>,
     ) -> Result<T, Error> {
         let stream: DynOutputStream = Box::new(WriterStream::new(out));
         let stream = self
+            .sandbox()?
             .wasm
             .data_mut()
             .table()
             .push(stream)
             .map_err(|e| Error::Runtime(e.to_string()))?;
         let borrowed = Resource::<DynOutputStream>::new_borrow(stream.rep());
-        let outcome = call(self, borrowed);
-        let _ = self.wasm.data_mut().table().delete(stream);
-        self.finish(outcome)
+        let result = self.run(|sb| call(sb, borrowed));
+        // After a trap the instance, its table and the stream are gone.
+        if let Some(sandbox) = self.sandbox.as_mut() {
+            let _ = sandbox.wasm.data_mut().table().delete(stream);
+        }
+        result
     }
 
     /// Writes the diff of `to` against `from` (default: its parent) to `out`.
@@ -470,13 +479,15 @@ impl Store {
         options: DiffOptions,
         out: impl Write + Send + 'static,
     ) -> Result<(), Error> {
-        self.check_usable()?;
-        self.with_output(out, |store, stream| {
-            store
-                .instance
-                .graphstore_store_store_api()
-                .store()
-                .call_diff(&mut store.wasm, store.handle, from, to, options, stream)
+        self.with_output(out, |sb, stream| {
+            sb.instance.graphstore_store_store_api().store().call_diff(
+                &mut sb.wasm,
+                sb.handle,
+                from,
+                to,
+                options,
+                stream,
+            )
         })
     }
 }

@@ -15,7 +15,7 @@ use std::io;
 use std::os::fd::AsRawFd;
 use std::os::unix::fs::FileExt;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// Length of the last-writer token at the start of a lock file.
 pub const LOCK_TOKEN_LEN: usize = 64;
@@ -89,6 +89,29 @@ fn ofd_lock(file: &File, lock_type: libc::c_int) -> io::Result<()> {
     }
 }
 
+/// Tries to apply an OFD whole-file lock without waiting: false when
+/// another holder conflicts.
+#[allow(unsafe_code)]
+fn ofd_try_lock(file: &File, lock_type: libc::c_int) -> io::Result<bool> {
+    // SAFETY: a zeroed flock is valid; only the fields below matter.
+    let mut request: libc::flock = unsafe { std::mem::zeroed() };
+    request.l_type = lock_type as libc::c_short;
+    request.l_whence = libc::SEEK_SET as libc::c_short;
+    loop {
+        // SAFETY: fcntl with a valid fd and a pointer to an initialised flock.
+        let result = unsafe { libc::fcntl(file.as_raw_fd(), libc::F_OFD_SETLK, &request) };
+        if result == 0 {
+            return Ok(true);
+        }
+        let error = io::Error::last_os_error();
+        match error.raw_os_error() {
+            Some(libc::EINTR) => continue,
+            Some(libc::EAGAIN | libc::EACCES) => return Ok(false),
+            _ => return Err(error),
+        }
+    }
+}
+
 /// Checks a lock file name is one plain path component.
 fn check_name(name: &str) -> io::Result<()> {
     if name.is_empty() || name == "." || name == ".." || name.contains('/') || name.contains('\0') {
@@ -152,6 +175,33 @@ impl LockFile {
         ofd_lock(&self.file, lock_type)?;
         self.held = Some((exclusive, 1));
         Ok(())
+    }
+
+    /// Takes the lock as [`LockFile::lock`] does, waiting at most until
+    /// `deadline` (polling): false when it was not granted by then.
+    pub fn lock_until(&mut self, exclusive: bool, deadline: Instant) -> io::Result<bool> {
+        let exclusive = exclusive && !self.read_only;
+        if self.held.is_some() {
+            return self.lock(exclusive).map(|()| true);
+        }
+        let lock_type = if exclusive {
+            libc::F_WRLCK
+        } else {
+            libc::F_RDLCK
+        };
+        let mut pause = Duration::from_millis(1);
+        loop {
+            if ofd_try_lock(&self.file, lock_type)? {
+                self.held = Some((exclusive, 1));
+                return Ok(true);
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return Ok(false);
+            }
+            std::thread::sleep(pause.min(deadline - now));
+            pause = (pause * 2).min(LOCK_RETRY);
+        }
     }
 
     /// Releases one hold; the kernel lock goes with the last one.

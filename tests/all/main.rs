@@ -16,3 +16,4 @@ mod interop;
 mod layers;
 mod portable;
 mod store_api;
+mod tenants;
