@@ -78,11 +78,14 @@ fn send_item(
 }
 
 /// Writes item `key` of record `id` atomically, creating its directory.
+/// Callers hold the record file's lock exclusively, so the item's fixed
+/// temporary is theirs: one a killed writer left is replaced by the next
+/// write of the same item (or goes with the record's directory).
 fn write_item(records_dir: &Dir, kind: Kind, id: &str, key: &str, data: &[u8]) -> Result<()> {
     let file_name = item_file_name(kind, key)?;
     Ok(records_dir
         .ensure_dir(id)?
-        .write_file_atomic(&file_name, data)?)
+        .write_file_atomic_locked(&file_name, data)?)
 }
 
 /// The parts of an image or container record that describe its data items.
