@@ -182,3 +182,30 @@ fn portable_component_keeps_records_and_layers_with_wasi_alone() {
     );
     assert_eq!(host.layer("base-layer").unwrap().id, "base");
 }
+
+/// WASI has no `syncfs`: the portable component refuses `vfs.sync=filesystem`
+/// at open, by name, instead of promising durability it cannot give.
+#[test]
+fn portable_component_refuses_sync_filesystem() {
+    let roots = Roots::new();
+    let (mut wasm, instance) = instantiate(&roots);
+    let api = instance.graphstore_store_store_api().store();
+    let options = StoreOptions {
+        graph_root: roots.graph().display().to_string(),
+        run_root: roots.run().display().to_string(),
+        driver_name: "vfs".into(),
+        driver_options: vec!["vfs.sync=filesystem".into()],
+        image_stores: Vec::new(),
+        uid_map: Vec::new(),
+        gid_map: Vec::new(),
+        read_only: false,
+        max_diff_bytes: None,
+        max_diff_entries: None,
+    };
+    let error = api.call_open(&mut wasm, &options).unwrap().unwrap_err();
+    let text = format!("{error:?}");
+    assert!(
+        text.starts_with("Error::InvalidInput(") && text.contains("needs syncfs"),
+        "{text}"
+    );
+}

@@ -53,6 +53,12 @@ impl Dir {
         self.on_self_or("sync", ".", |dir| dir.sync())
     }
 
+    /// Whether [`Dir::sync_filesystem`] can work in this build (WASI alone
+    /// has no `syncfs`).
+    pub fn can_sync_filesystem() -> bool {
+        DirHandle::SYNCS_FILESYSTEM
+    }
+
     /// Writes everything dirty on this directory's file system to its
     /// device (`syncfs`).
     pub fn sync_filesystem(&self) -> DiskResult<()> {

@@ -181,12 +181,14 @@ impl Store {
         }
         let read_only = options.read_only;
         let sync = SyncMode::from_driver_options(&options.driver_options)?;
-        let graph = if sync == SyncMode::Filesystem {
-            // Also where a backend that cannot sync a file system says so.
-            graph.sync_filesystem()?;
-            graph.durable()
-        } else {
-            graph
+        let graph = match sync {
+            SyncMode::Filesystem if !Dir::can_sync_filesystem() => {
+                return Err(StoreError::invalid(
+                    "invalid sync mode for vfs driver: \"filesystem\" needs syncfs, which this component cannot call (WASI has none)",
+                ));
+            }
+            SyncMode::Filesystem => graph.durable(),
+            SyncMode::None => graph,
         };
         if !read_only {
             for name in GRAPH_ROOT_AUX_DIRS {

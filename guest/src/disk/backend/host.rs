@@ -204,6 +204,8 @@ impl DirOps for HostDir {
         posix::remove_tree(&self.0, name).map_err(errno)
     }
 
+    const SYNCS_FILESYSTEM: bool = true;
+
     fn sync(&self) -> FsResult<()> {
         wasi::sync_dir(&self.0)
     }

@@ -105,6 +105,8 @@ pub trait DirOps: Sized {
     /// Writes everything dirty on this directory's file system to its
     /// device (`syncfs`); `Unsupported` where the backend cannot.
     fn sync_filesystem(&self) -> FsResult<()>;
+    /// Whether [`DirOps::sync_filesystem`] can work at all.
+    const SYNCS_FILESYSTEM: bool;
     /// Writes regular file `name` to `out`; returns its length.
     fn send_file(&self, name: &str, out: &mut Output<'_>) -> FsResult<u64>;
     /// Opens (creating unless `read_only`) lock file `name`.

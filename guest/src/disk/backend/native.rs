@@ -191,6 +191,8 @@ impl DirOps for NativeDir {
         sys::remove_tree(&self.0, name).map_err(errno)
     }
 
+    const SYNCS_FILESYSTEM: bool = true;
+
     fn sync(&self) -> FsResult<()> {
         sys::sync_dir(&self.0).map_err(errno)
     }

@@ -261,6 +261,8 @@ impl DirOps for PortableDir {
         wasi::unlink(&self.0, name)
     }
 
+    const SYNCS_FILESYSTEM: bool = false;
+
     fn sync(&self) -> FsResult<()> {
         wasi::sync_dir(&self.0)
     }
