@@ -408,6 +408,14 @@ impl GuestStore for StoreResource {
         self.with(|s| s.container_run_directory(&container))
     }
 
+    fn image_directory(&self, image: String) -> WitResult<String> {
+        self.with(|s| s.image_directory(&image))
+    }
+
+    fn image_run_directory(&self, image: String) -> WitResult<String> {
+        self.with(|s| s.image_run_directory(&image))
+    }
+
     fn set_container_directory_file(
         &self,
         container: String,

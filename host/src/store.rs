@@ -302,6 +302,10 @@ forward! {
     fn container_directory => call_container_directory(container: &str) -> String;
     /// Host path of a container's runtime directory.
     fn container_run_directory => call_container_run_directory(container: &str) -> String;
+    /// Host path of an image's data directory (created if needed).
+    fn image_directory => call_image_directory(image: &str) -> String;
+    /// Host path of an image's runtime directory (created if needed).
+    fn image_run_directory => call_image_run_directory(image: &str) -> String;
     /// Writes a file in a container's data directory.
     fn set_container_directory_file => call_set_container_directory_file(container: &str, file: &str, data: &[u8]) -> (), fits data;
     /// Reads a file from a container's data directory.

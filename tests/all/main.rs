@@ -14,6 +14,7 @@ mod hostile;
 mod hostile_tars;
 mod interop;
 mod layers;
+mod newer_commands;
 mod portable;
 mod store_api;
 mod tenants;

@@ -13,8 +13,6 @@ use crate::records::{Container, IdMap};
 const MOUNT_LABEL_FLAG: &str = "MountLabel";
 const PROCESS_LABEL_FLAG: &str = "ProcessLabel";
 const VOLATILE_FLAG: &str = "Volatile";
-/// Per-container directory inside `G/vfs-containers/<id>` and `R/vfs-containers/<id>`.
-const USERDATA_DIR: &str = "userdata";
 
 /// Options for a new container (see the WIT `container-options`).
 #[derive(Debug, Clone, Default)]
@@ -332,10 +330,7 @@ impl Store {
             .id
             .clone();
         let root = if run_root { &self.run } else { &self.graph };
-        Ok(root
-            .ensure_dir("vfs-containers")?
-            .ensure_dir(&id)?
-            .ensure_dir(USERDATA_DIR)?)
+        super::userdata_dir(root, super::CONTAINERS_DIR, &id)
     }
 
     /// Host path of the container's data directory.

@@ -236,7 +236,7 @@ impl Store {
     /// Removes container `id`'s data directories (graph root and run root).
     pub(super) fn remove_container_dirs(&mut self, id: &str) -> Result<()> {
         self.containers.dir().remove_tree(id)?;
-        if let Some(run_containers) = self.run.open_dir("vfs-containers")? {
+        if let Some(run_containers) = self.run.open_dir(super::CONTAINERS_DIR)? {
             run_containers.remove_tree(id)?;
         }
         Ok(())

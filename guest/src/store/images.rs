@@ -1,6 +1,7 @@
 //! Image operations of the store: create, look up, list, digests, sizes.
 
 use super::{Access, ImageView, Store, assign_id};
+use crate::disk::Dir;
 use crate::error::{ErrorKind, Result, StoreError};
 use crate::format::timestamp::Timestamp;
 use crate::ident::{digest, names};
@@ -322,6 +323,33 @@ impl Store {
 }
 
 /// 1.43's "image not known" for a reference.
+impl Store {
+    /// `<root>/vfs-images/<id>/userdata` of the graph root or run root for
+    /// image `reference`, created on demand (upstream's `ImageDirectory`;
+    /// unlike upstream, an unknown image is an error, not a new directory).
+    fn image_userdata_dir(&mut self, reference: &str, run_root: bool) -> Result<Dir> {
+        self.check_writable()?;
+        let _held = self.hold(Access::None, Access::Read, Access::None)?;
+        let id = self
+            .find_image(reference)?
+            .ok_or_else(|| image_unknown(reference))?
+            .record
+            .id;
+        let root = if run_root { &self.run } else { &self.graph };
+        super::userdata_dir(root, super::IMAGES_DIR, &id)
+    }
+
+    /// Host path of the image's data directory (`get-image-dir`).
+    pub fn image_directory(&mut self, image: &str) -> Result<String> {
+        Ok(self.image_userdata_dir(image, false)?.path().to_string())
+    }
+
+    /// Host path of the image's runtime directory (`get-image-run-dir`).
+    pub fn image_run_directory(&mut self, image: &str) -> Result<String> {
+        Ok(self.image_userdata_dir(image, true)?.path().to_string())
+    }
+}
+
 pub(super) fn image_unknown(reference: &str) -> StoreError {
     StoreError::with_context(
         ErrorKind::ImageUnknown,

@@ -120,8 +120,12 @@ impl Store {
         for id in containers {
             self.remove_container_dirs(id)?;
         }
+        let run_images = self.run.open_dir(super::IMAGES_DIR)?;
         for id in images {
             self.images.dir().remove_tree(id)?;
+            if let Some(run_images) = &run_images {
+                run_images.remove_tree(id)?;
+            }
         }
         if layers.is_empty() {
             return Ok(());

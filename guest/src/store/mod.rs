@@ -58,6 +58,21 @@ const CONTAINERS_JSON: &str = "containers.json";
 const CONTAINERS_LOCK: &str = "containers.lock";
 const STORAGE_LOCK: &str = "storage.lock";
 const USERNS_LOCK: &str = "userns.lock";
+/// The directory of image records and image data (graph and run root).
+const IMAGES_DIR: &str = "vfs-images";
+/// The directory of container records and container data (graph and run root).
+const CONTAINERS_DIR: &str = "vfs-containers";
+/// A record's directory for its user's files: `<root>/<store>/<id>/userdata`.
+const USERDATA_DIR: &str = "userdata";
+
+/// `<root>/<store_dir>/<id>/userdata`, created on demand.
+fn userdata_dir(root: &Dir, store_dir: &str, id: &str) -> Result<Dir> {
+    Ok(root
+        .ensure_dir(store_dir)?
+        .ensure_dir(id)?
+        .ensure_dir(USERDATA_DIR)?)
+}
+
 /// Graph-root directories 1.43 creates at store open (unused by vfs).
 const GRAPH_ROOT_AUX_DIRS: [&str; 2] = ["mounts", "tmp"];
 

@@ -221,6 +221,7 @@ const WRITE_DATA_FLAGS: &[FlagSpec] = &[FILE_WRITE_DATA];
 const READ_DATA_FLAGS: &[FlagSpec] = &[FILE_READ_DATA];
 const IMAGES_FLAGS: &[FlagSpec] = &[JSON, IMAGES_QUIET];
 const NAMES_FLAGS: &[FlagSpec] = &[NEW_NAME, JSON];
+const REMOVED_NAMES_FLAGS: &[FlagSpec] = &[list_flag(n::NAME, Some("n"), "Name to remove"), JSON];
 
 const CREATE_LAYER_FLAGS: &[FlagSpec] = &[
     MOUNT_LABEL,
@@ -444,6 +445,12 @@ pub enum CommandId {
     Heads,
     /// `children` (graphstore): a layer's children.
     Children,
+    /// `remove-names` (newer containers/storage).
+    RemoveNames,
+    /// `get-image-dir` (newer containers/storage).
+    GetImageDir,
+    /// `get-image-run-dir` (newer containers/storage).
+    GetImageRunDir,
 }
 
 /// One command as declared by 1.43.
@@ -503,10 +510,42 @@ const BLOB_FLAGS: &[FlagSpec] = &[
     JSON,
 ];
 
-/// graphstore's own commands (Docker's blob store, leases and graph
-/// queries). They are not in 1.43's command listing, so `--help` stays
-/// identical to 1.43's; each has its own `--help`.
+/// Commands 1.43 does not have: graphstore's own (Docker's blob store,
+/// leases and graph queries) and those of newer containers/storage
+/// releases (as storage v1.62 declares them). They are not in 1.43's
+/// command listing, so `--help` stays identical to 1.43's; each has its
+/// own `--help`.
 pub static EXTENSION_COMMANDS: &[CommandSpec] = &[
+    command(
+        C::RemoveNames,
+        "remove-names",
+        &["removenames"],
+        "Remove layer, image, or container name or names",
+        "[options [...]] imageOrContainerNameOrID",
+        1,
+        0,
+        REMOVED_NAMES_FLAGS,
+    ),
+    command(
+        C::GetImageDir,
+        "get-image-dir",
+        &["getimagedir"],
+        "Find the image's associated data directory",
+        "[options [...]] imageNameOrID",
+        1,
+        1,
+        NO_FLAGS,
+    ),
+    command(
+        C::GetImageRunDir,
+        "get-image-run-dir",
+        &["getimagerundir"],
+        "Find the image's associated runtime directory",
+        "[options [...]] imageNameOrID",
+        1,
+        1,
+        NO_FLAGS,
+    ),
     command(
         C::Blob,
         "blob",

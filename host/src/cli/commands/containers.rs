@@ -81,15 +81,3 @@ fn describe_container(store: &mut Store, container: &Container, images: &[Image]
     }
     text
 }
-
-/// `get-container-dir` / `get-container-run-dir REF`: prints the directory.
-pub(super) fn directory(ctx: &mut Ctx<'_>, run: bool) -> CommandResult {
-    let reference = ctx.arg(0);
-    let path = if run {
-        ctx.store.container_run_directory(reference)?
-    } else {
-        ctx.store.container_directory(reference)?
-    };
-    ctx.print(format!("{path}\n"));
-    Ok(())
-}

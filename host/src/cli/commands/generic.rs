@@ -118,6 +118,30 @@ pub(super) fn set_names(ctx: &mut Ctx<'_>, add: bool) -> CommandResult {
     Ok(())
 }
 
+/// `get-container-dir`, `get-container-run-dir`, `get-image-dir`,
+/// `get-image-run-dir REF`: prints the directory `find` gives (made when
+/// missing).
+pub(super) fn directory(
+    ctx: &mut Ctx<'_>,
+    find: fn(&mut crate::Store, &str) -> Result<String, crate::Error>,
+) -> CommandResult {
+    let path = find(ctx.store, ctx.arg(0))?;
+    ctx.print(format!("{path}\n"));
+    Ok(())
+}
+
+/// `remove-names REF -n NAME...` (newer containers/storage): JSON prints
+/// the remaining names.
+pub(super) fn remove_names(ctx: &mut Ctx<'_>) -> CommandResult {
+    let id = ctx.store.lookup(ctx.arg(0))?;
+    ctx.store.remove_names(&id, &names_option(ctx))?;
+    let names = ctx.store.names(&id)?;
+    if ctx.json() {
+        ctx.print_list(&names, true);
+    }
+    Ok(())
+}
+
 /// Prints per-argument results: `<ref>: <error>` lines on standard error
 /// for failures (in argument order), or the JSON object of all results.
 fn report<T: Serialize>(
