@@ -408,6 +408,10 @@ impl GuestStore for StoreResource {
         self.with(|s| s.container_run_directory(&container))
     }
 
+    fn garbage_collect(&self) -> WitResult<Vec<String>> {
+        self.with(|s| s.garbage_collect())
+    }
+
     fn image_directory(&self, image: String) -> WitResult<String> {
         self.with(|s| s.image_directory(&image))
     }

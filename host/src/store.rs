@@ -302,6 +302,9 @@ forward! {
     fn container_directory => call_container_directory(container: &str) -> String;
     /// Host path of a container's runtime directory.
     fn container_run_directory => call_container_run_directory(container: &str) -> String;
+    /// Removes what no record owns, then unmounts every layer (`gc`);
+    /// returns the paths removed.
+    fn garbage_collect => call_garbage_collect() -> Vec<String>;
     /// Host path of an image's data directory (created if needed).
     fn image_directory => call_image_directory(image: &str) -> String;
     /// Host path of an image's runtime directory (created if needed).

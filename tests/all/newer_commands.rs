@@ -79,3 +79,50 @@ fn newer_commands_stay_out_of_the_1_43_command_listing() {
         "{help:?}"
     );
 }
+
+#[test]
+fn gc_removes_what_no_record_owns_and_unmounts() {
+    let roots = Roots::new();
+    roots.graphstore(&["create-layer", "--id", "base"]).ok();
+    roots
+        .graphstore(&["create-image", "--id", "img", "base"])
+        .ok();
+    roots
+        .graphstore(&["create-container", "--id", "ctr", "img"])
+        .ok();
+    roots.graphstore(&["get-image-dir", "img"]).ok();
+    roots.graphstore(&["get-container-dir", "ctr"]).ok();
+    roots.graphstore(&["mount", "base"]).ok();
+    let orphan = "f".repeat(64);
+    let graph = roots.graph();
+    // Each planted directory, with something inside.
+    let planted = [
+        graph.join(format!("vfs-images/{orphan}")),
+        graph.join(format!("vfs-containers/{orphan}")),
+        roots.run().join(format!("vfs-containers/{orphan}")),
+        graph.join("vfs/dir/not-a-layer"),
+        graph.join(format!("vfs-layers/{orphan}")),
+    ];
+    for dir in &planted {
+        std::fs::create_dir_all(dir.join("inside")).unwrap();
+    }
+    let tar_split = graph.join(format!("vfs-layers/{orphan}.tar-split.gz"));
+    std::fs::write(&tar_split, b"x").unwrap();
+    // Not named like a generated ID: not graphstore's to judge.
+    let foreign = graph.join("vfs-images/keep-me");
+    std::fs::create_dir_all(&foreign).unwrap();
+
+    assert_eq!(json(roots.graphstore(&["gc", "--json"]).ok()), json("\"\""));
+    for dir in &planted {
+        assert!(!dir.exists(), "{} survived", dir.display());
+    }
+    assert!(!tar_split.exists());
+    assert!(foreign.exists());
+    // What records own stays; every layer is unmounted.
+    assert!(graph.join("vfs-images/img/userdata").is_dir());
+    assert!(graph.join("vfs-containers/ctr/userdata").is_dir());
+    assert!(graph.join("vfs/dir/base").is_dir());
+    assert_eq!(roots.graphstore(&["mounted", "base"]).ok().trim(), "");
+    assert_eq!(roots.reference(&["images", "-q"]).ok(), "img\n");
+    assert_eq!(roots.graphstore(&["gc"]).ok(), "");
+}

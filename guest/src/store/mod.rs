@@ -13,6 +13,7 @@ mod delete;
 mod diff;
 mod durability;
 mod extract;
+mod gc;
 mod graph;
 mod images;
 pub(crate) mod intent;

@@ -83,6 +83,19 @@ impl Vfs {
         copy_tree(&from, &target, maps)
     }
 
+    /// Names of the layer trees of the primary store (its directories).
+    pub fn trees(&self) -> Result<Vec<String>> {
+        let Some(dirs) = self.driver_dir.open_dir(LAYER_DIRS)? else {
+            return Ok(Vec::new());
+        };
+        Ok(dirs
+            .entries()?
+            .into_iter()
+            .filter(|(_, kind)| *kind == crate::disk::EntryKind::Directory)
+            .map(|(name, _)| name)
+            .collect())
+    }
+
     /// Removes layer `id`'s tree from the primary store.
     pub fn remove(&self, id: &str) -> Result<()> {
         match self.driver_dir.open_dir(LAYER_DIRS)? {

@@ -451,6 +451,8 @@ pub enum CommandId {
     GetImageDir,
     /// `get-image-run-dir` (newer containers/storage).
     GetImageRunDir,
+    /// `gc` (newer containers/storage).
+    Gc,
 }
 
 /// One command as declared by 1.43.
@@ -525,6 +527,16 @@ pub static EXTENSION_COMMANDS: &[CommandSpec] = &[
         1,
         0,
         REMOVED_NAMES_FLAGS,
+    ),
+    command(
+        C::Gc,
+        "gc",
+        &[],
+        "Perform garbage collection",
+        "",
+        0,
+        0,
+        JSON_ONLY,
     ),
     command(
         C::GetImageDir,

@@ -130,6 +130,16 @@ pub(super) fn directory(
     Ok(())
 }
 
+/// `gc`: removes what no record owns and unmounts everything; with
+/// `--json` prints `""` as upstream does.
+pub(super) fn garbage_collect(ctx: &mut Ctx<'_>) -> CommandResult {
+    ctx.store.garbage_collect()?;
+    if ctx.json() {
+        ctx.print_json(&"");
+    }
+    Ok(())
+}
+
 /// `remove-names REF -n NAME...` (newer containers/storage): JSON prints
 /// the remaining names.
 pub(super) fn remove_names(ctx: &mut Ctx<'_>) -> CommandResult {

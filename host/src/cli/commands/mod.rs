@@ -195,6 +195,7 @@ fn dispatch(ctx: &mut Ctx<'_>) -> CommandResult {
         C::Blob => extensions::blob(ctx),
         C::Lease => extensions::lease(ctx),
         C::RemoveNames => generic::remove_names(ctx),
+        C::Gc => generic::garbage_collect(ctx),
         C::GetImageDir => generic::directory(ctx, Store::image_directory),
         C::GetImageRunDir => generic::directory(ctx, Store::image_run_directory),
         C::Heads => extensions::heads(ctx),
