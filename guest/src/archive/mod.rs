@@ -52,7 +52,7 @@ pub use sniff::{SNIFF_SIZE, SniffingReader};
 pub use tar_split::{
     Entry, EntryKind, EntrySink, TarSplitReader, TarSplitWriter, decode_gz, encode, encode_gz,
 };
-pub use zstd::ZstdReader;
+pub use zstd::{ZstdReader, ZstdWriter};
 
 #[cfg(test)]
 mod tests;
