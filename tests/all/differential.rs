@@ -611,3 +611,59 @@ fn zstd_layer_diff() {
     assert_eq!(ours_back, tar);
     assert_eq!(theirs_back, tar);
 }
+
+/// One ustar header block for `name` of type `typeflag` whose size field
+/// holds `size` (12 bytes, octal or base-256), checksum computed.
+fn ustar_header(name: &str, typeflag: u8, size: [u8; 12]) -> Vec<u8> {
+    let mut block = vec![0u8; 512];
+    block[..name.len()].copy_from_slice(name.as_bytes());
+    block[100..108].copy_from_slice(b"0000755\0");
+    block[108..116].copy_from_slice(b"0000000\0");
+    block[116..124].copy_from_slice(b"0000000\0");
+    block[124..136].copy_from_slice(&size);
+    block[136..148].copy_from_slice(b"14000000000\0");
+    block[156] = typeflag;
+    if typeflag == b'2' {
+        block[157..158].copy_from_slice(b"d");
+    }
+    block[257..263].copy_from_slice(b"ustar\0");
+    block[263..265].copy_from_slice(b"00");
+    block[148..156].fill(b' ');
+    let sum: u32 = block.iter().map(|&b| u32::from(b)).sum();
+    block[148..156].copy_from_slice(format!("{sum:06o}\0 ").as_bytes());
+    block
+}
+
+/// A directory or symlink whose size field is -1: 1.43 imports it and
+/// then its `diff` fails (it reads the member as file content); graphstore
+/// refuses it at import with a named error instead.
+#[test]
+fn header_only_member_with_a_negative_size() {
+    for (typeflag, name, kind) in [(b'5', "x", "directory"), (b'2', "x", "symbolic link")] {
+        let mut tar = ustar_header("d", b'5', *b"00000000000\0");
+        tar.extend(ustar_header(name, typeflag, [0xff; 12]));
+        tar.extend(vec![0u8; 1024]);
+        let ours = Roots::new();
+        let reference = Roots::new();
+        let (gs, cs) = (common::graphstore_cli(), common::reference_cli());
+        let (_, err, code) = run_binary(&cs, &reference, &["import-layer", "-i", "n"], Some(&tar));
+        assert_eq!(code, 0, "1.43 imports it: {err}");
+        let (_, err, code) = run_binary(&cs, &reference, &["diff", "-u", "n"], None);
+        assert_ne!(code, 0, "1.43's diff of it fails");
+        assert!(err.contains("is a directory"), "{err}");
+        let (_, err, code) = run_binary(&gs, &ours, &["import-layer", "-i", "n"], Some(&tar));
+        assert_eq!(code, 1);
+        assert!(
+            err.contains(&format!(
+                "invalid archive: \"x\" ({kind}) has a negative size (-1)"
+            )),
+            "{err}"
+        );
+        let (out, _, _) = run_binary(&gs, &ours, &["layers"], None);
+        assert!(
+            out.is_empty(),
+            "no layer left: {}",
+            String::from_utf8_lossy(&out)
+        );
+    }
+}

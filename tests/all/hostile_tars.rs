@@ -237,6 +237,15 @@ fn tar(members: &[Member]) -> Vec<u8> {
     out
 }
 
+/// A file, then `header_only` with a base-256 size of -1, then the end.
+fn negative_size(header_only: Member) -> Vec<u8> {
+    let mut bytes = tar(&[file("f", b"data"), header_only]);
+    let at = 2 * BLOCK;
+    bytes[at + 124..at + 136].copy_from_slice(&[0xff; 12]);
+    set_checksum(&mut bytes[at..at + BLOCK]);
+    bytes
+}
+
 /// Deterministic pseudo-random bytes (xorshift64).
 fn noise(len: usize, mut seed: u64) -> Vec<u8> {
     (0..len)
@@ -1140,6 +1149,18 @@ cases! {
         raw(bytes)
     })
         .fails(InvalidInput, "invalid tar header");
+    // 1.43 imports these, then its `diff` fails ("is a directory") or
+    // blocks (a FIFO opened for reading): refused at import instead.
+    negative_size_directory_is_refused: Case::new(|_| raw(negative_size(dir("d"))))
+        .fails(InvalidInput, "\"d\" (directory) has a negative size (-1)");
+    negative_size_symlink_is_refused: Case::new(|_| raw(negative_size(symlink("l", "target"))))
+        .fails(InvalidInput, "\"l\" (symbolic link) has a negative size (-1)");
+    negative_size_fifo_is_refused: Case::new(|_| raw(negative_size(member(b'6', "p"))))
+        .fails(InvalidInput, "\"p\" (FIFO) has a negative size (-1)");
+    negative_pax_size_hard_link_is_refused: Case::new(|_| {
+        raw(tar(&[file("f", b"data"), hardlink("h", "f").pax("size", "-5")]))
+    })
+        .fails(InvalidInput, "\"h\" (hard link) has a negative size (-5)");
     unknown_type_flag_is_refused: Case::new(|_| raw(tar(&[member(b'Z', "odd")])))
         .fails(InvalidInput, "unhandled tar header type");
     gnu_sparse_is_refused: Case::new(|_| raw(tar(&[member(b'S', "sparse")])))

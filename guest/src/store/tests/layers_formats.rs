@@ -81,3 +81,51 @@ fn diff_as_xz_is_still_unsupported() {
         )
     );
 }
+
+/// `tar` with the size field of its member at `block` set to -1
+/// (base-256), checksum fixed.
+fn with_negative_size(mut tar: Vec<u8>, block: usize) -> Vec<u8> {
+    let header = &mut tar[block * 512..(block + 1) * 512];
+    header[124..136].fill(0xff);
+    header[148..156].fill(b' ');
+    let sum: u32 = header.iter().map(|&b| u32::from(b)).sum();
+    header[148..156].copy_from_slice(format!("{sum:06o}\0 ").as_bytes());
+    tar
+}
+
+#[test]
+fn header_only_members_with_a_negative_size_are_refused() {
+    let cases = [
+        (
+            TarBuilder::new().file("f", 0o644, b"x").dir("d", 0o755),
+            "\"d\" (directory)",
+        ),
+        (
+            TarBuilder::new().file("f", 0o644, b"x").symlink("s", "f"),
+            "\"s\" (symbolic link)",
+        ),
+        (
+            TarBuilder::new().file("f", 0o644, b"x").hard_link("h", "f"),
+            "\"h\" (hard link)",
+        ),
+    ];
+    for (builder, named) in cases {
+        let mut test = TestStore::new();
+        let tar = with_negative_size(builder.finish(), 2);
+        let result = test.store.put_layer(
+            Some("neg"),
+            None,
+            Vec::new(),
+            &Default::default(),
+            &mut &tar[..],
+        );
+        assert_eq!(
+            failure(result),
+            (
+                ErrorKind::InvalidInput,
+                format!("invalid archive: {named} has a negative size (-1)")
+            )
+        );
+        assert!(test.store.layer("neg").is_err(), "the layer stays");
+    }
+}
