@@ -36,6 +36,7 @@ mod member;
 pub mod path;
 pub mod pax;
 mod sniff;
+pub mod sparse;
 mod tar_split;
 pub mod writer;
 mod zstd;

@@ -309,8 +309,7 @@ impl<'a> Extractor<'a> {
             MemberKind::GlobalHeader => return Ok(()),
             MemberKind::Other(flag) => {
                 return Err(StoreError::invalid(format!(
-                    "unhandled tar header type {} for {name:?}",
-                    flag as char
+                    "unhandled tar header type {flag} for {name:?}"
                 )));
             }
             MemberKind::HardLink => return self.create_hard_link(parent_parts, name, member),
