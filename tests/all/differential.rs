@@ -486,3 +486,342 @@ fn id_maps_and_parent_owners() {
         ],
     );
 }
+
+/// Runs `program` (a CLI) on `roots` with binary standard output: (stdout,
+/// stderr, exit code).
+fn run_binary(
+    program: &std::path::Path,
+    roots: &Roots,
+    args: &[&str],
+    stdin: Option<&[u8]>,
+) -> (Vec<u8>, String, i32) {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(program)
+        .args(roots.flags())
+        .args(args)
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the CLI");
+    if let Some(input) = stdin {
+        let mut pipe = child.stdin.take().expect("piped");
+        // A CLI that refuses the input may stop reading it early.
+        if let Err(error) = pipe.write_all(input) {
+            assert_eq!(error.kind(), std::io::ErrorKind::BrokenPipe, "write stdin");
+        }
+    }
+    let out = child.wait_with_output().expect("wait for the CLI");
+    (
+        out.stdout,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        out.status.code().unwrap_or(-1),
+    )
+}
+
+/// Pipes `input` through a filter program (`zstd -d`, …).
+fn filter(program: &str, args: &[&str], input: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(program)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{program}: {e}"));
+    let mut pipe = child.stdin.take().expect("piped");
+    let input = input.to_vec();
+    let feeder = std::thread::spawn(move || pipe.write_all(&input));
+    let out = child.wait_with_output().expect("wait");
+    feeder.join().unwrap().expect("feed the filter");
+    assert!(out.status.success(), "{program} {args:?} failed");
+    out.stdout
+}
+
+/// The layer record fields 1.43 derives from an applied diff.
+fn diff_fields(layer: &serde_json::Value) -> Vec<String> {
+    [
+        "compressed-diff-digest",
+        "compressed-size",
+        "diff-digest",
+        "diff-size",
+        "compression",
+        "uidset",
+        "gidset",
+    ]
+    .iter()
+    .map(|key| format!("{key}={}", layer[key]))
+    .collect()
+}
+
+/// `diff` of a layer applied from a zstd tar: both tools return a zstd
+/// stream (the compressed bytes differ) that `zstd -d` turns back into the
+/// applied tar; each tool imports the other's output.
+#[test]
+fn zstd_layer_diff() {
+    let tar = small_tar();
+    let compressed = filter("zstd", &["-c", "-q"], &tar);
+    let ours = Roots::new();
+    let reference = Roots::new();
+    let gs = common::graphstore_cli();
+    let cs = common::reference_cli();
+    let (_, err, code) = run_binary(&gs, &ours, &["import-layer", "-i", "z"], Some(&compressed));
+    assert_eq!(code, 0, "{err}");
+    let (_, err, code) = run_binary(
+        &cs,
+        &reference,
+        &["import-layer", "-i", "z"],
+        Some(&compressed),
+    );
+    assert_eq!(code, 0, "{err}");
+    let record = |program: &std::path::Path, roots: &Roots| {
+        let (out, err, code) = run_binary(program, roots, &["layer", "--json", "z"], None);
+        assert_eq!(code, 0, "{err}");
+        diff_fields(&common::json(&String::from_utf8_lossy(&out)))
+    };
+    assert_eq!(record(&gs, &ours), record(&cs, &reference));
+
+    let (our_diff, err, code) = run_binary(&gs, &ours, &["diff", "z"], None);
+    assert_eq!(code, 0, "{err}");
+    let (their_diff, err, code) = run_binary(&cs, &reference, &["diff", "z"], None);
+    assert_eq!(code, 0, "{err}");
+    for diff in [&our_diff, &their_diff] {
+        assert!(diff.starts_with(&[0x28, 0xB5, 0x2F, 0xFD]), "not zstd");
+        assert_eq!(filter("zstd", &["-d", "-c", "-q"], diff), tar);
+    }
+    // Each tool reads the other's zstd output back to the same tar.
+    let (_, err, code) = run_binary(
+        &cs,
+        &reference,
+        &["import-layer", "-i", "back"],
+        Some(&our_diff),
+    );
+    assert_eq!(code, 0, "{err}");
+    let (_, err, code) = run_binary(
+        &gs,
+        &ours,
+        &["import-layer", "-i", "back"],
+        Some(&their_diff),
+    );
+    assert_eq!(code, 0, "{err}");
+    let (ours_back, _, _) = run_binary(&gs, &ours, &["diff", "-u", "back"], None);
+    let (theirs_back, _, _) = run_binary(&cs, &reference, &["diff", "-u", "back"], None);
+    assert_eq!(ours_back, tar);
+    assert_eq!(theirs_back, tar);
+}
+
+/// One ustar header block for `name` of type `typeflag` whose size field
+/// holds `size` (12 bytes, octal or base-256), checksum computed.
+fn ustar_header(name: &str, typeflag: u8, size: [u8; 12]) -> Vec<u8> {
+    let mut block = vec![0u8; 512];
+    block[..name.len()].copy_from_slice(name.as_bytes());
+    block[100..108].copy_from_slice(b"0000755\0");
+    block[108..116].copy_from_slice(b"0000000\0");
+    block[116..124].copy_from_slice(b"0000000\0");
+    block[124..136].copy_from_slice(&size);
+    block[136..148].copy_from_slice(b"14000000000\0");
+    block[156] = typeflag;
+    if typeflag == b'2' {
+        block[157..158].copy_from_slice(b"d");
+    }
+    block[257..263].copy_from_slice(b"ustar\0");
+    block[263..265].copy_from_slice(b"00");
+    block[148..156].fill(b' ');
+    let sum: u32 = block.iter().map(|&b| u32::from(b)).sum();
+    block[148..156].copy_from_slice(format!("{sum:06o}\0 ").as_bytes());
+    block
+}
+
+/// A directory or symlink whose size field is -1: 1.43 imports it and
+/// then its `diff` fails (it reads the member as file content); graphstore
+/// refuses it at import with a named error instead.
+#[test]
+fn header_only_member_with_a_negative_size() {
+    for (typeflag, name, kind) in [(b'5', "x", "directory"), (b'2', "x", "symbolic link")] {
+        let mut tar = ustar_header("d", b'5', *b"00000000000\0");
+        tar.extend(ustar_header(name, typeflag, [0xff; 12]));
+        tar.extend(vec![0u8; 1024]);
+        let ours = Roots::new();
+        let reference = Roots::new();
+        let (gs, cs) = (common::graphstore_cli(), common::reference_cli());
+        let (_, err, code) = run_binary(&cs, &reference, &["import-layer", "-i", "n"], Some(&tar));
+        assert_eq!(code, 0, "1.43 imports it: {err}");
+        let (_, err, code) = run_binary(&cs, &reference, &["diff", "-u", "n"], None);
+        assert_ne!(code, 0, "1.43's diff of it fails");
+        assert!(err.contains("is a directory"), "{err}");
+        let (_, err, code) = run_binary(&gs, &ours, &["import-layer", "-i", "n"], Some(&tar));
+        assert_eq!(code, 1);
+        assert!(
+            err.contains(&format!(
+                "invalid archive: \"x\" ({kind}) has a negative size (-1)"
+            )),
+            "{err}"
+        );
+        let (out, _, _) = run_binary(&gs, &ours, &["layers"], None);
+        assert!(
+            out.is_empty(),
+            "no layer left: {}",
+            String::from_utf8_lossy(&out)
+        );
+    }
+}
+
+/// A tar and the expanded content of each file in it.
+type SparseTar = (Vec<u8>, Vec<(String, Vec<u8>)>);
+
+/// A sparse file to make: name, logical size, data fragments (offset, length).
+type SparseFile = (&'static str, u64, &'static [(u64, usize)]);
+
+/// Sparse files (holes made with `set_len`, data written at offsets) and a
+/// plain file, archived by GNU tar `--sparse` in `format` (`gnu`, or
+/// `posix` with `--sparse-version=version`). Returns the tar and each
+/// file's expanded content.
+fn gnu_sparse_tar(format: &str, version: &str) -> SparseTar {
+    use std::os::unix::fs::FileExt;
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("src");
+    std::fs::create_dir(&src).unwrap();
+    let layout: [SparseFile; 4] = [
+        ("middle", 200_000, &[(40_960, 8192)]),
+        ("head", 1 << 20, &[(0, 4096)]),
+        (
+            "scattered",
+            3 << 20,
+            &[(4096, 100), (1 << 20, 70_000), (3_000_000, 145_728)],
+        ),
+        ("hole", 50_000, &[]),
+    ];
+    let mut files = Vec::new();
+    for (index, (name, size, fragments)) in layout.iter().enumerate() {
+        let file = std::fs::File::create(src.join(name)).unwrap();
+        file.set_len(*size).unwrap();
+        let mut expected = vec![0u8; *size as usize];
+        for &(offset, len) in *fragments {
+            let data: Vec<u8> = (0..len)
+                .map(|i| (i as u8).wrapping_mul(31) ^ index as u8 ^ 0x5a)
+                .collect();
+            file.write_all_at(&data, offset).unwrap();
+            expected[offset as usize..offset as usize + len].copy_from_slice(&data);
+        }
+        files.push((name.to_string(), expected));
+    }
+    std::fs::write(src.join("plain"), b"not sparse\n").unwrap();
+    files.push(("plain".into(), b"not sparse\n".to_vec()));
+    let mut command = std::process::Command::new("tar");
+    command.args([
+        "--sparse",
+        "--format",
+        format,
+        "--mtime=2020-01-01",
+        "--owner=0",
+        "--group=0",
+    ]);
+    if format == "posix" {
+        command.arg(format!("--sparse-version={version}"));
+    }
+    let output = command
+        .arg("-C")
+        .arg(&src)
+        .args(["-cf", "-", "."])
+        .output()
+        .expect("GNU tar");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.stdout, files)
+}
+
+/// GNU tar's PAX sparse formats (0.0, 0.1, 1.0): both tools import them
+/// with the same records (digests and sizes of the tar as supplied) and
+/// the same expanded files. graphstore's `diff` is the imported tar byte
+/// for byte, and so is 1.43's `diff` of the layer graphstore wrote (its
+/// tar-split keeps the stored data as segments); 1.43's own tar-split
+/// loses the stored data and its `diff` writes the expanded file in its
+/// place, a tar that does not match its own recorded digest.
+#[test]
+fn gnu_sparse_layers() {
+    let (gs, cs) = (common::graphstore_cli(), common::reference_cli());
+    for version in ["0.0", "0.1", "1.0"] {
+        let (tar, files) = gnu_sparse_tar("posix", version);
+        let ours = Roots::new();
+        let reference = Roots::new();
+        for (program, roots) in [(&gs, &ours), (&cs, &reference)] {
+            let (_, err, code) =
+                run_binary(program, roots, &["import-layer", "-i", "s"], Some(&tar));
+            assert_eq!(code, 0, "{version}: {err}");
+        }
+        let record = |program: &std::path::Path, roots: &Roots| {
+            let (out, err, code) = run_binary(program, roots, &["layer", "--json", "s"], None);
+            assert_eq!(code, 0, "{err}");
+            diff_fields(&common::json(&String::from_utf8_lossy(&out)))
+        };
+        assert_eq!(record(&gs, &ours), record(&cs, &reference), "{version}");
+        let layer_dir = |roots: &Roots| roots.graph().join("vfs/dir/s");
+        assert_eq!(
+            tree(&layer_dir(&ours)),
+            tree(&layer_dir(&reference)),
+            "{version}"
+        );
+        for (name, expected) in &files {
+            for roots in [&ours, &reference] {
+                let on_disk = std::fs::read(layer_dir(roots).join(name)).unwrap();
+                assert!(on_disk == *expected, "{version}: {name} differs");
+            }
+        }
+        let (our_diff, err, code) = run_binary(&gs, &ours, &["diff", "-u", "s"], None);
+        assert_eq!(code, 0, "{err}");
+        assert!(
+            our_diff == tar,
+            "{version}: graphstore's diff is not the imported tar"
+        );
+        let (go_reads_ours, err, code) = run_binary(&cs, &ours, &["diff", "-u", "s"], None);
+        assert_eq!(code, 0, "{err}");
+        assert!(
+            go_reads_ours == tar,
+            "{version}: 1.43's diff of graphstore's layer differs"
+        );
+        let (their_diff, _, _) = run_binary(&cs, &reference, &["diff", "-u", "s"], None);
+        assert!(
+            their_diff != tar,
+            "{version}: 1.43 now rebuilds sparse members"
+        );
+        // graphstore reads 1.43's tar-split as 1.43 does.
+        let (ours_of_theirs, _, _) = run_binary(&gs, &reference, &["diff", "-u", "s"], None);
+        assert!(ours_of_theirs == their_diff, "{version}");
+    }
+}
+
+/// The old GNU sparse type (`S`, GNU tar's `--format=gnu --sparse`):
+/// Go's reader expands it, then 1.43's extraction refuses the type; so
+/// does graphstore.
+#[test]
+fn old_gnu_sparse_layers_are_refused() {
+    let (tar, _) = gnu_sparse_tar("gnu", "");
+    let ours = Roots::new();
+    let reference = Roots::new();
+    let (gs, cs) = (common::graphstore_cli(), common::reference_cli());
+    let (_, their_err, code) =
+        run_binary(&cs, &reference, &["import-layer", "-i", "s"], Some(&tar));
+    assert_eq!(code, 1);
+    assert!(
+        their_err.contains("unhandled tar header type 83"),
+        "{their_err}"
+    );
+    let (_, our_err, code) = run_binary(&gs, &ours, &["import-layer", "-i", "s"], Some(&tar));
+    assert_eq!(code, 1);
+    assert!(
+        our_err.contains("unhandled tar header type 83"),
+        "{our_err}"
+    );
+    for (program, roots) in [(&gs, &ours), (&cs, &reference)] {
+        let (out, _, _) = run_binary(program, roots, &["layers"], None);
+        assert!(out.is_empty());
+    }
+}

@@ -6,17 +6,25 @@
 //! read each member's content through the disassembler's [`Read`] impl
 //! (to extract it); whatever it leaves unread is consumed for the CRC.
 //! Only one member's header data is ever buffered.
+//!
+//! GNU sparse members (old GNU `S`, PAX 0.0, 0.1 and 1.0) read expanded,
+//! holes as zeros, as Go's reader returns them. Their stored data (and a
+//! 1.0 map) are recorded as segments and their file entry is empty, so the
+//! tar-split rebuilds the stored bytes, with tar-split's Go assembler too;
+//! 1.43's own tar-split records the expanded content in their place, and
+//! its `diff` of such a layer is not the tar it imported.
 
 use super::checksum::Crc64;
 use super::digest::{DigestingReader, StreamDigest};
 use super::error::{ArchiveError, Result};
 use super::header::{
-    BLOCK_SIZE, Block, HeaderIssue, MAX_EXTENSION_SIZE, block_padding, is_header_only,
+    BLOCK_SIZE, Block, BlockFormat, HeaderIssue, MAX_EXTENSION_SIZE, block_padding, is_header_only,
     is_zero_block, parse_block, parse_string, typeflag,
 };
 use super::member::Member;
 use super::path::{SeenNames, is_whiteout};
 use super::pax::{PaxRecords, parse_records};
+use super::sparse::{self, Expansion, Fragment, PaxSparse, Step};
 use super::tar_split::{Entry, EntrySink};
 use std::collections::BTreeSet;
 use std::io::{self, Read};
@@ -47,7 +55,14 @@ struct Current {
     size: i64,
     remaining: u64,
     crc: Crc64,
+    /// A GNU sparse member: how its stored data expands.
+    sparse: Option<Expansion>,
 }
+
+/// A member as read from its headers: the member, the expansion of a
+/// sparse member, and the length of its data section in the stream (a
+/// sparse member's map included), which the padding follows.
+type ReadMember = (Member, Option<Expansion>, u64);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
@@ -70,6 +85,8 @@ pub struct Disassembler<R: Read, S: EntrySink> {
     uids: BTreeSet<u32>,
     gids: BTreeSet<u32>,
     state: State,
+    /// Bytes that sparse members' holes add to the content so far.
+    hole_bytes: u64,
 }
 
 impl<R: Read, S: EntrySink> Disassembler<R, S> {
@@ -86,6 +103,7 @@ impl<R: Read, S: EntrySink> Disassembler<R, S> {
             uids: BTreeSet::new(),
             gids: BTreeSet::new(),
             state: State::Members,
+            hole_bytes: 0,
         }
     }
 
@@ -105,6 +123,18 @@ impl<R: Read, S: EntrySink> Disassembler<R, S> {
         result
     }
 
+    /// How many bytes of the (uncompressed) input were read so far.
+    pub fn consumed(&self) -> u64 {
+        self.input.size()
+    }
+
+    /// How many bytes the holes of the sparse members met so far add to
+    /// their content (logical size minus stored data): what extraction
+    /// writes beyond [`Self::consumed`].
+    pub fn hole_bytes(&self) -> u64 {
+        self.hole_bytes
+    }
+
     /// Reads to the end of the stream and returns the totals and the sink.
     pub fn finish(mut self) -> Result<Disassembly<S>> {
         while self.next_member()?.is_some() {}
@@ -118,7 +148,7 @@ impl<R: Read, S: EntrySink> Disassembler<R, S> {
 
     fn advance(&mut self) -> Result<Option<Member>> {
         self.finish_current()?;
-        let Some(member) = self.read_member()? else {
+        let Some((member, sparse, stored)) = self.read_member()? else {
             self.finish_stream()?;
             self.state = State::Done;
             return Ok(None);
@@ -135,12 +165,21 @@ impl<R: Read, S: EntrySink> Disassembler<R, S> {
         }
         let remaining = member.content_len();
         // Added, not set: a global header's own padding is still pending.
-        self.pad += block_padding(remaining);
+        self.pad += block_padding(stored);
+        if let Some(expansion) = &sparse {
+            // Its stored data go into segments as read (the file on disk
+            // is the expanded content, which would not rebuild the tar);
+            // an empty file entry keeps the member's name in the list.
+            let holes = remaining - expansion.stored();
+            self.emit(Entry::file(member.path.clone(), 0, None, 0))?;
+            self.hole_bytes = self.hole_bytes.saturating_add(holes);
+        }
         self.current = Some(Current {
             name: member.path.clone(),
             size: member.size,
             remaining,
             crc: Crc64::new(),
+            sparse,
         });
         Ok(Some(member))
     }
@@ -157,7 +196,7 @@ impl<R: Read, S: EntrySink> Disassembler<R, S> {
                 Err(error) => return Err(ArchiveError::from_read(error)),
             }
         }
-        if let Some(current) = self.current.take() {
+        if let Some(current) = self.current.take().filter(|c| c.sparse.is_none()) {
             let checksum = (current.size > 0).then(|| current.crc.finish());
             self.emit(Entry::file(current.name, current.size, checksum, 0))?;
         }
@@ -166,7 +205,7 @@ impl<R: Read, S: EntrySink> Disassembler<R, S> {
 
     /// Reads headers up to the next real member, applying PAX and GNU
     /// extension headers (Go's `Reader.next`). `None` at the end of the archive.
-    fn read_member(&mut self) -> Result<Option<Member>> {
+    fn read_member(&mut self) -> Result<Option<ReadMember>> {
         let mut pax: Option<PaxRecords> = None;
         let mut long_name: Option<Vec<u8>> = None;
         let mut long_link: Option<Vec<u8>> = None;
@@ -179,7 +218,9 @@ impl<R: Read, S: EntrySink> Disassembler<R, S> {
                 return Ok(None);
             };
             let invalid = |reason| ArchiveError::InvalidHeader { offset, reason };
-            let mut member = Member::from_block(parse_block(&block).map_err(invalid)?);
+            let header = parse_block(&block).map_err(invalid)?;
+            let format = header.format;
+            let mut member = Member::from_block(header);
             check_size(&member).map_err(invalid)?;
             match member.typeflag {
                 typeflag::PAX | typeflag::PAX_GLOBAL => {
@@ -191,7 +232,8 @@ impl<R: Read, S: EntrySink> Disassembler<R, S> {
                     }
                     // Go ignores merge errors in a global header.
                     let _ = member.merge_pax(records);
-                    return Ok(Some(Member::global_header(member)));
+                    // Its content was read above (its padding is pending).
+                    return Ok(Some((Member::global_header(member), None, 0)));
                 }
                 typeflag::GNU_LONG_NAME | typeflag::GNU_LONG_LINK => {
                     let data = self.read_extension(member.size)?;
@@ -203,13 +245,9 @@ impl<R: Read, S: EntrySink> Disassembler<R, S> {
                     }
                     continue;
                 }
-                typeflag::GNU_SPARSE => return Err(ArchiveError::Unsupported("GNU sparse files")),
                 _ => {}
             }
             if let Some(records) = pax.take() {
-                if Member::is_pax_sparse(&records) {
-                    return Err(ArchiveError::Unsupported("GNU sparse files"));
-                }
                 member.merge_pax(records).map_err(invalid)?;
             }
             if let Some(name) = long_name.take().filter(|name| !name.is_empty()) {
@@ -220,7 +258,117 @@ impl<R: Read, S: EntrySink> Disassembler<R, S> {
             }
             member.resolve_old_regular();
             check_size(&member).map_err(invalid)?;
-            return Ok(Some(member));
+            let stored = member.content_len();
+            let sparse = self.read_sparse_map(&mut member, &block, format, stored, offset)?;
+            return Ok(Some((member, sparse, stored)));
+        }
+    }
+
+    /// Go's `handleSparseFile`: for an old GNU sparse member or one whose
+    /// PAX records describe a GNU sparse file, reads the map (from the
+    /// header and its extension blocks, the records, or the start of the
+    /// data), renames and resizes the member to its real name and logical
+    /// size and returns how its `stored` data bytes (the map of format 1.0
+    /// first) expand.
+    fn read_sparse_map(
+        &mut self,
+        member: &mut Member,
+        block: &Block,
+        format: BlockFormat,
+        stored: u64,
+        offset: u64,
+    ) -> Result<Option<Expansion>> {
+        let invalid = |reason| ArchiveError::InvalidHeader { offset, reason };
+        let mut map_bytes = 0;
+        let map = if member.typeflag == typeflag::GNU_SPARSE {
+            // STAR uses the same flag with another layout.
+            if format != BlockFormat::Gnu {
+                return Err(invalid("old GNU sparse header not in GNU format"));
+            }
+            member.size = sparse::gnu_real_size(block).map_err(invalid)?;
+            let mut map = Vec::new();
+            let mut more = sparse::gnu_header_map(block, &mut map).map_err(invalid)?;
+            let mut extension_bytes = 0u64;
+            while more {
+                extension_bytes += BLOCK_SIZE as u64;
+                if extension_bytes > MAX_EXTENSION_SIZE {
+                    return Err(too_large(extension_bytes));
+                }
+                let mut extension = [0; BLOCK_SIZE];
+                if self.read_full(&mut extension)? != BLOCK_SIZE {
+                    return Err(ArchiveError::Truncated);
+                }
+                self.raw.extend_from_slice(&extension);
+                more = sparse::gnu_extension_map(&extension, &mut map).map_err(invalid)?;
+            }
+            map
+        } else {
+            let records = &member.pax_records;
+            let Some(kind) = sparse::pax_format(records) else {
+                return Ok(None);
+            };
+            let name = records
+                .get(sparse::key::NAME)
+                .filter(|n| !n.is_empty())
+                .cloned();
+            let size = sparse::pax_size(records).map_err(invalid)?;
+            let map = match kind {
+                PaxSparse::InRecords => sparse::map_from_records(records).map_err(invalid)?,
+                PaxSparse::InData => {
+                    let (map, bytes) = self.read_data_map(stored, offset)?;
+                    map_bytes = bytes;
+                    map
+                }
+            };
+            if let Some(name) = name {
+                member.path = name;
+            }
+            if let Some(size) = size {
+                member.size = size;
+            }
+            map
+        };
+        if is_header_only(member.typeflag) || !sparse::validate(&map, member.size) {
+            return Err(invalid("invalid GNU sparse map"));
+        }
+        // Go finds out while reading the content (`errMissData`,
+        // `errUnrefData`) and the import fails then; the map's data must
+        // fill the stored data exactly, so checking now fails the same
+        // imports before anything of the member is extracted.
+        let stored = stored - map_bytes;
+        let mapped: u64 = map.iter().map(|fragment| fragment.length as u64).sum();
+        if mapped > stored {
+            return Err(invalid(sparse::MISSING_DATA));
+        }
+        if mapped < stored {
+            return Err(invalid(sparse::UNREFERENCED_DATA));
+        }
+        Ok(Some(Expansion::new(&map, member.size, stored)))
+    }
+
+    /// Reads the map of GNU sparse format 1.0 from the start of the
+    /// member's `stored` data, whole blocks, into `raw`; returns the map
+    /// and how many bytes it took.
+    fn read_data_map(&mut self, stored: u64, offset: u64) -> Result<(Vec<Fragment>, u64)> {
+        let mut blocks = Vec::new();
+        let mut lines = 0u64;
+        loop {
+            if let Some(map) = sparse::map_from_data(&blocks, lines)
+                .map_err(|reason| ArchiveError::InvalidHeader { offset, reason })?
+            {
+                self.raw.extend_from_slice(&blocks);
+                return Ok((map, blocks.len() as u64));
+            }
+            let used = blocks.len() as u64 + BLOCK_SIZE as u64;
+            if used > MAX_EXTENSION_SIZE {
+                return Err(too_large(used));
+            }
+            let mut block = [0; BLOCK_SIZE];
+            if used > stored || self.read_full(&mut block)? != BLOCK_SIZE {
+                return Err(ArchiveError::Truncated);
+            }
+            lines += block.iter().filter(|&&b| b == b'\n').count() as u64;
+            blocks.extend_from_slice(&block);
         }
     }
 
@@ -335,6 +483,9 @@ impl<R: Read, S: EntrySink> Disassembler<R, S> {
         let Some(current) = self.current.as_mut() else {
             return Ok(0);
         };
+        if current.sparse.is_some() {
+            return self.read_sparse(buf);
+        }
         let wanted = buf
             .len()
             .min(usize::try_from(current.remaining).unwrap_or(usize::MAX));
@@ -348,6 +499,56 @@ impl<R: Read, S: EntrySink> Disassembler<R, S> {
         current.crc.update(&buf[..n]);
         current.remaining -= n as u64;
         Ok(n)
+    }
+}
+
+impl<R: Read, S: EntrySink> Disassembler<R, S> {
+    /// Reads expanded content of the current (sparse) member: zeros for
+    /// holes, stored data otherwise, which also goes to the raw bytes
+    /// (emitted as segments of at most [`SEGMENT_CHUNK_SIZE`]).
+    fn read_sparse(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let Some(sparse) = self.current.as_mut().and_then(|c| c.sparse.as_mut()) else {
+            return Ok(0);
+        };
+        let step = sparse
+            .step(buf.len())
+            .map_err(|message| io::Error::new(io::ErrorKind::InvalidData, message))?;
+        let n = match step {
+            Step::End => return Ok(0),
+            Step::Hole(n) => {
+                buf[..n].fill(0);
+                sparse.advance(n, false);
+                n
+            }
+            Step::Data(wanted) => {
+                // Segments stay within the chunk size (raw is flushed below).
+                let wanted = wanted.min(SEGMENT_CHUNK_SIZE.saturating_sub(self.raw.len()).max(1));
+                let n = self.input.read(&mut buf[..wanted])?;
+                if n == 0 {
+                    return Err(io::ErrorKind::UnexpectedEof.into());
+                }
+                sparse.advance(n, true);
+                self.raw.extend_from_slice(&buf[..n]);
+                n
+            }
+        };
+        if let Some(current) = self.current.as_mut() {
+            current.remaining -= n as u64;
+        }
+        if self.raw.len() >= SEGMENT_CHUNK_SIZE {
+            let chunk = std::mem::take(&mut self.raw);
+            self.emit(Entry::segment(chunk, 0))
+                .map_err(|error| io::Error::other(error.to_string()))?;
+        }
+        Ok(n)
+    }
+}
+
+/// A sparse map bigger than the extension-header limit.
+fn too_large(size: u64) -> ArchiveError {
+    ArchiveError::ExtensionTooLarge {
+        size: size as i64,
+        limit: MAX_EXTENSION_SIZE,
     }
 }
 

@@ -29,7 +29,8 @@ pub enum ArchiveError {
         /// [`super::header::MAX_EXTENSION_SIZE`].
         limit: u64,
     },
-    /// A tar feature this implementation does not reproduce (sparse files).
+    /// A tar feature this implementation does not reproduce (none at
+    /// present: GNU sparse members are read since they were added).
     #[error("archive/tar: {0} are not supported")]
     Unsupported(&'static str),
     /// Two members' names are equal after path cleaning (tar-split's

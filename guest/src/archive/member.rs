@@ -179,11 +179,4 @@ impl Member {
             };
         }
     }
-
-    /// Whether PAX records describe a GNU sparse file.
-    pub(crate) fn is_pax_sparse(records: &PaxRecords) -> bool {
-        key::GNU_SPARSE
-            .iter()
-            .any(|name| records.contains_key(*name))
-    }
 }

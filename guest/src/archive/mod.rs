@@ -36,6 +36,7 @@ mod member;
 pub mod path;
 pub mod pax;
 mod sniff;
+pub mod sparse;
 mod tar_split;
 pub mod writer;
 mod zstd;
@@ -52,7 +53,7 @@ pub use sniff::{SNIFF_SIZE, SniffingReader};
 pub use tar_split::{
     Entry, EntryKind, EntrySink, TarSplitReader, TarSplitWriter, decode_gz, encode, encode_gz,
 };
-pub use zstd::ZstdReader;
+pub use zstd::{ZstdReader, ZstdWriter};
 
 #[cfg(test)]
 mod tests;

@@ -32,14 +32,6 @@ pub mod key {
     pub const SIZE: &[u8] = b"size";
     /// Prefix of extended-attribute records (`SCHILY.xattr.<name>`).
     pub const XATTR_PREFIX: &[u8] = b"SCHILY.xattr.";
-    /// Records that mark a GNU sparse file (formats 0.0, 0.1 and 1.0).
-    pub const GNU_SPARSE: [&[u8]; 5] = [
-        b"GNU.sparse.major",
-        b"GNU.sparse.minor",
-        b"GNU.sparse.map",
-        b"GNU.sparse.offset",
-        b"GNU.sparse.numbytes",
-    ];
 }
 
 /// Digits of sub-second precision a PAX time keeps (nanoseconds).
@@ -48,13 +40,33 @@ const NANO_DIGITS: usize = 9;
 /// Smallest possible record, `"5 a=\n"`.
 const MIN_RECORD_LEN: usize = 5;
 
-/// Parses the content of a PAX header into its records.
+/// Parses the content of a PAX header into its records. As Go's
+/// `parsePAX`, the repeated `GNU.sparse.offset` / `GNU.sparse.numbytes`
+/// records of GNU sparse format 0.0 are folded, in order, into one
+/// `GNU.sparse.map` record (`offset,length,…`), which replaces any given.
 pub fn parse_records(mut data: &[u8]) -> Result<PaxRecords, HeaderIssue> {
+    use super::sparse::key as sparse;
     let mut records = PaxRecords::new();
+    let mut sparse_map: Vec<&[u8]> = Vec::new();
     while !data.is_empty() {
         let (key, value, rest) = parse_record(data)?;
-        records.insert(key.to_vec(), value.to_vec());
+        if key == sparse::OFFSET || key == sparse::NUM_BYTES {
+            let expected = if sparse_map.len().is_multiple_of(2) {
+                sparse::OFFSET
+            } else {
+                sparse::NUM_BYTES
+            };
+            if key != expected || value.contains(&b',') {
+                return Err("malformed GNU sparse map");
+            }
+            sparse_map.push(value);
+        } else {
+            records.insert(key.to_vec(), value.to_vec());
+        }
         data = rest;
+    }
+    if !sparse_map.is_empty() {
+        records.insert(sparse::MAP.to_vec(), sparse_map.join(&b',').to_vec());
     }
     Ok(records)
 }

@@ -1,11 +1,15 @@
-//! A zstd decompressor over every frame of a stream. `ruzstd`'s own
-//! streaming decoder stops after one frame; zstd files may hold several
-//! (`zstd` concatenates them, and skippable frames carry metadata), and Go's
-//! decoder reads them all.
+//! A zstd decompressor over every frame of a stream, and the compressor
+//! `diff` uses for layers applied from zstd (1.43 compresses with
+//! klauspost/compress; the bytes differ, the content does not).
+//!
+//! The decompressor: `ruzstd`'s own streaming decoder stops after one
+//! frame; zstd files may hold several (`zstd` concatenates them, and
+//! skippable frames carry metadata), and Go's decoder reads them all.
 
 use ruzstd::decoding::errors::{FrameDecoderError, ReadFrameHeaderError};
 use ruzstd::decoding::{BlockDecodingStrategy, FrameDecoder};
-use std::io::{self, BufRead, BufReader, Read};
+use ruzstd::encoding::{CompressionLevel, FrameCompressor, MatchGeneratorDriver};
+use std::io::{self, BufRead, BufReader, Cursor, Read, Write};
 
 /// Decodes all zstd frames of `R` in sequence, skipping skippable frames
 /// and verifying each frame's content checksum when it has one.
@@ -117,4 +121,76 @@ fn decode_error(error: FrameDecoderError) -> io::Error {
 
 fn invalid_data(error: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, error)
+}
+
+/// Uncompressed bytes per zstd frame. `ruzstd`'s compressor pulls its
+/// input from a reader and panics on I/O errors, so the writer gathers
+/// this much in memory, compresses it into a buffer (no I/O can fail
+/// there) and writes the frame itself. A stream of frames is a valid zstd
+/// stream (`zstd -d`, Go's decoder and [`ZstdReader`] read them all); the
+/// encoder's window is 128 KiB, so splitting at 1 MiB costs almost nothing.
+const FRAME_INPUT_SIZE: usize = 1 << 20;
+
+/// A streaming zstd compressor (the "fastest" level, about zstd's level 1)
+/// producing one frame, with a content checksum, per [`FRAME_INPUT_SIZE`]
+/// bytes of input. Call [`ZstdWriter::finish`] to write the last frame.
+pub struct ZstdWriter<W: Write> {
+    inner: W,
+    pending: Vec<u8>,
+    compressor: FrameCompressor<Cursor<Vec<u8>>, Vec<u8>, MatchGeneratorDriver>,
+    /// Whether at least one frame was written (an empty input still
+    /// produces one empty frame, as Go's encoder does).
+    wrote_frame: bool,
+}
+
+impl<W: Write> ZstdWriter<W> {
+    /// A compressor writing frames to `inner`.
+    pub fn new(inner: W) -> Self {
+        ZstdWriter {
+            inner,
+            pending: Vec::with_capacity(FRAME_INPUT_SIZE),
+            compressor: FrameCompressor::new(CompressionLevel::Fastest),
+            wrote_frame: false,
+        }
+    }
+
+    /// Compresses the pending input as one frame and writes it.
+    fn write_frame(&mut self) -> io::Result<()> {
+        let input = std::mem::take(&mut self.pending);
+        self.compressor.set_source(Cursor::new(input));
+        self.compressor.set_drain(Vec::new());
+        self.compressor.compress();
+        let frame = self.compressor.set_drain(Vec::new()).unwrap_or_default();
+        if let Some(source) = self.compressor.set_source(Cursor::new(Vec::new())) {
+            self.pending = source.into_inner();
+            self.pending.clear();
+        }
+        self.wrote_frame = true;
+        self.inner.write_all(&frame)
+    }
+
+    /// Writes the last frame and returns the inner writer (not flushed).
+    pub fn finish(mut self) -> io::Result<W> {
+        if !self.pending.is_empty() || !self.wrote_frame {
+            self.write_frame()?;
+        }
+        Ok(self.inner)
+    }
+}
+
+impl<W: Write> Write for ZstdWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = buf.len().min(FRAME_INPUT_SIZE - self.pending.len());
+        self.pending.extend_from_slice(&buf[..n]);
+        if self.pending.len() == FRAME_INPUT_SIZE {
+            self.write_frame()?;
+        }
+        Ok(n)
+    }
+
+    /// Flushes the inner writer only: a frame is written once full (or by
+    /// [`ZstdWriter::finish`]), so that frames stay large.
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
 }

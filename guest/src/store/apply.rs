@@ -65,6 +65,9 @@ impl<R: Read> Read for DataErrors<R> {
     }
 }
 
+/// Why a diff bigger than [`DiffLimits::max_bytes`] is refused.
+const EXPANDS_BEYOND_LIMIT: &str = "the diff expands beyond the store's size limit for layer diffs";
+
 /// A reader that fails once more than `limit` bytes were read.
 struct Bounded<R> {
     inner: R,
@@ -75,11 +78,9 @@ impl<R: Read> Read for Bounded<R> {
     fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
         let count = self.inner.read(out)?;
         if let Some(remaining) = &mut self.remaining {
-            *remaining = remaining.checked_sub(count as u64).ok_or_else(|| {
-                std::io::Error::other(
-                    "the diff expands beyond the store's size limit for layer diffs",
-                )
-            })?;
+            *remaining = remaining
+                .checked_sub(count as u64)
+                .ok_or_else(|| std::io::Error::other(EXPANDS_BEYOND_LIMIT))?;
         }
         Ok(count)
     }
@@ -172,6 +173,12 @@ impl Store {
                     "the diff has more than {} entries, the store's limit for layer diffs",
                     limits.max_entries.unwrap_or_default()
                 )));
+            }
+            // Holes of sparse members expand beyond the bytes read.
+            if let Some(max) = limits.max_bytes
+                && tar.consumed().saturating_add(tar.hole_bytes()) > max
+            {
+                return Err(StoreError::invalid(EXPANDS_BEYOND_LIMIT));
             }
             extractor.apply(&member, &mut tar)?;
         }

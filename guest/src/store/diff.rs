@@ -5,7 +5,7 @@
 use super::extract::{DirCache, components};
 use super::layer_store::TAR_SPLIT_SUFFIX;
 use super::{Access, Store};
-use crate::archive::{ArchiveError, TarSplitReader, assemble, gzip_writer};
+use crate::archive::{ArchiveError, TarSplitReader, ZstdWriter, assemble, gzip_writer};
 use crate::disk::{Dir, Errno, Output};
 use crate::error::{ErrorKind, Result, StoreError};
 use crate::records::Compression;
@@ -14,13 +14,13 @@ use std::io::{BufWriter, Read, Write};
 /// Buffer between the tar producer and the output stream.
 const OUTPUT_BUFFER: usize = 1 << 20;
 
-/// 1.43's name of an output compression it cannot produce.
+/// 1.43's error for an output compression it cannot produce (bzip2, xz:
+/// `archive.CompressStream` has no writer for them).
 fn unsupported_compression(compression: Compression) -> Option<StoreError> {
     let name = match compression {
         Compression::Bzip2 => "tar.bz2",
         Compression::Xz => "tar.xz",
-        Compression::Zstd => "tar.zst",
-        Compression::None | Compression::Gzip => return None,
+        Compression::None | Compression::Gzip | Compression::Zstd => return None,
     };
     Some(StoreError::custom(
         ErrorKind::Unsupported,
@@ -124,12 +124,18 @@ impl Store {
         let mut sink = BufWriter::with_capacity(OUTPUT_BUFFER, &mut *out);
         // The gzip trailer and the buffer's tail are written here, so their
         // failures are reported, not lost in a drop.
-        if compression == Compression::Gzip {
-            let mut gzip = gzip_writer(&mut sink);
-            write_tar(&mut gzip)?;
-            gzip.finish().map_err(writing)?;
-        } else {
-            write_tar(&mut sink)?;
+        match compression {
+            Compression::Gzip => {
+                let mut gzip = gzip_writer(&mut sink);
+                write_tar(&mut gzip)?;
+                gzip.finish().map_err(writing)?;
+            }
+            Compression::Zstd => {
+                let mut zstd = ZstdWriter::new(&mut sink);
+                write_tar(&mut zstd)?;
+                zstd.finish().map_err(writing)?;
+            }
+            _ => write_tar(&mut sink)?,
         }
         sink.flush().map_err(writing)?;
         drop(sink);

@@ -32,6 +32,21 @@ const PERMISSION_BITS: i64 = 0o7777;
 /// metadata, by one host call; larger ones are streamed.
 const WHOLE_FILE_LIMIT: i64 = 8 << 20;
 
+/// A member kind as error messages name it.
+fn kind_name(kind: MemberKind) -> &'static str {
+    match kind {
+        MemberKind::Regular => "regular file",
+        MemberKind::HardLink => "hard link",
+        MemberKind::Symlink => "symbolic link",
+        MemberKind::CharDevice => "character device",
+        MemberKind::BlockDevice => "block device",
+        MemberKind::Directory => "directory",
+        MemberKind::Fifo => "FIFO",
+        MemberKind::GlobalHeader => "global header",
+        MemberKind::Other(_) => "member",
+    }
+}
+
 /// Maps a tar header's container ID to the host ID the layer stores.
 pub fn to_host(id: i64, maps: &[IdMap]) -> Result<u32> {
     let id =
@@ -249,6 +264,18 @@ impl<'a> Extractor<'a> {
         if kind == MemberKind::GlobalHeader {
             return Ok(());
         }
+        if member.size < 0 {
+            // Only header-only types get here (the tar reader refuses the
+            // rest). 1.43 imports such a member, records the negative size
+            // in the tar-split, and then cannot produce the layer's diff
+            // (it reads the directory or link as file content, or blocks
+            // opening the FIFO): refused here, before anything is recorded.
+            return Err(StoreError::invalid(format!(
+                "invalid archive: {text:?} ({}) has a negative size ({})",
+                kind_name(kind),
+                member.size
+            )));
+        }
         let Some((name, parent_parts)) = parts.split_last() else {
             // The archive's root entry ("./"): its metadata applies to the layer root.
             let metadata = member_metadata(member, self.uid_map, self.gid_map, false)?;
@@ -282,8 +309,7 @@ impl<'a> Extractor<'a> {
             MemberKind::GlobalHeader => return Ok(()),
             MemberKind::Other(flag) => {
                 return Err(StoreError::invalid(format!(
-                    "unhandled tar header type {} for {name:?}",
-                    flag as char
+                    "unhandled tar header type {flag} for {name:?}"
                 )));
             }
             MemberKind::HardLink => return self.create_hard_link(parent_parts, name, member),

@@ -9,4 +9,5 @@ mod fixtures;
 mod header;
 mod path;
 mod pax;
+mod sparse;
 mod tar_split;

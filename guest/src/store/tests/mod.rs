@@ -6,6 +6,7 @@ mod deletion;
 mod fixture;
 mod hostile_disk;
 mod layers_content;
+mod layers_formats;
 mod leases;
 mod listing;
 mod naming;
