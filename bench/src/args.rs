@@ -2,6 +2,7 @@
 
 use crate::config::Mode;
 use crate::scenarios::Scenario;
+use crate::scenarios::probe::ProbeKind;
 use std::path::PathBuf;
 
 /// Usage text for `--help` and errors.
@@ -16,7 +17,8 @@ against fresh roots and prints a table of medians (stdout).
 
   --quick            small scale (N = 0 and 100, a 20 MiB layer): < 3 minutes
   --json FILE        also write the results as JSON to FILE
-  --only LIST        comma-separated scenarios: startup,library,records,layers,wasm
+  --only LIST        comma-separated scenarios: startup,library,records,layers,wasm,
+                     tenants
   --graphstore PATH  graphstore CLI to use (default: build the workspace's
                      release binary with cargo build --release -p graphstore)
   --reference PATH   containers-storage CLI (default: containers-storage on PATH)
@@ -52,6 +54,9 @@ pub enum Parsed {
     Run(Options),
     /// Write the plan's generated layer into a directory.
     WriteLayer(Mode, PathBuf),
+    /// Run the density probe in this process (the tenants scenario
+    /// starts it as a child): what to open, at most how many, where.
+    Probe(ProbeKind, usize, PathBuf),
     /// Print [`USAGE`].
     Help,
 }
@@ -80,6 +85,15 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Parsed, String> {
             "--workdir" => options.workdir = Some(value("--workdir")?.into()),
             "--write-layer" => write_layer = Some(value("--write-layer")?.into()),
             "--only" => options.scenarios = scenarios(&value("--only")?)?,
+            "--probe" => {
+                let kind = value("--probe")?;
+                let kind = ProbeKind::parse(&kind)
+                    .ok_or_else(|| format!("unknown probe kind {kind:?}"))?;
+                let max = value("--probe")?
+                    .parse()
+                    .map_err(|e| format!("--probe count: {e}"))?;
+                return Ok(Parsed::Probe(kind, max, value("--probe")?.into()));
+            }
             "-h" | "--help" => return Ok(Parsed::Help),
             other => return Err(format!("unknown argument {other:?}")),
         }

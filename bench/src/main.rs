@@ -45,6 +45,7 @@ fn main() -> ExitCode {
         }
         Ok(Parsed::Run(options)) => finish(run(&options)),
         Ok(Parsed::WriteLayer(mode, dir)) => finish(write_layer(mode, &dir)),
+        Ok(Parsed::Probe(kind, max, dir)) => finish(scenarios::probe::run(kind, max, &dir)),
         Err(message) => {
             eprintln!("graphstore-bench: {message}\n\n{}", args::USAGE);
             ExitCode::from(2)

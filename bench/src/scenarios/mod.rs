@@ -3,8 +3,10 @@
 
 pub mod layers;
 pub mod library;
+pub mod probe;
 pub mod records;
 pub mod startup;
+pub mod tenants;
 pub mod wasm;
 
 use crate::config::{Plan, Reps};
@@ -30,16 +32,19 @@ pub enum Scenario {
     Layers,
     /// 5. Wasm overhead.
     Wasm,
+    /// 6. Many tenants in one process.
+    Tenants,
 }
 
 impl Scenario {
     /// Every scenario in running order.
-    pub const ALL: [Scenario; 5] = [
+    pub const ALL: [Scenario; 6] = [
         Scenario::Startup,
         Scenario::Library,
         Scenario::Records,
         Scenario::Layers,
         Scenario::Wasm,
+        Scenario::Tenants,
     ];
 
     /// The name `--only` takes.
@@ -50,6 +55,7 @@ impl Scenario {
             Scenario::Records => "records",
             Scenario::Layers => "layers",
             Scenario::Wasm => "wasm",
+            Scenario::Tenants => "tenants",
         }
     }
 
@@ -61,6 +67,7 @@ impl Scenario {
             Scenario::Records => records::run(ctx),
             Scenario::Layers => layers::run(ctx),
             Scenario::Wasm => wasm::run(ctx),
+            Scenario::Tenants => tenants::run(ctx),
         }
     }
 }
