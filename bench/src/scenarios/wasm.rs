@@ -45,11 +45,20 @@ fn row(label: &str, component: Vec<Sample>, native: Vec<Sample>) -> (Row, String
         Summary::of(&times).map_or(Duration::ZERO, |summary| summary.median)
     };
     let (component_user, native_user) = (user(&component), user(&native));
+    // Per-process user time has a clock-tick resolution: a median of zero
+    // means "below it", and no ratio can be told.
+    let ratio = if native_user.is_zero() {
+        "no ratio (native below the clock's resolution)".to_string()
+    } else {
+        format!(
+            "{:.2}x",
+            component_user.as_secs_f64() / native_user.as_secs_f64()
+        )
+    };
     let note = format!(
-        "{label}: user CPU median {} (component) vs {} (native): {:.2}x",
+        "{label}: user CPU median {} (component) vs {} (native): {ratio}",
         format_duration(component_user),
         format_duration(native_user),
-        component_user.as_secs_f64() / native_user.as_secs_f64().max(f64::MIN_POSITIVE)
     );
     let outcome = |samples| {
         Measurement::of(samples).map_or_else(
