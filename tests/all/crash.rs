@@ -68,6 +68,19 @@ fn script() -> Vec<Step> {
         step(&["delete-container", "ctr"]),
         step(&["create-container", "--id", "ctr2", "img"]),
         step(&["delete", "ctr2"]),
+        // ID maps: an ID-shifted copy of the image's top layer is made for
+        // the container (and recorded on the image) under its intent.
+        step(&[
+            "create-container",
+            "--id",
+            "ctr3",
+            "--uidmap",
+            "0:1000:65536",
+            "--gidmap",
+            "0:1000:65536",
+            "img",
+        ]),
+        step(&["delete-container", "ctr3"]),
         step(&["delete-image", "img"]),
         step(&["create-layer", "--id", "solo"]),
         step(&["delete-layer", "solo"]),
@@ -215,10 +228,20 @@ fn snapshot(roots: &Roots, item_temporaries: Temporaries) -> Vec<String> {
     let layers = records(&graph.join("vfs-layers/layers.json"));
     let images = records(&graph.join("vfs-images/images.json"));
     let containers = records(&graph.join("vfs-containers/containers.json"));
-    let renames: BTreeMap<String, String> = containers
+    // Random IDs: containers' layers and images' ID-mapped top-layer copies.
+    let mut renames: BTreeMap<String, String> = containers
         .iter()
         .map(|c| (text(&c["layer"]), format!("layer-of-{}", text(&c["id"]))))
         .collect();
+    for image in &images {
+        let mapped = image["mapped-layers"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        for (n, layer) in mapped.iter().enumerate() {
+            renames.insert(text(layer), format!("mapped-{n}-of-{}", text(&image["id"])));
+        }
+    }
     let normal = |line: String| {
         renames
             .iter()

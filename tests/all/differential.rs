@@ -5,7 +5,7 @@
 
 use crate::common;
 
-use common::{Roots, Run, tree};
+use common::{Roots, Run, json, tree};
 use std::collections::HashMap;
 
 /// One command of a scenario: arguments and optional standard input.
@@ -482,9 +482,44 @@ fn id_maps_and_parent_owners() {
             step("container-parent-owners --json c1"),
             step("create-layer --uidmap 0:1 x"),
             step("create-layer --hostuidmap --uidmap 0:1:1 x"),
-            step("create-container -i bad --uidmap 0:1000:10:5:2000:10 img"),
         ],
     );
+}
+
+/// A container with overlapping ID maps is refused with 1.43's message;
+/// 1.43 has by then made (and kept, recorded on the image) an ID-mapped
+/// copy of the image's top layer, graphstore checks first and makes
+/// nothing.
+#[test]
+fn a_refused_container_leaves_no_mapped_copy() {
+    let roots = Roots::new();
+    let reference = Roots::new();
+    for setup in [
+        ["create-layer", "-i", "top"].as_slice(),
+        ["create-image", "-i", "img", "top"].as_slice(),
+    ] {
+        roots.graphstore(setup).ok();
+        reference.reference(setup).ok();
+    }
+    let args = [
+        "create-container",
+        "-i",
+        "bad",
+        "--uidmap",
+        "0:1000:10:5:2000:10",
+        "img",
+    ];
+    let (ours, theirs) = (roots.graphstore(&args), reference.reference(&args));
+    assert_eq!((ours.code, &ours.stderr), (theirs.code, &theirs.stderr));
+    assert_ne!(ours.code, 0);
+    let layers = |run: &Roots| {
+        json(run.reference(&["layers", "--json"]).ok())
+            .as_array()
+            .unwrap()
+            .len()
+    };
+    assert_eq!(layers(&reference), 2, "1.43 keeps its mapped copy");
+    assert_eq!(layers(&roots), 1, "graphstore made none");
 }
 
 /// Runs `program` (a CLI) on `roots` with binary standard output: (stdout,

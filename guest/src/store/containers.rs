@@ -1,7 +1,7 @@
 //! Container operations of the store: create, look up, directories, sizes.
 
 use super::images::image_unknown;
-use super::intent::Intent;
+use super::intent::{Intent, MappedCopy};
 use super::layers::LayerOptions;
 use super::{Access, Store, assign_id};
 use crate::disk::Dir;
@@ -31,6 +31,18 @@ pub struct ContainerOptions {
     pub process_label: Option<String>,
     /// Mark the container volatile by setting its `Volatile` flag, as 1.43 does.
     pub volatile: bool,
+}
+
+/// The layer a new container builds on.
+enum TopLayer {
+    /// A layer that exists (or none: empty).
+    Existing(String),
+    /// An ID-mapped copy of an image's top layer, to be made with ID `id`.
+    Copy {
+        id: String,
+        from: Box<crate::records::Layer>,
+        options: LayerOptions,
+    },
 }
 
 /// 1.43's check that no range of a mapping overlaps an earlier one (on
@@ -102,7 +114,7 @@ impl Store {
             options.gid_map.clone().filter(|m| !m.is_empty())
         };
 
-        let (image_id, top_layer) = match image {
+        let (image_id, top) = match image {
             Some(reference) => {
                 let view = self
                     .find_image(reference)?
@@ -110,7 +122,7 @@ impl Store {
                 let top = self.top_layer_for_maps(&view, uid_map.as_ref(), gid_map.as_ref())?;
                 (view.record.id, top)
             }
-            None => (String::new(), String::new()),
+            None => (String::new(), TopLayer::Existing(String::new())),
         };
         let mount_label = options.mount_label.clone().unwrap_or_default();
         let process_label = options.process_label.clone().unwrap_or_default();
@@ -145,10 +157,20 @@ impl Store {
         self.begin_intent(&Intent::CreateContainer {
             container: id.clone(),
             layer: layer_id.clone(),
+            mapped_copy: match &top {
+                TopLayer::Copy { id, .. } => Some(MappedCopy {
+                    image: image_id.clone(),
+                    layer: id.clone(),
+                }),
+                TopLayer::Existing(_) => None,
+            },
         })?;
-        let parent = (!top_layer.is_empty()).then_some(top_layer.as_str());
         let created = self
-            .create_layer_locked(Some(&layer_id), parent, Vec::new(), &layer_options)
+            .make_top_layer(&image_id, top)
+            .and_then(|top_layer| {
+                let parent = (!top_layer.is_empty()).then_some(top_layer.as_str());
+                self.create_layer_locked(Some(&layer_id), parent, Vec::new(), &layer_options)
+            })
             .and_then(|_| {
                 let mut record = Container {
                     id,
@@ -211,17 +233,18 @@ impl Store {
     /// The layer a container of `image` with the requested ID maps builds
     /// on (1.43's `imageTopLayerForMapping` for vfs): the top layer or a
     /// mapped copy with exactly those maps; when none exists and the image
-    /// is writable, a new copy re-owned to the maps (recorded in the
-    /// image's mapped layers). Images of additional stores get no copy.
+    /// is writable, a new copy re-owned to the maps, to be made (by
+    /// [`Store::make_top_layer`]) under the container's intent. Images of
+    /// additional stores get no copy.
     fn top_layer_for_maps(
         &mut self,
         image: &super::ImageView,
         uid_map: Option<&Vec<IdMap>>,
         gid_map: Option<&Vec<IdMap>>,
-    ) -> Result<String> {
+    ) -> Result<TopLayer> {
         let top_id = &image.record.top_layer;
         if top_id.is_empty() {
-            return Ok(String::new());
+            return Ok(TopLayer::Existing(String::new()));
         }
         let layers = self.layers()?;
         let top = layers
@@ -244,11 +267,11 @@ impl Store {
                 && layer.record.uid_map == *wanted_uid
                 && layer.record.gid_map == *wanted_gid
             {
-                return Ok(layer.record.id);
+                return Ok(TopLayer::Existing(layer.record.id));
             }
         }
         if image.read_only {
-            return Ok(top.id);
+            return Ok(TopLayer::Existing(top.id));
         }
         let options = LayerOptions {
             mount_label: top.mount_label.clone(),
@@ -256,18 +279,42 @@ impl Store {
             gid_map: Some(wanted_gid.clone()),
             ..LayerOptions::default()
         };
-        let parent = (!top.parent.is_empty()).then_some(top.parent.clone());
-        let mapped = self.begin_layer(None, parent.as_deref(), Vec::new(), &options, Some(&top))?;
-        self.finish_layer(&mapped)?;
+        let id = assign_id(
+            None,
+            |candidate| layers.file.position_of_id(candidate).is_some(),
+            |_| StoreError::new(ErrorKind::DuplicateId),
+        )?;
+        Ok(TopLayer::Copy {
+            id,
+            from: Box::new(top),
+            options,
+        })
+    }
+
+    /// Makes the copy a [`TopLayer::Copy`] plans and records it among
+    /// image `image`'s mapped top layers; returns the layer to build on.
+    fn make_top_layer(&mut self, image: &str, top: TopLayer) -> Result<String> {
+        let (id, from, options) = match top {
+            TopLayer::Existing(id) => return Ok(id),
+            TopLayer::Copy { id, from, options } => (id, from, options),
+        };
+        let parent = (!from.parent.is_empty()).then_some(from.parent.clone());
+        self.begin_layer(
+            Some(&id),
+            parent.as_deref(),
+            Vec::new(),
+            &options,
+            Some(&from),
+        )?;
+        self.finish_layer(&id)?;
         let position = self
             .images
-            .position_of_id(&image.record.id)
+            .position_of_id(image)
             .ok_or_else(|| StoreError::new(ErrorKind::ImageUnknown))?;
-        self.images.update(position, |record| {
-            record.mapped_top_layers.push(mapped.clone())
-        });
+        self.images
+            .update(position, |record| record.mapped_top_layers.push(id.clone()));
         self.images.save()?;
-        Ok(mapped)
+        Ok(id)
     }
 
     /// The container `reference` names (ID, name, layer ID, unique prefix).

@@ -42,14 +42,32 @@ pub(super) enum Intent {
         #[serde(default)]
         layers: Vec<String>,
     },
-    /// Creating container `container` on new layer `layer`: the layer is
-    /// made first, saving the container record is the commit point.
+    /// Creating container `container` on new layer `layer` (and, for ID
+    /// maps no layer of the image has, on a new mapped copy of the image's
+    /// top layer, recorded on the image first): the layers are made first,
+    /// saving the container record is the commit point.
     CreateContainer {
         /// The new container's ID.
         container: String,
         /// The new container's layer ID.
         layer: String,
+        /// The mapped copy made for it, if one is.
+        #[serde(
+            default,
+            rename = "mapped-copy",
+            skip_serializing_if = "Option::is_none"
+        )]
+        mapped_copy: Option<MappedCopy>,
     },
+}
+
+/// An ID-mapped copy of an image's top layer made for a new container.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(super) struct MappedCopy {
+    /// The image whose mapped top layers list the copy.
+    pub image: String,
+    /// The copy's layer ID.
+    pub layer: String,
 }
 
 /// Parses an intent file; `None` for a torn one (a writer killed while
@@ -97,10 +115,15 @@ impl Store {
                     self.finish_deletion(&containers, &images, &layers)?;
                 }
             }
-            Some(Intent::CreateContainer { container, layer })
-                if self.containers.position_of_id(&container).is_none() =>
-            {
+            Some(Intent::CreateContainer {
+                container,
+                layer,
+                mapped_copy,
+            }) if self.containers.position_of_id(&container).is_none() => {
                 self.finish_deletion(&[container], &[], &[layer])?;
+                if let Some(copy) = mapped_copy {
+                    self.forget_mapped_copy(&copy)?;
+                }
             }
             Some(Intent::CreateContainer { .. }) | None => {}
         }
@@ -137,6 +160,24 @@ impl Store {
             }
         }
         Ok(())
+    }
+
+    /// Takes back a mapped copy made for a container that was never
+    /// created: off its image's list, then deleted if nothing else uses it.
+    fn forget_mapped_copy(&mut self, copy: &MappedCopy) -> Result<()> {
+        if let Some(position) = self.images.position_of_id(&copy.image)
+            && self
+                .images
+                .at(position)
+                .mapped_top_layers
+                .contains(&copy.layer)
+        {
+            self.images.update(position, |image| {
+                image.mapped_top_layers.retain(|layer| *layer != copy.layer)
+            });
+            self.images.save()?;
+        }
+        self.finish_deletion(&[], &[], std::slice::from_ref(&copy.layer))
     }
 
     /// Whether primary-store layer `id` exists and no layer, image or
@@ -178,7 +219,8 @@ mod tests {
             parse(create),
             Some(Intent::CreateContainer {
                 container: "c".into(),
-                layer: "l".into()
+                layer: "l".into(),
+                mapped_copy: None,
             })
         );
     }

@@ -212,3 +212,50 @@ fn temporaries_of_killed_saves_are_removed_at_the_next_open() {
     crate::store::Store::open_native(options).unwrap();
     assert!(test.exists(leftovers[0]));
 }
+
+#[test]
+fn a_mapped_copy_made_for_an_uncommitted_container_is_taken_back() {
+    let mut test = TestStore::new();
+    test.layer("top", None);
+    test.image("img", &[], Some("top"));
+    let mut options = crate::store::ContainerOptions::default();
+    options.uid_map = Some(vec![crate::records::IdMap {
+        container_id: 0,
+        host_id: 1000,
+        size: 65536,
+    }]);
+    options.gid_map = options.uid_map.clone();
+    let container = test
+        .store
+        .create_container(Some("ctr"), Vec::new(), Some("img"), None, "", &options)
+        .unwrap();
+    let mapped = test.store.image("img").unwrap().record.mapped_top_layers;
+    assert_eq!(mapped.len(), 1);
+    assert!(!test.exists(&format!("graph/{INTENT_FILE}")));
+    let intent = format!(
+        r#"{{"operation":"create-container","container":"ctr","layer":"{}","mapped-copy":{{"image":"img","layer":"{}"}}}}"#,
+        container.layer_id, mapped[0]
+    );
+
+    // Committed (the container is recorded): everything stays.
+    test.plant_intent(&intent);
+    let (layers, _, containers) = test.after_reopen();
+    assert_eq!(layers.len(), 3);
+    assert_eq!(containers, strings(&["ctr"]));
+
+    // Killed before the container record was saved: the copy goes too.
+    test.plant_intent(&intent);
+    test.drop_record(CONTAINERS_JSON, "ctr");
+    assert_eq!(
+        test.after_reopen(),
+        (strings(&["top"]), strings(&["img"]), vec![])
+    );
+    assert!(
+        test.store
+            .image("img")
+            .unwrap()
+            .record
+            .mapped_top_layers
+            .is_empty()
+    );
+}
