@@ -94,17 +94,7 @@ fn many_files_tar() -> Vec<u8> {
     for n in 0..PARENT_FILES {
         std::fs::write(src.join(format!("f{n}")), n.to_string()).unwrap();
     }
-    let tar = dir.path().join("x.tar");
-    let status = std::process::Command::new("tar")
-        .args(["--owner=0", "--group=0", "-C"])
-        .arg(&src)
-        .arg("-cf")
-        .arg(&tar)
-        .arg(".")
-        .status()
-        .unwrap();
-    assert!(status.success());
-    std::fs::read(tar).unwrap()
+    common::gnu_tar(&src, &["--owner=0", "--group=0"])
 }
 
 /// A Go client that needs `storage.lock` exclusively (1.43 takes it at the

@@ -37,17 +37,7 @@ fn layer_tar() -> Vec<u8> {
     std::fs::write(src.join("etc/big"), vec![b'x'; 20_000]).unwrap();
     std::os::unix::fs::symlink("hosts", src.join("etc/link")).unwrap();
     std::fs::hard_link(src.join("etc/hosts"), src.join("etc/hard")).unwrap();
-    let tar = dir.path().join("x.tar");
-    let status = std::process::Command::new("tar")
-        .args(["--mtime=2020-01-01", "--owner=0", "--group=0", "-C"])
-        .arg(&src)
-        .arg("-cf")
-        .arg(&tar)
-        .arg(".")
-        .status()
-        .unwrap();
-    assert!(status.success());
-    std::fs::read(tar).unwrap()
+    crate::common::gnu_tar(&src, &["--mtime=2020-01-01", "--owner=0", "--group=0"])
 }
 
 fn script() -> Vec<Step> {

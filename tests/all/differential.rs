@@ -406,17 +406,7 @@ fn small_tar() -> Vec<u8> {
     std::fs::write(src.join("etc/hosts"), b"127.0.0.1 localhost\n").unwrap();
     std::fs::write(src.join("etc/sub/big"), vec![b'x'; 30_000]).unwrap();
     std::os::unix::fs::symlink("/etc/hosts", src.join("link")).unwrap();
-    let tar = dir.path().join("x.tar");
-    let status = std::process::Command::new("tar")
-        .args(["--mtime=2020-01-01", "--owner=0", "--group=0", "-C"])
-        .arg(&src)
-        .arg("-cf")
-        .arg(&tar)
-        .arg(".")
-        .status()
-        .unwrap();
-    assert!(status.success());
-    std::fs::read(tar).unwrap()
+    common::gnu_tar(&src, &["--mtime=2020-01-01", "--owner=0", "--group=0"])
 }
 
 #[test]

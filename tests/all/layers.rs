@@ -36,17 +36,7 @@ fn sample_tar(dir: &Path) -> Vec<u8> {
     .unwrap();
     std::os::unix::fs::chown(src.join("data/a.txt"), Some(1000), Some(100)).unwrap();
     std::os::unix::fs::lchown(src.join("data/rel-link"), Some(2000), Some(2000)).unwrap();
-    let tar = dir.join("layer.tar");
-    let status = Command::new("tar")
-        .args(["--xattrs", "-C"])
-        .arg(&src)
-        .arg("-cf")
-        .arg(&tar)
-        .arg(".")
-        .status()
-        .unwrap();
-    assert!(status.success());
-    std::fs::read(tar).unwrap()
+    crate::common::gnu_tar(&src, &["--xattrs"])
 }
 
 /// `path type mode uid:gid size mtime target-or-content-length` for every entry of a tree.
@@ -94,6 +84,7 @@ fn imports_match_the_reference_and_diff_back_byte_for_byte() {
     let tar = sample_tar(work.path());
     let gzip = {
         let path = work.path().join("layer.tar");
+        std::fs::write(&path, &tar).unwrap();
         assert!(
             Command::new("gzip")
                 .arg("-k")

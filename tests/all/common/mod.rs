@@ -216,6 +216,23 @@ pub fn tree(root: &Path) -> Vec<String> {
     out
 }
 
+/// The tar GNU tar makes of directory `src` with `options` (e.g.
+/// `--owner=0`), its members named `./…`.
+pub fn gnu_tar(src: &Path, options: &[&str]) -> Vec<u8> {
+    let out = tempfile::NamedTempFile::new().expect("a temporary file");
+    let status = Command::new("tar")
+        .args(options)
+        .arg("-C")
+        .arg(src)
+        .arg("-cf")
+        .arg(out.path())
+        .arg(".")
+        .status()
+        .expect("run tar");
+    assert!(status.success(), "tar of {}", src.display());
+    std::fs::read(out.path()).expect("read the tar")
+}
+
 /// Parses JSON text.
 pub fn json(text: &str) -> serde_json::Value {
     serde_json::from_str(text).unwrap_or_else(|e| panic!("invalid JSON ({e}): {text}"))
