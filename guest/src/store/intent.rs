@@ -77,11 +77,11 @@ pub(super) fn parse(bytes: &[u8]) -> Option<Intent> {
 }
 
 impl Store {
-    /// Records `intent` before a compound operation's first change, first
-    /// finishing one a dead writer left. The caller holds all three locks
-    /// exclusively.
+    /// Records `intent` before a compound operation's first change. The
+    /// caller holds all three locks exclusively and has resolved any intent
+    /// a dead writer left ([`Store::hold_for_compound_operation`] does
+    /// both); one still there makes this fail (`exist`), never overwritten.
     pub(super) fn begin_intent(&mut self, intent: &Intent) -> Result<()> {
-        self.resolve_intent()?;
         let bytes = go_json::to_vec(intent);
         self.graph
             .create_file_from(INTENT_FILE, &mut bytes.as_slice(), "intent")
