@@ -194,19 +194,25 @@ impl Dir {
     /// replaced by the next write instead of accumulating.
     pub fn write_file_atomic_locked(&self, name: &str, contents: &[u8]) -> DiskResult<()> {
         let temp_name = self.remove_stale_temporary(name)?;
+        let mut file = self.create_temporary(temp_name, name)?;
+        file.append(contents)?;
+        file.commit()
+    }
+
+    /// Creates temporary file `temp_name` (which must not exist) that
+    /// [`AtomicFile::commit`] publishes as `target`.
+    fn create_temporary(&self, temp_name: String, target: &str) -> DiskResult<AtomicFile<'_>> {
         let file = self.on("create", &temp_name, |dir| {
             dir.create_new(&temp_name, FILE_MODE)
         })?;
-        let mut file = AtomicFile {
+        Ok(AtomicFile {
             dir: self,
             file,
             temp_name,
-            target: name.to_string(),
+            target: target.to_string(),
             written: 0,
             done: false,
-        };
-        file.append(contents)?;
-        file.commit()
+        })
     }
 
     /// Removes the fixed-name temporary of
@@ -228,19 +234,8 @@ impl Dir {
         loop {
             let suffix = u32::from_le_bytes(crate::platform::random_bytes::<4>());
             let temp_name = format!("{TEMP_PREFIX}{name}{suffix}");
-            match self.on("create", &temp_name, |dir| {
-                dir.create_new(&temp_name, FILE_MODE)
-            }) {
-                Ok(file) => {
-                    return Ok(AtomicFile {
-                        dir: self,
-                        file,
-                        temp_name,
-                        target: name.to_string(),
-                        written: 0,
-                        done: false,
-                    });
-                }
+            match self.create_temporary(temp_name, name) {
+                Ok(file) => return Ok(file),
                 Err(err) if err.errno() == Some(Errno::Exist) => continue,
                 Err(err) => return Err(err),
             }
