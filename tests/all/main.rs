@@ -16,5 +16,6 @@ mod interop;
 mod layers;
 mod newer_commands;
 mod portable;
+mod real_clients;
 mod store_api;
 mod tenants;
