@@ -48,12 +48,12 @@ pub use store::Store;
 pub use tenants::{Budgets, Tenants};
 
 pub use bindings::exports::graphstore::store::types::{
-    CheckError, CheckFinding, CheckOptions, CheckProblem, CheckReport, RepairOptions,
-};
-pub use bindings::exports::graphstore::store::types::{
     Change, ChangeKind, Compression, Container, ContainerOptions, ContainerPage, DataOwner,
     DeletedImage, DiffOptions, Flag, IdMap, Image, ImageOptions, ImagePage, Layer, LayerOptions,
     LayerPage, NewImage, Timestamp,
+};
+pub use bindings::exports::graphstore::store::types::{
+    CheckError, CheckFinding, CheckOptions, CheckProblem, CheckReport, RepairOptions,
 };
 
 // The option records are generated from WIT, so `Default` cannot be derived on them.

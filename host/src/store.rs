@@ -8,9 +8,7 @@ use crate::interrupt::{CancelToken, Interrupt};
 use crate::options::StoreOptions;
 use crate::sandbox::Sandbox;
 use crate::streams::{ReaderStream, WriterStream};
-use crate::{
-    CheckOptions, CheckReport, RepairOptions,
-};
+use crate::{CheckOptions, CheckReport, RepairOptions};
 use crate::{
     Container, ContainerOptions, ContainerPage, DataOwner, DeletedImage, Image, ImageOptions,
     ImagePage, Layer, LayerOptions, LayerPage, NewImage,
@@ -182,10 +180,11 @@ impl Store {
     /// `Store.Check`); changes nothing.
     pub fn check(&mut self, options: &CheckOptions) -> Result<CheckReport, Error> {
         self.run(|sb| {
-            sb.instance
-                .graphstore_store_store_api()
-                .store()
-                .call_check(&mut sb.wasm, sb.handle, *options)
+            sb.instance.graphstore_store_store_api().store().call_check(
+                &mut sb.wasm,
+                sb.handle,
+                *options,
+            )
         })
     }
 

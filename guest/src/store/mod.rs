@@ -28,8 +28,8 @@ mod vfs;
 
 pub use apply::DiffLimits;
 pub use check::{
-    CheckError, CheckOptions, CheckReport, DEFAULT_UNREFERENCED_MAXIMUM_AGE_NANOS, Findings, Problem,
-    RepairOptions,
+    CheckError, CheckOptions, CheckReport, DEFAULT_UNREFERENCED_MAXIMUM_AGE_NANOS, Findings,
+    Problem, RepairOptions,
 };
 pub use containers::ContainerOptions;
 pub use delete::DeletedImage;

@@ -338,10 +338,7 @@ mod tests {
             incorrect_size(layer("l1", false), 10, 2048).message,
             "layer l1: read 10 bytes instead of 2048 bytes: layer content incorrect size"
         );
-        assert_eq!(
-            missing_parent("p").message,
-            "layer p: layer is missing"
-        );
+        assert_eq!(missing_parent("p").message, "layer p: layer is missing");
         assert_eq!(
             missing_image_layer(image, "top").message,
             "read-only image img: layer top: image layer is missing"
@@ -395,9 +392,6 @@ mod tests {
             },
             most
         );
-        assert_eq!(
-            DEFAULT_UNREFERENCED_MAXIMUM_AGE_NANOS,
-            86_400_000_000_000
-        );
+        assert_eq!(DEFAULT_UNREFERENCED_MAXIMUM_AGE_NANOS, 86_400_000_000_000);
     }
 }

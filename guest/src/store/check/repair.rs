@@ -187,7 +187,10 @@ mod tests {
             .collect();
         let mut layers = Findings::new();
         layers.insert("a".into(), found(Problem::LayerMissing));
-        assert_eq!(removal_order(&layers, &parents), vec![Removal::Layer("a".into())]);
+        assert_eq!(
+            removal_order(&layers, &parents),
+            vec![Removal::Layer("a".into())]
+        );
     }
 
     #[test]

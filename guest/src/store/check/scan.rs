@@ -5,8 +5,8 @@
 
 use super::{
     CheckError, CheckOptions, CheckReport, DEFAULT_UNREFERENCED_MAXIMUM_AGE_NANOS, Findings, Noun,
-    Problem, Subject, incorrect_size, missing_container_image, missing_image_layer,
-    missing_parent, note,
+    Problem, Subject, incorrect_size, missing_container_image, missing_image_layer, missing_parent,
+    note,
 };
 use crate::disk::Dir;
 use crate::error::Result;
@@ -214,7 +214,11 @@ impl Store {
 
     /// Rebuilds the layer's diff and compares its digest and size with
     /// the recorded ones.
-    fn check_layer_digest(&mut self, layer: &Layer, subject: Subject<'_>) -> Result<Vec<CheckError>> {
+    fn check_layer_digest(
+        &mut self,
+        layer: &Layer,
+        subject: Subject<'_>,
+    ) -> Result<Vec<CheckError>> {
         let recorded = &layer.uncompressed_digest;
         if let Err(err) = crate::ident::digest::validate(recorded) {
             return Ok(vec![subject.failure(err)]);
@@ -229,13 +233,22 @@ impl Store {
         if let Err(err) = self.write_layer_tar(layer, &layer.parent, &mut rebuilt) {
             return Ok(vec![subject.failure(err)]);
         }
-        let digest = format!("{CHECKED_ALGORITHM}{}", hex::encode(rebuilt.hasher.digest()));
+        let digest = format!(
+            "{CHECKED_ALGORITHM}{}",
+            hex::encode(rebuilt.hasher.digest())
+        );
         let mut found = Vec::new();
         if &digest != recorded {
             found.push(subject.problem(Problem::LayerIncorrectContentDigest));
         }
-        if layer.uncompressed_size != -1 && i128::from(rebuilt.size) != i128::from(layer.uncompressed_size) {
-            found.push(incorrect_size(subject, rebuilt.size, layer.uncompressed_size));
+        if layer.uncompressed_size != -1
+            && i128::from(rebuilt.size) != i128::from(layer.uncompressed_size)
+        {
+            found.push(incorrect_size(
+                subject,
+                rebuilt.size,
+                layer.uncompressed_size,
+            ));
         }
         Ok(found)
     }

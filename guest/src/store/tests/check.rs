@@ -213,7 +213,9 @@ fn unrecorded_trees_and_old_unreferenced_layers_are_reported() {
         )]
     );
     // A lease keeps a layer in use.
-    t.store.retain_layers("pull", &["lonely".to_string()]).unwrap();
+    t.store
+        .retain_layers("pull", &["lonely".to_string()])
+        .unwrap();
     assert_eq!(keys(&t.store.check(&strict).unwrap().layers), ["stray"]);
 }
 
@@ -243,10 +245,7 @@ fn repair_removes_damaged_objects_and_what_depends_on_them() {
     let report = check(&mut t);
 
     // Without removing containers, the image its container uses stays.
-    let failures = t
-        .store
-        .repair(&report, &RepairOptions::default())
-        .unwrap();
+    let failures = t.store.repair(&report, &RepairOptions::default()).unwrap();
     let messages: Vec<&str> = failures.iter().map(|f| f.message.as_str()).collect();
     assert_eq!(
         messages,
@@ -261,7 +260,12 @@ fn repair_removes_damaged_objects_and_what_depends_on_them() {
     let report = check(&mut t);
     let failures = t
         .store
-        .repair(&report, &RepairOptions { remove_containers: true })
+        .repair(
+            &report,
+            &RepairOptions {
+                remove_containers: true,
+            },
+        )
         .unwrap();
     assert!(failures.is_empty(), "{failures:?}");
     assert!(check(&mut t).is_clean());
@@ -279,7 +283,12 @@ fn a_read_only_store_opened_for_checking_cannot_be_repaired() {
         ..TestStore::options(&t.dir)
     };
     let mut read_only = Store::open_native(options).unwrap();
-    assert!(read_only.check(&CheckOptions::everything()).unwrap().is_clean());
+    assert!(
+        read_only
+            .check(&CheckOptions::everything())
+            .unwrap()
+            .is_clean()
+    );
     let report = check(&mut t);
     let (kind, _) = failure(read_only.repair(&report, &RepairOptions::default()));
     assert_eq!(kind, ErrorKind::ReadOnly);
@@ -307,7 +316,17 @@ fn additional_stores_are_reported_read_only_and_never_repaired() {
     assert!(report.layers.is_empty() && report.images.is_empty());
     assert!(report.containers.is_empty());
 
-    assert!(store.repair(&report, &RepairOptions { remove_containers: true }).unwrap().is_empty());
+    assert!(
+        store
+            .repair(
+                &report,
+                &RepairOptions {
+                    remove_containers: true
+                }
+            )
+            .unwrap()
+            .is_empty()
+    );
     assert!(shared.exists("graph/vfs/dir/top/etc/app"));
     assert_eq!(shared.image_ids(), ["img"]);
     assert_eq!(store.check(&CheckOptions::everything()).unwrap(), report);

@@ -133,10 +133,7 @@ pub fn parse(text: &[u8]) -> Result<i64, DurationError> {
         }
         let unit = &rest[..unit_len];
         rest = &rest[unit_len..];
-        let Some(&(_, nanos)) = UNITS
-            .iter()
-            .find(|(name, _)| name.as_bytes() == unit)
-        else {
+        let Some(&(_, nanos)) = UNITS.iter().find(|(name, _)| name.as_bytes() == unit) else {
             return Err(DurationError(format!(
                 "time: unknown unit {} in duration {}",
                 quote(unit),
@@ -205,7 +202,10 @@ mod tests {
             ("1h5", "time: missing unit in duration \"1h5\""),
             (".s", "time: invalid duration \".s\""),
             ("1d", "time: unknown unit \"d\" in duration \"1d\""),
-            ("3\u{e9}", "time: unknown unit \"\\xc3\\xa9\" in duration \"3\\xc3\\xa9\""),
+            (
+                "3\u{e9}",
+                "time: unknown unit \"\\xc3\\xa9\" in duration \"3\\xc3\\xa9\"",
+            ),
             (
                 "9223372036854775808ns",
                 "time: invalid duration \"9223372036854775808ns\"",
