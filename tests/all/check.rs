@@ -186,7 +186,7 @@ fn cases() -> Vec<Case> {
                 let line =
                     r#"image img: data item "manifest": image data item is missing"#.to_string();
                 [
-                    section("image img", &[line.clone()]),
+                    section("image img", std::slice::from_ref(&line)),
                     section("container ctr", &[line]),
                 ]
                 .concat()
@@ -205,7 +205,7 @@ fn cases() -> Vec<Case> {
                 let line = r#"image img: data item "manifest": image data item has incorrect size"#
                     .to_string();
                 [
-                    section("image img", &[line.clone()]),
+                    section("image img", std::slice::from_ref(&line)),
                     section("container ctr", &[line]),
                 ]
                 .concat()
@@ -402,7 +402,7 @@ fn additional_image_stores_are_checked_read_only_and_never_repaired() {
     let opt = format!("vfs.imagestore={}", shared.graph().display());
     let line = r#"read-only layer top: file integrity checksum failed for "./etc/app""#.to_string();
     let report = [
-        section("read-only layer top", &[line.clone()]),
+        section("read-only layer top", std::slice::from_ref(&line)),
         section("read-only image img", &[line]),
     ]
     .concat();
