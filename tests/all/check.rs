@@ -473,3 +473,27 @@ fn the_library_returns_a_typed_report_and_typed_failures() {
     assert!(failures.is_empty(), "{failures:?}");
     assert!(store.check(&options).unwrap().images.is_empty());
 }
+
+#[test]
+fn a_file_added_to_a_layer_is_found_by_the_full_check_only() {
+    let roots = Roots::new();
+    sample(&roots);
+    let etc = roots.graph().join("vfs/dir/top/etc");
+    std::fs::write(etc.join("extra"), b"x").unwrap();
+    // Put back the directory's time (which adding the file changed).
+    let time = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000);
+    std::fs::File::open(&etc)
+        .unwrap()
+        .set_modified(time)
+        .unwrap();
+    let line = "layer top: +/etc/extra, layer content modified".to_string();
+    let report = through_image_and_container("top", &[line]);
+    assert_run(
+        &roots.graphstore(&["check"]),
+        1,
+        &report,
+        &summary(1, 0, 1, 0, 1),
+        "added",
+    );
+    assert_run(&roots.graphstore(&["check", "--quick"]), 0, "", "", "quick");
+}

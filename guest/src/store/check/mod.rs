@@ -6,6 +6,7 @@
 //! finding (pure); [`scan`] walks the store to fill a report, [`repair`]
 //! acts on one.
 
+mod contents;
 mod repair;
 mod scan;
 
@@ -232,7 +233,7 @@ impl Subject<'_> {
     }
 }
 
-fn finding(problem: Problem, message: String) -> CheckError {
+pub(super) fn finding(problem: Problem, message: String) -> CheckError {
     CheckError { problem, message }
 }
 
@@ -244,6 +245,18 @@ fn incorrect_size(layer: Subject<'_>, read: u64, recorded: i64) -> CheckError {
             "{}: read {read} bytes instead of {recorded} bytes: {}",
             layer.prefix(),
             Problem::LayerIncorrectContentSize.text()
+        ),
+    )
+}
+
+/// One difference between a layer's tree and what its diffs describe.
+fn content_modified(layer: Subject<'_>, difference: &str) -> CheckError {
+    finding(
+        Problem::LayerContentModified,
+        format!(
+            "{}: {difference}, {}",
+            layer.prefix(),
+            Problem::LayerContentModified.text()
         ),
     )
 }

@@ -3,12 +3,14 @@
 //! store, then of additional stores; images likewise; containers; then
 //! unreferenced layers and layer trees without a record).
 
+use super::contents::{self, EntryHeader, Tree};
 use super::{
     CheckError, CheckOptions, CheckReport, DEFAULT_UNREFERENCED_MAXIMUM_AGE_NANOS, Findings, Noun,
-    Problem, Subject, incorrect_size, missing_container_image, missing_image_layer, missing_parent,
-    note,
+    Problem, Subject, content_modified, incorrect_size, missing_container_image,
+    missing_image_layer, missing_parent, note,
 };
-use crate::disk::Dir;
+use crate::archive::{Disassembler, Entry, EntryKind, EntrySink, TarSplitReader};
+use crate::disk::{Dir, EntryKind as EntryKindOnDisk};
 use crate::error::Result;
 use crate::format::timestamp::Timestamp;
 use crate::platform::Sha256Hasher;
@@ -37,6 +39,8 @@ struct Scan {
     referenced_read_only: HashMap<String, bool>,
     /// Images looked at (the first copy of an ID wins).
     examined_images: HashSet<String>,
+    /// Headers of the diffs of layers whose rebuilt diff matched its record.
+    diff_headers: HashMap<String, Vec<EntryHeader>>,
 }
 
 impl Scan {
@@ -141,16 +145,17 @@ impl Store {
             self.check_layer(layer, &primary_dir, false, options, scan)?;
         }
         if options.layer_mountable {
-            let layers = self.layers()?;
             for layer in &primary {
+                let subject = layer_subject(&layer.id, false);
                 if !trees.contains(&layer.id) {
-                    let path = layers.vfs.layer_path(&layer.id);
-                    let subject = layer_subject(&layer.id, false);
-                    note(
-                        &mut scan.report.layers,
-                        &layer.id,
-                        [subject.failure(missing_tree(&path))],
-                    );
+                    let path = self.layers()?.vfs.layer_path(&layer.id);
+                    let gone = subject.failure(missing_tree(&path));
+                    note(&mut scan.report.layers, &layer.id, [gone]);
+                    continue;
+                }
+                if options.layer_digests && options.layer_contents {
+                    let found = self.compare_layer_tree(layer, subject, scan)?;
+                    note(&mut scan.report.layers, &layer.id, found);
                 }
             }
         }
@@ -206,7 +211,14 @@ impl Store {
             }
         }
         if options.layer_digests && !layer.uncompressed_digest.is_empty() {
-            found.extend(self.check_layer_digest(layer, subject)?);
+            let digest_findings = self.check_layer_digest(layer, subject)?;
+            if digest_findings.is_empty()
+                && options.layer_contents
+                && let Some(headers) = self.diff_headers(id)
+            {
+                scan.diff_headers.insert(id.clone(), headers);
+            }
+            found.extend(digest_findings);
         }
         note(scan.layer_findings(read_only), id, found);
         Ok(())
@@ -251,6 +263,77 @@ impl Store {
             ));
         }
         Ok(found)
+    }
+
+    /// The headers of layer `id`'s diff, read from its tar-split (file
+    /// contents are not read: zeros stand in for them); `None` when there
+    /// is no tar-split or it does not parse.
+    fn diff_headers(&mut self, id: &str) -> Option<Vec<EntryHeader>> {
+        let tar_split = self.layers().ok()?.open_tar_split(id).ok()??;
+        let stream = HeaderStream::new(TarSplitReader::gzip(tar_split));
+        let mut tar = Disassembler::new(stream, Discard);
+        let mut headers = Vec::new();
+        while let Some(member) = tar.next_member().ok()? {
+            headers.push(EntryHeader {
+                name: String::from_utf8_lossy(&member.path).into_owned(),
+                typeflag: member.typeflag,
+                link_name: String::from_utf8_lossy(&member.link_target).into_owned(),
+                uid: member.uid,
+                gid: member.gid,
+                size: member.size,
+                mode: member.mode,
+                mtime: member.mtime.seconds,
+            });
+        }
+        Some(headers)
+    }
+
+    /// Compares a primary-store layer's tree with what the diffs of it and
+    /// its ancestors describe (only when every one of them matched its
+    /// record; ID-mapped layers, whose owners were shifted, are skipped).
+    fn compare_layer_tree(
+        &mut self,
+        layer: &Layer,
+        subject: Subject<'_>,
+        scan: &Scan,
+    ) -> Result<Vec<CheckError>> {
+        if layer.uncompressed_digest.is_empty()
+            || !layer.uid_map.is_empty()
+            || !layer.gid_map.is_empty()
+        {
+            return Ok(Vec::new());
+        }
+        let mut chain = Vec::new();
+        let mut current = layer.id.as_str();
+        while !current.is_empty() {
+            let Some(headers) = scan.diff_headers.get(current) else {
+                return Ok(Vec::new());
+            };
+            if chain.len() > scan.parents.len() {
+                return Ok(Vec::new()); // a cycle of parents
+            }
+            chain.push(headers);
+            current = scan.parents.get(current).map(String::as_str).unwrap_or("");
+        }
+        let now = crate::platform::now().seconds;
+        let mut expected = Tree::new(now);
+        for headers in chain.into_iter().rev() {
+            expected.apply_diff(headers);
+        }
+        let Some(root) = self.layers()?.vfs.open_layer(&layer.id)? else {
+            return Ok(Vec::new());
+        };
+        let actual = match disk_tree(&root, now) {
+            Ok(tree) => tree,
+            Err(err) => {
+                let scanning = format!("scanning contents of {}: {err}", subject.prefix());
+                return Ok(vec![super::finding(Problem::Other, scanning)]);
+            }
+        };
+        Ok(contents::differences(&expected, &actual, now)
+            .iter()
+            .map(|difference| content_modified(subject, difference))
+            .collect())
     }
 
     /// Data items of every image and the layers they use (each image
@@ -393,6 +476,106 @@ impl Store {
                 );
             }
         }
+        Ok(())
+    }
+}
+
+/// The tree on disk under `root`, as upstream reads it into tar headers.
+fn disk_tree(root: &Dir, now: i64) -> Result<Tree> {
+    let mut tree = Tree::new(now);
+    let mut pending = vec![(String::new(), root.reopen()?)];
+    while let Some((prefix, dir)) = pending.pop() {
+        let mut entries = dir.read_dir()?;
+        entries.sort_by(|a, b| a.name.cmp(&b.name));
+        for entry in entries {
+            let stat = &entry.stat;
+            let Some(typeflag) = contents::typeflag_of_mode(stat.mode) else {
+                return Err(crate::error::StoreError::io(
+                    "archive/tar: sockets not supported",
+                ));
+            };
+            let name = format!("{prefix}{}", entry.name);
+            let is_regular = EntryKindOnDisk::from_mode(stat.mode) == EntryKindOnDisk::File;
+            tree.apply(&EntryHeader {
+                name: name.clone(),
+                typeflag,
+                link_name: String::new(),
+                uid: i64::from(stat.uid),
+                gid: i64::from(stat.gid),
+                size: if is_regular { stat.size as i64 } else { 0 },
+                mode: i64::from(stat.mode & MODE_BITS),
+                mtime: stat.modification.seconds,
+            });
+            if EntryKindOnDisk::from_mode(stat.mode) == EntryKindOnDisk::Directory
+                && let Some(child) = dir.open_dir(&entry.name)?
+            {
+                pending.push((format!("{name}/"), child));
+            }
+        }
+    }
+    Ok(tree)
+}
+
+/// Permission bits plus setuid, setgid and sticky (what a tar header holds).
+const MODE_BITS: u32 = 0o7777;
+
+/// A tar stream rebuilt from tar-split entries with zeros in place of the
+/// files' contents: enough to read every header without the files.
+struct HeaderStream<I> {
+    entries: I,
+    pending: Vec<u8>,
+    offset: usize,
+    zeros: u64,
+}
+
+impl<I> HeaderStream<I> {
+    fn new(entries: I) -> Self {
+        HeaderStream {
+            entries,
+            pending: Vec::new(),
+            offset: 0,
+            zeros: 0,
+        }
+    }
+}
+
+impl<I: Iterator<Item = crate::archive::Result<Entry>>> std::io::Read for HeaderStream<I> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        loop {
+            if self.zeros > 0 {
+                let n = buf
+                    .len()
+                    .min(usize::try_from(self.zeros).unwrap_or(usize::MAX));
+                buf[..n].fill(0);
+                self.zeros -= n as u64;
+                return Ok(n);
+            }
+            if self.offset < self.pending.len() {
+                let n = buf.len().min(self.pending.len() - self.offset);
+                buf[..n].copy_from_slice(&self.pending[self.offset..self.offset + n]);
+                self.offset += n;
+                return Ok(n);
+            }
+            let Some(entry) = self.entries.next() else {
+                return Ok(0);
+            };
+            let entry = entry.map_err(std::io::Error::other)?;
+            match entry.kind {
+                EntryKind::Segment => {
+                    self.pending = entry.payload.unwrap_or_default();
+                    self.offset = 0;
+                }
+                EntryKind::File => self.zeros = u64::try_from(entry.size).unwrap_or(0),
+            }
+        }
+    }
+}
+
+/// Keeps no tar-split entries (only the headers are wanted).
+struct Discard;
+
+impl EntrySink for Discard {
+    fn add_entry(&mut self, _entry: Entry) -> crate::archive::Result<()> {
         Ok(())
     }
 }

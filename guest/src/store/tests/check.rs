@@ -20,6 +20,7 @@ fn sample() -> TestStore {
         .finish();
     t.put_layer("base", None, &base);
     let top = TarBuilder::new()
+        .dir("etc", 0o755)
         .file("etc/app", 0o644, b"version 1\n")
         .finish();
     t.put_layer("top", Some("base"), &top);
@@ -330,4 +331,42 @@ fn additional_stores_are_reported_read_only_and_never_repaired() {
     assert!(shared.exists("graph/vfs/dir/top/etc/app"));
     assert_eq!(shared.image_ids(), ["img"]);
     assert_eq!(store.check(&CheckOptions::everything()).unwrap(), report);
+}
+
+#[test]
+fn content_the_diffs_do_not_describe_is_reported_by_the_full_check_only() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let mut t = sample();
+    std::fs::write(t.path("graph/vfs/dir/top/etc/extra"), b"x").unwrap();
+    std::fs::set_permissions(
+        t.path("graph/vfs/dir/top/etc/app"),
+        std::fs::Permissions::from_mode(0o600),
+    )
+    .unwrap();
+    // Restore the directory's time, which adding the file changed.
+    let etc = t.path("graph/vfs/dir/top/etc");
+    let time =
+        std::time::UNIX_EPOCH + std::time::Duration::from_secs(super::tar::MTIME_SECONDS as u64);
+    std::fs::File::open(&etc)
+        .unwrap()
+        .set_modified(time)
+        .unwrap();
+    let report = check(&mut t);
+    let modified = |what: &str| {
+        (
+            Problem::LayerContentModified,
+            format!("layer top: {what}, layer content modified"),
+        )
+    };
+    let expected = vec![
+        modified("+/etc/app(mode:0644￫0600)"),
+        modified("+/etc/extra"),
+        modified("/etc/app(mode:0644￫0600)"),
+    ];
+    assert_eq!(keys(&report.layers), ["top"]);
+    assert_eq!(described(&report.layers["top"]), expected);
+    assert_eq!(described(&report.images["img"]), expected);
+    assert_eq!(described(&report.containers["ctr"]), expected);
+    // The rebuilt diff still matches: the quick checks see nothing.
+    assert!(t.store.check(&CheckOptions::most()).unwrap().is_clean());
 }
