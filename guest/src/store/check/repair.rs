@@ -15,6 +15,13 @@ use crate::error::{ErrorKind, Result, StoreError};
 use crate::store::{Access, Store};
 use std::collections::{HashMap, HashSet};
 
+/// IDs of the primary store's layers, images and containers.
+struct PresentIds {
+    layers: HashSet<String>,
+    images: HashSet<String>,
+    containers: HashSet<String>,
+}
+
 /// How a damaged layer is removed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Removal {
@@ -89,23 +96,30 @@ impl Store {
                 failures.push(error.wrap(context));
             }
         };
+        let present = self.present_ids()?;
         if options.remove_containers {
             for id in report.containers.keys() {
-                let outcome = self.delete_container(id);
-                keep(outcome, format_args!("deleting container {id}"));
+                if present.containers.contains(id) {
+                    let outcome = self.delete_container(id);
+                    keep(outcome, format_args!("deleting container {id}"));
+                }
             }
         }
         let mut deleted_layers = HashSet::new();
         for id in report.images.keys() {
-            let outcome = self.delete_image(id, true).map(|deleted| {
-                deleted_layers.extend(deleted.deleted_layers);
-            });
-            keep(outcome, format_args!("deleting image {id}"));
+            if present.images.contains(id) {
+                let outcome = self.delete_image(id, true).map(|deleted| {
+                    deleted_layers.extend(deleted.deleted_layers);
+                });
+                keep(outcome, format_args!("deleting image {id}"));
+            }
         }
         let parents = self.layer_parents()?;
         for removal in removal_order(&report.layers, &parents) {
             match removal {
-                Removal::Layer(id) if !deleted_layers.contains(&id) => {
+                Removal::Layer(id)
+                    if present.layers.contains(&id) && !deleted_layers.contains(&id) =>
+                {
                     let outcome = self.delete_layer(&id);
                     keep(outcome, format_args!("deleting layer {id}"));
                 }
@@ -117,6 +131,33 @@ impl Store {
             }
         }
         Ok(failures)
+    }
+
+    /// IDs of the primary store's records: a report names objects by ID,
+    /// and an entry whose object is gone is skipped (never taken for a
+    /// name or ID prefix of another object).
+    fn present_ids(&mut self) -> Result<PresentIds> {
+        let _held = self.hold(Access::Read, Access::Read, Access::Read)?;
+        let ids = |records: &[String]| records.iter().cloned().collect::<HashSet<_>>();
+        let layers: Vec<String> = self
+            .layers()?
+            .file
+            .records()
+            .iter()
+            .map(|l| l.id.clone())
+            .collect();
+        let images: Vec<String> = self.images.records().iter().map(|i| i.id.clone()).collect();
+        let containers: Vec<String> = self
+            .containers
+            .records()
+            .iter()
+            .map(|c| c.id.clone())
+            .collect();
+        Ok(PresentIds {
+            layers: ids(&layers),
+            images: ids(&images),
+            containers: ids(&containers),
+        })
     }
 
     /// Every known layer's parent (all stores).

@@ -370,3 +370,40 @@ fn content_the_diffs_do_not_describe_is_reported_by_the_full_check_only() {
     // The rebuilt diff still matches: the quick checks see nothing.
     assert!(t.store.check(&CheckOptions::most()).unwrap().is_clean());
 }
+
+#[test]
+fn repair_acts_on_exact_ids_only() {
+    let mut t = sample();
+    // A stale report: its IDs are a name and an ID prefix of live objects.
+    let stale = |id: &str| {
+        let mut findings = Findings::new();
+        findings.insert(
+            id.to_string(),
+            vec![CheckError {
+                problem: Problem::Other,
+                message: String::new(),
+            }],
+        );
+        findings
+    };
+    t.layer("lonely-layer", None);
+    let report = CheckReport {
+        layers: stale("lonely"),
+        images: stale("app:1"),
+        containers: stale("ct"),
+        ..CheckReport::default()
+    };
+    let failures = t
+        .store
+        .repair(
+            &report,
+            &RepairOptions {
+                remove_containers: true,
+            },
+        )
+        .unwrap();
+    assert!(failures.is_empty(), "{failures:?}");
+    assert_eq!(t.container_ids(), ["ctr"]);
+    assert_eq!(t.image_ids(), ["img"]);
+    assert!(t.layer_ids().contains(&"lonely-layer".to_string()));
+}
