@@ -397,13 +397,15 @@ fn additional_image_stores_are_checked_read_only_and_never_repaired() {
     let shared = Roots::new();
     sample(&shared);
     std::fs::write(shared.graph().join("vfs/dir/top/etc/app"), b"version 2\n").unwrap();
+    std::fs::remove_file(item(&shared, "vfs-images", "img", "manifest")).unwrap();
     let before = listing(&shared);
     let roots = Roots::new();
     let opt = format!("vfs.imagestore={}", shared.graph().display());
     let line = r#"read-only layer top: file integrity checksum failed for "./etc/app""#.to_string();
+    let missing = r#"read-only image img: data item "manifest": image data item is missing"#;
     let report = [
         section("read-only layer top", std::slice::from_ref(&line)),
-        section("read-only image img", &[line]),
+        section("read-only image img", &[missing.to_string(), line]),
     ]
     .concat();
     assert_run(
@@ -496,4 +498,27 @@ fn a_file_added_to_a_layer_is_found_by_the_full_check_only() {
         "added",
     );
     assert_run(&roots.graphstore(&["check", "--quick"]), 0, "", "", "quick");
+}
+
+/// `check` rebuilds a read-only layer's diff from the tar-split kept in its
+/// own store: so does `diff`, byte for byte what 1.43 gives on that store.
+#[test]
+fn the_diff_of_an_additional_stores_layer_is_rebuilt_from_its_tar_split() {
+    let shared = Roots::new();
+    sample(&shared);
+    let roots = Roots::new();
+    let opt = format!("vfs.imagestore={}", shared.graph().display());
+    let ours = std::process::Command::new(crate::common::graphstore_cli())
+        .args(roots.flags())
+        .args(["--storage-opt", &opt, "diff", "-u", "top"])
+        .output()
+        .unwrap();
+    assert!(ours.status.success(), "{ours:?}");
+    let theirs = std::process::Command::new(crate::common::reference_cli())
+        .args(shared.flags())
+        .args(["diff", "-u", "top"])
+        .output()
+        .unwrap();
+    assert!(theirs.status.success(), "{theirs:?}");
+    assert_eq!(ours.stdout, theirs.stdout);
 }
