@@ -65,6 +65,39 @@ pub fn typeflag_of_mode(mode: u32) -> Option<u8> {
     }
 }
 
+/// Which attribute differences the comparison overlooks (upstream's
+/// `checkIgnore`, from the driver options).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Ignore {
+    /// Owners (`ignore_chown_errors=true`, `force_mask=`).
+    pub ownership: bool,
+    /// Permission bits (`force_mask=`).
+    pub permissions: bool,
+    /// File types (`force_mask=`).
+    pub file_type: bool,
+}
+
+impl Ignore {
+    /// What driver options `options` make the comparison overlook (any
+    /// option containing the text, as upstream matches them).
+    pub fn from_driver_options(options: &[String]) -> Ignore {
+        let mut ignore = Ignore::default();
+        for option in options {
+            if option.contains("ignore_chown_errors=true") {
+                ignore.ownership = true;
+            }
+            if option.contains("force_mask=") {
+                ignore = Ignore {
+                    ownership: true,
+                    permissions: true,
+                    file_type: true,
+                };
+            }
+        }
+        ignore
+    }
+}
+
 /// The attributes compared.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Info {
@@ -269,24 +302,24 @@ fn clean(path: &str) -> String {
 
 /// How two entries' attributes differ (`size:1￫2,mode:0644￫0600`); empty
 /// when they do not.
-fn compare_info(expected: &Info, actual: &Info) -> String {
+fn compare_info(expected: &Info, actual: &Info, ignore: Ignore) -> String {
     let mut differences = Vec::new();
-    if expected.typeflag != actual.typeflag {
+    if expected.typeflag != actual.typeflag && !ignore.file_type {
         differences.push(format!(
             "filetype:{}￫{}",
             expected.typeflag, actual.typeflag
         ));
     }
-    if expected.uid != actual.uid {
+    if expected.uid != actual.uid && !ignore.ownership {
         differences.push(format!("uid:{}￫{}", expected.uid, actual.uid));
     }
-    if expected.gid != actual.gid {
+    if expected.gid != actual.gid && !ignore.ownership {
         differences.push(format!("gid:{}￫{}", expected.gid, actual.gid));
     }
     if expected.size != actual.size {
         differences.push(format!("size:{}￫{}", expected.size, actual.size));
     }
-    if expected.mode & PERMISSION_BITS != actual.mode & PERMISSION_BITS {
+    if expected.mode & PERMISSION_BITS != actual.mode & PERMISSION_BITS && !ignore.permissions {
         differences.push(format!(
             "mode:{:04o}￫{:04o}",
             expected.mode & SHOWN_MODE_BITS,
@@ -306,6 +339,7 @@ fn compare_directories(
     expected: Option<&Tree>,
     actual: Option<&Tree>,
     now: i64,
+    ignore: Ignore,
     out: &mut Vec<String>,
 ) {
     let empty = Tree::new(now);
@@ -315,14 +349,14 @@ fn compare_directories(
         match actual.directories.get(name) {
             None => {
                 out.push(format!("-{here}/"));
-                compare_directories(&here, Some(directory), None, now, out);
+                compare_directories(&here, Some(directory), None, now, ignore, out);
             }
             Some(found) => {
-                let attributes = compare_info(&directory.info, &found.info);
+                let attributes = compare_info(&directory.info, &found.info, ignore);
                 if !attributes.is_empty() {
                     out.push(format!("{here}({attributes})"));
                 }
-                compare_directories(&here, Some(directory), Some(found), now, out);
+                compare_directories(&here, Some(directory), Some(found), now, ignore, out);
             }
         }
     }
@@ -330,14 +364,14 @@ fn compare_directories(
         if !expected.directories.contains_key(name) {
             let here = format!("{path}/{name}");
             out.push(format!("+{here}/"));
-            compare_directories(&here, None, Some(directory), now, out);
+            compare_directories(&here, None, Some(directory), now, ignore, out);
         }
     }
     for (name, info) in &expected.files {
         match actual.files.get(name) {
             None => out.push(format!("-{path}/{name}")),
             Some(found) => {
-                let attributes = compare_info(info, found);
+                let attributes = compare_info(info, found, ignore);
                 if !attributes.is_empty() {
                     out.push(format!("{path}/{name}({attributes})"));
                 }
@@ -348,7 +382,7 @@ fn compare_directories(
         match expected.files.get(name) {
             None => out.push(format!("+{path}/{name}")),
             Some(info) => {
-                let attributes = compare_info(info, found);
+                let attributes = compare_info(info, found, ignore);
                 if !attributes.is_empty() {
                     out.push(format!("+{path}/{name}({attributes})"));
                 }
@@ -359,9 +393,9 @@ fn compare_directories(
 
 /// Every difference between the described tree and the one on disk, in
 /// upstream's order (by path after the first character; a removal first).
-pub fn differences(expected: &Tree, actual: &Tree, now: i64) -> Vec<String> {
+pub fn differences(expected: &Tree, actual: &Tree, now: i64, ignore: Ignore) -> Vec<String> {
     let mut out = Vec::new();
-    compare_directories("", Some(expected), Some(actual), now, &mut out);
+    compare_directories("", Some(expected), Some(actual), now, ignore, &mut out);
     out.sort_by(|a, b| {
         let key = |line: &str| {
             (
@@ -413,7 +447,7 @@ mod tests {
     #[test]
     fn identical_trees_have_no_differences() {
         let expected = tree(&[&base()]);
-        assert!(differences(&expected, &tree(&[&base()]), 7).is_empty());
+        assert!(differences(&expected, &tree(&[&base()]), 7, Ignore::default()).is_empty());
     }
 
     #[test]
@@ -428,7 +462,7 @@ mod tests {
         on_disk.push(header("./opt/tool", TYPE_SYMLINK, 0, 0o777));
         let actual = tree(&[&on_disk]);
         assert_eq!(
-            differences(&expected, &actual, 7),
+            differences(&expected, &actual, 7, Ignore::default()),
             // As upstream, a file in both trees with other attributes is
             // listed twice; lines sort by what follows their first byte.
             [
@@ -458,7 +492,7 @@ mod tests {
         on_disk.retain(|h| h.name != "./var/");
         on_disk.push(header("./var/", TYPE_DIRECTORY, 0, 0o700));
         on_disk.push(header("./var/new", TYPE_REGULAR, 2, 0o644));
-        assert!(differences(&expected, &tree(&[&on_disk]), 7).is_empty());
+        assert!(differences(&expected, &tree(&[&on_disk]), 7, Ignore::default()).is_empty());
     }
 
     #[test]
@@ -468,7 +502,7 @@ mod tests {
         let expected = tree(&[&base(), &[link]]);
         let mut on_disk = base();
         on_disk.push(header("./etc/link", TYPE_REGULAR, 10, 0o644));
-        assert!(differences(&expected, &tree(&[&on_disk]), 7).is_empty());
+        assert!(differences(&expected, &tree(&[&on_disk]), 7, Ignore::default()).is_empty());
     }
 
     #[test]
@@ -477,11 +511,40 @@ mod tests {
         let mut on_disk = base();
         on_disk[3] = header("./etc/old", TYPE_SYMLINK, 0, 0o644);
         assert_eq!(
-            differences(&expected, &tree(&[&on_disk]), 7),
+            differences(&expected, &tree(&[&on_disk]), 7, Ignore::default()),
             [
                 "+/etc/old(filetype:48￫50,size:3￫0)",
                 "/etc/old(filetype:48￫50,size:3￫0)"
             ]
+        );
+    }
+
+    #[test]
+    fn driver_options_overlook_owners_modes_and_types() {
+        let expected = tree(&[&base()]);
+        let mut on_disk = base();
+        on_disk[2].uid = 1000;
+        on_disk[2].mode = 0o600;
+        on_disk[3] = header("./etc/old", TYPE_SYMLINK, 3, 0o644);
+        let actual = tree(&[&on_disk]);
+        let chown = Ignore::from_driver_options(&["vfs.ignore_chown_errors=true".into()]);
+        assert_eq!(
+            differences(&expected, &actual, 7, chown),
+            [
+                "+/etc/hosts(mode:0644￫0600)",
+                "+/etc/old(filetype:48￫50,size:3￫0)",
+                "/etc/hosts(mode:0644￫0600)",
+                "/etc/old(filetype:48￫50,size:3￫0)",
+            ]
+        );
+        let masked = Ignore::from_driver_options(&["vfs.force_mask=0700".into()]);
+        assert_eq!(
+            differences(&expected, &actual, 7, masked),
+            ["+/etc/old(size:3￫0)", "/etc/old(size:3￫0)"]
+        );
+        assert_eq!(
+            Ignore::from_driver_options(&["vfs.ignore_chown_errors=false".into()]),
+            Ignore::default()
         );
     }
 

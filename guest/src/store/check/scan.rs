@@ -3,7 +3,7 @@
 //! store, then of additional stores; images likewise; containers; then
 //! unreferenced layers and layer trees without a record).
 
-use super::contents::{self, EntryHeader, Tree};
+use super::contents::{self, EntryHeader, Ignore, Tree};
 use super::{
     CheckError, CheckOptions, CheckReport, DEFAULT_UNREFERENCED_MAXIMUM_AGE_NANOS, Findings, Noun,
     Problem, Subject, content_modified, incorrect_size, missing_container_image,
@@ -330,7 +330,8 @@ impl Store {
                 return Ok(vec![super::finding(Problem::Other, scanning)]);
             }
         };
-        Ok(contents::differences(&expected, &actual, now)
+        let ignore = Ignore::from_driver_options(&self.options.driver_options);
+        Ok(contents::differences(&expected, &actual, now, ignore)
             .iter()
             .map(|difference| content_modified(subject, difference))
             .collect())
