@@ -597,6 +597,32 @@ impl GuestStore for StoreResource {
     fn children(&self, layer: String) -> WitResult<Vec<String>> {
         self.with(|s| s.children(&layer))
     }
+
+    fn check(&self, options: wit::CheckOptions) -> WitResult<wit::CheckReport> {
+        let options = store::CheckOptions {
+            layer_unreferenced_maximum_age: options.layer_unreferenced_maximum_age,
+            layer_digests: options.layer_digests,
+            layer_mountable: options.layer_mountable,
+            layer_contents: options.layer_contents,
+            layer_data: options.layer_data,
+            image_data: options.image_data,
+            container_data: options.container_data,
+        };
+        self.with(|s| s.check(&options)).map(report_to_wit)
+    }
+
+    fn repair(
+        &self,
+        report: wit::CheckReport,
+        options: wit::RepairOptions,
+    ) -> WitResult<Vec<wit::Error>> {
+        let report = report_from_wit(report);
+        let options = store::RepairOptions {
+            remove_containers: options.remove_containers,
+        };
+        self.with(|s| s.repair(&report, &options))
+            .map(|failures| failures.into_iter().map(error_to_wit).collect())
+    }
 }
 
 fn layer_options_from_wit(options: LayerOptions) -> store::LayerOptions {
@@ -760,4 +786,88 @@ fn error_to_wit(error: StoreError) -> wit::Error {
         };
     }
     crate::for_each_error_kind!(to_wit)
+}
+
+/// The two directions of the `check-problem` mapping (same names).
+macro_rules! check_problems {
+    ($($problem:ident),* $(,)?) => {
+        fn problem_to_wit(problem: store::Problem) -> wit::CheckProblem {
+            match problem {
+                $(store::Problem::$problem => wit::CheckProblem::$problem,)*
+            }
+        }
+
+        fn problem_from_wit(problem: wit::CheckProblem) -> store::Problem {
+            match problem {
+                $(wit::CheckProblem::$problem => store::Problem::$problem,)*
+            }
+        }
+    };
+}
+
+check_problems!(
+    LayerUnaccounted,
+    LayerUnreferenced,
+    LayerIncorrectContentDigest,
+    LayerIncorrectContentSize,
+    LayerContentModified,
+    LayerDataMissing,
+    LayerMissing,
+    ImageLayerMissing,
+    ImageDataMissing,
+    ImageDataIncorrectSize,
+    ContainerImageMissing,
+    ContainerDataMissing,
+    ContainerDataIncorrectSize,
+    Other,
+);
+
+fn findings_to_wit(findings: store::Findings) -> Vec<wit::CheckFinding> {
+    findings
+        .into_iter()
+        .map(|(id, errors)| wit::CheckFinding {
+            id,
+            errors: errors
+                .into_iter()
+                .map(|error| wit::CheckError {
+                    problem: problem_to_wit(error.problem),
+                    message: error.message,
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+fn findings_from_wit(findings: Vec<wit::CheckFinding>) -> store::Findings {
+    let mut by_id = store::Findings::new();
+    for finding in findings {
+        by_id
+            .entry(finding.id)
+            .or_default()
+            .extend(finding.errors.into_iter().map(|error| store::CheckError {
+                problem: problem_from_wit(error.problem),
+                message: error.message,
+            }));
+    }
+    by_id
+}
+
+fn report_to_wit(report: store::CheckReport) -> wit::CheckReport {
+    wit::CheckReport {
+        layers: findings_to_wit(report.layers),
+        read_only_layers: findings_to_wit(report.read_only_layers),
+        images: findings_to_wit(report.images),
+        read_only_images: findings_to_wit(report.read_only_images),
+        containers: findings_to_wit(report.containers),
+    }
+}
+
+fn report_from_wit(report: wit::CheckReport) -> store::CheckReport {
+    store::CheckReport {
+        layers: findings_from_wit(report.layers),
+        read_only_layers: findings_from_wit(report.read_only_layers),
+        images: findings_from_wit(report.images),
+        read_only_images: findings_from_wit(report.read_only_images),
+        containers: findings_from_wit(report.containers),
+    }
 }

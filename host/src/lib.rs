@@ -52,6 +52,9 @@ pub use bindings::exports::graphstore::store::types::{
     DeletedImage, DiffOptions, Flag, IdMap, Image, ImageOptions, ImagePage, Layer, LayerOptions,
     LayerPage, NewImage, Timestamp,
 };
+pub use bindings::exports::graphstore::store::types::{
+    CheckError, CheckFinding, CheckOptions, CheckProblem, CheckReport, RepairOptions,
+};
 
 // The option records are generated from WIT, so `Default` cannot be derived on them.
 #[allow(clippy::derivable_impls)]

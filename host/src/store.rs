@@ -8,6 +8,7 @@ use crate::interrupt::{CancelToken, Interrupt};
 use crate::options::StoreOptions;
 use crate::sandbox::Sandbox;
 use crate::streams::{ReaderStream, WriterStream};
+use crate::{CheckOptions, CheckReport, RepairOptions};
 use crate::{
     Container, ContainerOptions, ContainerPage, DataOwner, DeletedImage, Image, ImageOptions,
     ImagePage, Layer, LayerOptions, LayerPage, NewImage,
@@ -173,6 +174,38 @@ impl Store {
                 .call_recovery_report(&mut sb.wasm, sb.handle)
                 .map(Ok)
         })
+    }
+
+    /// Reports what is damaged in the store (newer containers/storage's
+    /// `Store.Check`); changes nothing.
+    pub fn check(&mut self, options: &CheckOptions) -> Result<CheckReport, Error> {
+        self.run(|sb| {
+            sb.instance.graphstore_store_store_api().store().call_check(
+                &mut sb.wasm,
+                sb.handle,
+                *options,
+            )
+        })
+    }
+
+    /// Removes what `report` found damaged in the primary store, and what
+    /// depends on it (`Store.Repair`): containers only with
+    /// `remove_containers`, then images with the layers only they used,
+    /// then layers (children first) and trees no record names. Returns the
+    /// removals that failed, each as a typed error.
+    pub fn repair(
+        &mut self,
+        report: &CheckReport,
+        options: &RepairOptions,
+    ) -> Result<Vec<Error>, Error> {
+        self.fits("report", report_size(report))?;
+        let failures = self.run(|sb| {
+            sb.instance
+                .graphstore_store_store_api()
+                .store()
+                .call_repair(&mut sb.wasm, sb.handle, report, *options)
+        })?;
+        Ok(failures.into_iter().map(Error::from).collect())
     }
 
     /// Version pairs (empty, as in containers/storage 1.43).
@@ -497,4 +530,27 @@ impl Store {
             )
         })
     }
+}
+
+/// Bytes of the IDs and messages in `report` (what crossing into the
+/// sandbox copies).
+fn report_size(report: &CheckReport) -> usize {
+    [
+        &report.layers,
+        &report.read_only_layers,
+        &report.images,
+        &report.read_only_images,
+        &report.containers,
+    ]
+    .into_iter()
+    .flatten()
+    .map(|finding| {
+        finding.id.len()
+            + finding
+                .errors
+                .iter()
+                .map(|error| error.message.len())
+                .sum::<usize>()
+    })
+    .sum()
 }

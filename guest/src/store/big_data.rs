@@ -57,6 +57,22 @@ fn read_item(records_dir: &Dir, kind: Kind, id: &str, key: &str) -> Result<Vec<u
         .ok_or_else(|| missing_item(records_dir, kind, id, key, &file_name))
 }
 
+/// Reads item `key` of the record with ID `id`; `None` when the item (or
+/// the record's directory) is not there (`check` tells that apart).
+pub(super) fn read_item_if_present(
+    records_dir: &Dir,
+    kind: Kind,
+    id: &str,
+    key: &str,
+) -> Result<Option<Vec<u8>>> {
+    let file_name = item_file_name(kind, key)?;
+    crate::disk::check_component(&file_name)?;
+    match records_dir.open_dir(id)? {
+        Some(dir) => Ok(dir.read_file(&file_name)?),
+        None => Ok(None),
+    }
+}
+
 /// Sends item `key` of the record with ID `id` to `out` (on the host: the
 /// bytes never enter the component); returns its length.
 fn send_item(

@@ -3,7 +3,6 @@
 //! tar-split file and the layer's files (each file's CRC-64 verified).
 
 use super::extract::{DirCache, components};
-use super::layer_store::TAR_SPLIT_SUFFIX;
 use super::{Access, Store};
 use crate::archive::{ArchiveError, TarSplitReader, ZstdWriter, assemble, gzip_writer};
 use crate::disk::{Dir, Errno, Output};
@@ -92,34 +91,6 @@ impl Store {
         if let Some(err) = unsupported_compression(compression) {
             return Err(err);
         }
-        let tree = layers.vfs.open_layer(&layer.id)?.ok_or_else(|| {
-            StoreError::io(format!(
-                "{}: no such file or directory",
-                layers.vfs.layer_path(&layer.id)
-            ))
-        })?;
-        let tar_split_name = format!("{}{TAR_SPLIT_SUFFIX}", layer.id);
-        let tar_split = if from == layer.parent {
-            layers.file.dir().open_reader(&tar_split_name)?
-        } else {
-            None
-        };
-        let write_tar = |sink: &mut dyn Write| -> Result<()> {
-            match tar_split {
-                Some(tar_split) => {
-                    let mut dirs = DirCache::default();
-                    assemble(TarSplitReader::gzip(tar_split), sink, |name| {
-                        open_member(&tree, &mut dirs, name)
-                    })?;
-                }
-                // No record of the applied diff (or another base): compare trees.
-                None => {
-                    let from = (!from.is_empty()).then_some(from.as_str());
-                    self.naive_diff(from, &layer.id, sink)?;
-                }
-            }
-            Ok(())
-        };
         let writing = |err: std::io::Error| StoreError::io(format!("writing the diff: {err}"));
         let mut sink = BufWriter::with_capacity(OUTPUT_BUFFER, &mut *out);
         // The gzip trailer and the buffer's tail are written here, so their
@@ -127,18 +98,60 @@ impl Store {
         match compression {
             Compression::Gzip => {
                 let mut gzip = gzip_writer(&mut sink);
-                write_tar(&mut gzip)?;
+                self.write_layer_tar(&layer, &from, &mut gzip)?;
                 gzip.finish().map_err(writing)?;
             }
             Compression::Zstd => {
                 let mut zstd = ZstdWriter::new(&mut sink);
-                write_tar(&mut zstd)?;
+                self.write_layer_tar(&layer, &from, &mut zstd)?;
                 zstd.finish().map_err(writing)?;
             }
-            _ => write_tar(&mut sink)?,
+            _ => self.write_layer_tar(&layer, &from, &mut sink)?,
         }
         sink.flush().map_err(writing)?;
         drop(sink);
         out.finish()
     }
+
+    /// Writes the uncompressed tar of layer `layer`'s diff against layer
+    /// `from` ("" for none) to `sink`: rebuilt from the tar-split (kept by
+    /// whichever store holds the layer's record) when `from` is its parent,
+    /// else by comparing trees. The caller holds the layers lock.
+    pub(super) fn write_layer_tar(
+        &mut self,
+        layer: &crate::records::Layer,
+        from: &str,
+        sink: &mut dyn Write,
+    ) -> Result<()> {
+        let layers = self.layers()?;
+        let tree = layers
+            .vfs
+            .open_layer(&layer.id)?
+            .ok_or_else(|| missing_tree(&layers.vfs.layer_path(&layer.id)))?;
+        let tar_split = if from == layer.parent {
+            layers.open_tar_split(&layer.id)?
+        } else {
+            None
+        };
+        match tar_split {
+            Some(tar_split) => {
+                let mut dirs = DirCache::default();
+                assemble(TarSplitReader::gzip(tar_split), sink, |name| {
+                    open_member(&tree, &mut dirs, name)
+                })?;
+            }
+            // No record of the applied diff (or another base): compare trees.
+            None => {
+                let from = (!from.is_empty()).then_some(from);
+                self.naive_diff(from, &layer.id, sink)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The error for a layer whose tree is gone, worded as the vfs driver's
+/// `stat` of it.
+pub(super) fn missing_tree(path: &str) -> StoreError {
+    StoreError::io(format!("stat {path}: no such file or directory"))
 }

@@ -410,6 +410,24 @@ impl LayerStore {
         self.save()
     }
 
+    /// Opens the tar-split file of layer `id` beside the record file that
+    /// holds the layer (the primary store's, else an additional store's);
+    /// `None` when there is none.
+    pub fn open_tar_split(&self, id: &str) -> Result<Option<crate::disk::FileReader>> {
+        let name = format!("{id}{TAR_SPLIT_SUFFIX}");
+        let home = if self.file.position_of_id(id).is_some() {
+            Some(&self.file)
+        } else {
+            self.additional
+                .iter()
+                .find(|store| store.position_of_id(id).is_some())
+        };
+        match home {
+            Some(store) => Ok(store.dir().open_reader(&name)?),
+            None => Ok(None),
+        }
+    }
+
     /// IDs of the layers whose parent is `id` (primary store).
     pub fn children_of(&self, id: &str) -> Vec<String> {
         self.file

@@ -8,6 +8,7 @@
 mod apply;
 mod big_data;
 mod blobs;
+mod check;
 mod containers;
 mod delete;
 mod diff;
@@ -26,6 +27,10 @@ mod tree;
 mod vfs;
 
 pub use apply::DiffLimits;
+pub use check::{
+    CheckError, CheckOptions, CheckReport, DEFAULT_UNREFERENCED_MAXIMUM_AGE_NANOS, Findings,
+    Problem, RepairOptions,
+};
 pub use containers::ContainerOptions;
 pub use delete::DeletedImage;
 pub use durability::SyncMode;

@@ -233,7 +233,7 @@ where
         command
             .flags
             .iter()
-            .map(|flag| FlagEntry::new(flag, FlagValue::zero(flag.kind))),
+            .map(|flag| FlagEntry::new(flag, FlagValue::initial(flag))),
     );
     let mut set = FlagSet::new(ctx, word, Usage::Command(command), entries, command_args);
     set.parse(out).map_err(|interrupt| match interrupt {
@@ -338,6 +338,15 @@ impl FlagValue {
             FlagKind::Bool => Self::Bool(false),
             FlagKind::String => Self::Str(String::new()),
             FlagKind::List => Self::List(Vec::new()),
+        }
+    }
+
+    /// A command flag's value before the command line is read: its
+    /// declared default for a string flag, else zero.
+    fn initial(flag: &FlagSpec) -> Self {
+        match flag.kind {
+            FlagKind::String => Self::Str(flag.default.to_string()),
+            kind => Self::zero(kind),
         }
     }
 

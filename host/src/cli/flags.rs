@@ -68,6 +68,12 @@ pub struct CommandFlags {
     pub ro: bool,
     /// `--force` / `-f`.
     pub force: bool,
+    /// `--max` / `-m` (check): a Go duration.
+    pub max: String,
+    /// `--repair` / `-r` (check).
+    pub repair: bool,
+    /// `--quick` / `-q` (check).
+    pub quick: bool,
 }
 
 /// A parsed flag's value, as the parser holds it.
@@ -136,6 +142,9 @@ impl CommandFlags {
             n::OPT => text(&mut self.opt, value),
             n::RO => flag(&mut self.ro, value),
             n::FORCE => flag(&mut self.force, value),
+            n::MAX => text(&mut self.max, value),
+            n::REPAIR => flag(&mut self.repair, value),
+            n::QUICK => flag(&mut self.quick, value),
             _ => false,
         }
     }

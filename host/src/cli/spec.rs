@@ -77,8 +77,14 @@ pub mod flag_names {
     pub const OPT: &str = "opt";
     /// `--ro` / `-r` (mount).
     pub const RO: &str = "ro";
-    /// `--force` / `-f` (unmount, shutdown).
+    /// `--force` / `-f` (unmount, shutdown; check: remove damaged containers).
     pub const FORCE: &str = "force";
+    /// `--max` / `-m` (check): maximum age of unreferenced layers.
+    pub const MAX: &str = "max";
+    /// `--repair` / `-r` (check).
+    pub const REPAIR: &str = "repair";
+    /// `--quick` / `-q` (check).
+    pub const QUICK: &str = "quick";
 }
 
 use flag_names as n;
@@ -111,6 +117,8 @@ pub struct FlagSpec {
     pub kind: FlagKind,
     /// One-line help text shown in the `Options:` section.
     pub help: &'static str,
+    /// Initial value of a string flag ("" for most), shown as `=value`.
+    pub default: &'static str,
 }
 
 impl FlagSpec {
@@ -128,6 +136,7 @@ impl FlagSpec {
             deprecated_single_dash: false,
             kind,
             help,
+            default: "",
         }
     }
 
@@ -329,6 +338,22 @@ const MOUNT_FLAGS: &[FlagSpec] = &[
 
 const UNMOUNT_FLAGS: &[FlagSpec] = &[JSON, bool_flag(n::FORCE, Some("f"), "Force the umount")];
 
+/// Flags of `check`, as storage v1.62 declares them.
+const CHECK_FLAGS: &[FlagSpec] = &[
+    JSON,
+    FlagSpec {
+        default: "24h",
+        ..string_flag(
+            n::MAX,
+            Some("m"),
+            "Maximum allowed age for unreferenced layers",
+        )
+    },
+    bool_flag(n::REPAIR, Some("r"), "Remove damaged images and layers"),
+    bool_flag(n::FORCE, Some("f"), "Remove damaged containers"),
+    bool_flag(n::QUICK, Some("q"), "Perform only quick checks"),
+];
+
 const SHUTDOWN_FLAGS: &[FlagSpec] = &[
     JSON,
     bool_flag(n::FORCE, Some("f"), "Unmount mounted layers first"),
@@ -453,6 +478,8 @@ pub enum CommandId {
     GetImageRunDir,
     /// `gc` (newer containers/storage).
     Gc,
+    /// `check` (newer containers/storage).
+    Check,
 }
 
 /// One command as declared by 1.43.
@@ -537,6 +564,16 @@ pub static EXTENSION_COMMANDS: &[CommandSpec] = &[
         0,
         0,
         JSON_ONLY,
+    ),
+    command(
+        C::Check,
+        "check",
+        &[],
+        "Check storage consistency",
+        "",
+        0,
+        0,
+        CHECK_FLAGS,
     ),
     command(
         C::GetImageDir,

@@ -1,6 +1,7 @@
 //! One function per `containers-storage` command, grouped by area, plus
 //! what they share: the output context and the failure type.
 
+mod check;
 mod containers;
 mod contents;
 mod data;
@@ -196,6 +197,7 @@ fn dispatch(ctx: &mut Ctx<'_>) -> CommandResult {
         C::Lease => extensions::lease(ctx),
         C::RemoveNames => generic::remove_names(ctx),
         C::Gc => generic::garbage_collect(ctx),
+        C::Check => check::check(ctx),
         C::GetImageDir => generic::directory(ctx, Store::image_directory),
         C::GetImageRunDir => generic::directory(ctx, Store::image_run_directory),
         C::Heads => extensions::heads(ctx),
