@@ -7,6 +7,7 @@
 mod common;
 
 mod blobs_leases;
+mod compat143;
 mod concurrency;
 mod crash;
 mod differential;

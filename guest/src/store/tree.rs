@@ -137,6 +137,13 @@ impl Store {
     /// The size of the changes between two layers.
     pub fn diff_size(&mut self, from: Option<&str>, to: &str) -> Result<i64> {
         let _held = self.hold(Access::Read, Access::None, Access::None)?;
+        self.compared_size(from, to)
+    }
+
+    /// 1.43's `DiffSize(from, to)` with the layers lock already held: the
+    /// size of what `changes` adds or modifies (an ownership-only change
+    /// counts the whole file), each inode once.
+    pub(super) fn compared_size(&mut self, from: Option<&str>, to: &str) -> Result<i64> {
         let comparison = self.comparison(from, to)?;
         let (list, new) = compare(&comparison)?;
         Ok(changes::diff_size(&list, &new))
