@@ -199,3 +199,98 @@ fn container_layer_diff_is_byte_identical_to_the_reference() {
         ]
     );
 }
+
+/// Tar metadata with `mode`, owner `uid:uid` and modification time `mtime`.
+fn tar_meta(mode: i64, uid: i64, mtime: i64) -> graphstore_guest::archive::writer::Metadata {
+    graphstore_guest::archive::writer::Metadata {
+        mode,
+        uid,
+        gid: uid,
+        mtime: graphstore_guest::format::timestamp::Timestamp::utc(mtime, 0),
+        ..Default::default()
+    }
+}
+
+/// A diff with AUFS hard-link emulation: the linked file lives in
+/// `.wh..wh.plnk/` and two hard links elsewhere point into it.
+fn aufs_tar(link_target: &[u8]) -> Vec<u8> {
+    use graphstore_guest::archive::writer::TarWriter;
+    let mut tar = TarWriter::new(Vec::new());
+    tar.append_dir(b".wh..wh.plnk", &tar_meta(0o700, 0, 1_600_000_000))
+        .unwrap();
+    tar.append_file(
+        b".wh..wh.plnk/262.1234",
+        &tar_meta(0o640, 1000, 1_500_000_000),
+        9,
+        &mut &b"shared!!\n"[..],
+    )
+    .unwrap();
+    tar.append_dir(b"usr", &tar_meta(0o755, 0, 1_600_000_000))
+        .unwrap();
+    for name in [&b"usr/a"[..], b"usr/b"] {
+        tar.append_hardlink(name, link_target, &tar_meta(0o644, 0, 1_600_000_000))
+            .unwrap();
+    }
+    tar.finish().unwrap()
+}
+
+/// Hard links into `.wh..wh.plnk` become copies of the held file (its
+/// contents, mode, owner and time) as in 1.43, which leaves an empty
+/// `.wh..wh.plnk` behind; the layer's `diff` then fails in both (the
+/// tar-split names a file that was never extracted).
+#[test]
+fn aufs_hard_links_are_resolved_as_the_reference_does() {
+    let tar = aufs_tar(b".wh..wh.plnk/262.1234");
+    let (ours, theirs) = (Roots::new(), Roots::new());
+    ours.graphstore_with_input(&["import-layer", "-i", "aufs"], &tar)
+        .ok();
+    theirs
+        .reference_with_input(&["import-layer", "-i", "aufs"], &tar)
+        .ok();
+    let tree = crate::layers::describe_tree(&ours.graph().join("vfs/dir/aufs"));
+    assert_eq!(
+        tree,
+        crate::layers::describe_tree(&theirs.graph().join("vfs/dir/aufs"))
+    );
+    assert!(
+        tree.iter()
+            .any(|line| line == "usr/a 100640 1000:1000 mtime=1500000000 9 bytes, 1 links"),
+        "{tree:#?}"
+    );
+    // The held file is gone, so `diff` stops where the tar-split names it,
+    // in both tools, after the same bytes.
+    let diff = |roots: &Roots, cli: PathBuf| {
+        std::process::Command::new(cli)
+            .args(roots.flags())
+            .args(["diff", "-u", "aufs"])
+            .output()
+            .unwrap()
+    };
+    let (our_diff, their_diff) = (
+        diff(&ours, crate::common::graphstore_cli()),
+        diff(&theirs, crate::common::reference_cli()),
+    );
+    assert_eq!(our_diff.status.code(), Some(1));
+    assert_eq!(their_diff.status.code(), Some(1));
+    assert_eq!(our_diff.stdout, their_diff.stdout);
+    for stderr in [&our_diff.stderr, &their_diff.stderr] {
+        let stderr = String::from_utf8_lossy(stderr);
+        assert!(stderr.contains(".wh..wh.plnk/262.1234"), "{stderr}");
+    }
+}
+
+/// A hard link into `.wh..wh.plnk` naming a file the diff did not hold
+/// there is refused with 1.43's words.
+#[test]
+fn an_aufs_hard_link_to_a_missing_file_is_refused_as_the_reference_does() {
+    let tar = aufs_tar(b".wh..wh.plnk/999.1");
+    let (ours, theirs) = (Roots::new(), Roots::new());
+    let ours = ours.graphstore_with_input(&["import-layer", "-i", "aufs"], &tar);
+    let theirs = theirs.reference_with_input(&["import-layer", "-i", "aufs"], &tar);
+    assert_eq!(ours.code, theirs.code);
+    assert!(
+        theirs.stderr.contains("invalid aufs hardlink"),
+        "{theirs:?}"
+    );
+    assert!(ours.stderr.contains("invalid aufs hardlink"), "{ours:?}");
+}

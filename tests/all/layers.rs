@@ -40,7 +40,7 @@ fn sample_tar(dir: &Path) -> Vec<u8> {
 }
 
 /// `path type mode uid:gid size mtime target-or-content-length` for every entry of a tree.
-fn describe_tree(root: &Path) -> Vec<String> {
+pub(crate) fn describe_tree(root: &Path) -> Vec<String> {
     let mut out = Vec::new();
     let mut pending = vec![root.to_path_buf()];
     while let Some(dir) = pending.pop() {
