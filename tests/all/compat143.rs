@@ -294,3 +294,133 @@ fn an_aufs_hard_link_to_a_missing_file_is_refused_as_the_reference_does() {
     );
     assert!(ours.stderr.contains("invalid aufs hardlink"), "{ours:?}");
 }
+
+/// A two-layer image whose upper layer hard-links a lower file with
+/// another mode, owner and time (and a lower symlink with another owner):
+/// 1.43 gives the shared inode the link entry's metadata. Both tools
+/// import the same tars; the child trees and the child's `diff` (from
+/// its tar-split) and recorded digests are the same.
+#[test]
+fn hard_link_entries_give_the_shared_inode_their_metadata_as_the_reference_does() {
+    use graphstore_guest::archive::writer::TarWriter;
+    let mut base = TarWriter::new(Vec::new());
+    base.append_dir(b"bin", &tar_meta(0o755, 0, 1_600_000_000))
+        .unwrap();
+    base.append_file(
+        b"bin/busybox",
+        &tar_meta(0o755, 0, 1_600_000_000),
+        4,
+        &mut &b"elf!"[..],
+    )
+    .unwrap();
+    base.append_symlink(b"bin/sh", b"busybox", &tar_meta(0o777, 0, 1_600_000_000))
+        .unwrap();
+    let base = base.finish().unwrap();
+    let mut child = TarWriter::new(Vec::new());
+    child
+        .append_dir(b"bin", &tar_meta(0o755, 0, 1_650_000_000))
+        .unwrap();
+    child
+        .append_hardlink(
+            b"bin/ls",
+            b"bin/busybox",
+            &tar_meta(0o4711, 1000, 1_700_000_000),
+        )
+        .unwrap();
+    child
+        .append_hardlink(b"bin/sh2", b"bin/sh", &tar_meta(0o777, 2000, 1_700_000_000))
+        .unwrap();
+    let child = child.finish().unwrap();
+
+    let (ours, theirs) = (Roots::new(), Roots::new());
+    for (roots, reference) in [(&ours, false), (&theirs, true)] {
+        for (args, tar) in [
+            (&["import-layer", "-i", "base"][..], &base),
+            (&["import-layer", "-i", "child", "base"][..], &child),
+        ] {
+            if reference {
+                roots.reference_with_input(args, tar).ok();
+            } else {
+                roots.graphstore_with_input(args, tar).ok();
+            }
+        }
+    }
+    let tree = crate::layers::describe_tree(&ours.graph().join("vfs/dir/child"));
+    assert_eq!(
+        tree,
+        crate::layers::describe_tree(&theirs.graph().join("vfs/dir/child"))
+    );
+    assert!(
+        tree.iter()
+            .any(|line| line == "bin/busybox 104711 1000:1000 mtime=1700000000 4 bytes, 2 links"),
+        "{tree:#?}"
+    );
+    assert_eq!(diff_bytes(&ours, true, "child"), child);
+    assert_eq!(diff_bytes(&theirs, false, "child"), child);
+    let digests = |roots: &Roots, reference: bool| {
+        let args = ["layer", "--json", "child"];
+        let out = if reference {
+            roots.reference(&args)
+        } else {
+            roots.graphstore(&args)
+        };
+        let layer = crate::common::json(out.ok())[0].clone();
+        (
+            layer["diff-digest"].clone(),
+            layer["compressed-diff-digest"].clone(),
+            layer["diff-size"].clone(),
+        )
+    };
+    let our_digests = digests(&ours, false);
+    assert_eq!(our_digests, digests(&theirs, true));
+    assert!(
+        our_digests
+            .0
+            .as_str()
+            .is_some_and(|d| d.starts_with("sha256:"))
+    );
+}
+
+/// Below the top of the layer, `.wh..wh.x` is no AUFS metadata for 1.43
+/// but an ordinary whiteout (of `.wh.x`); at the top it is skipped.
+#[test]
+fn aufs_metadata_names_below_the_top_are_whiteouts_as_in_the_reference() {
+    use graphstore_guest::archive::writer::TarWriter;
+    let mut child = TarWriter::new(Vec::new());
+    child
+        .append_dir(b"a", &tar_meta(0o755, 0, 1_600_000_000))
+        .unwrap();
+    for name in [&b"a/.wh..wh.gone"[..], b".wh..wh.kept"] {
+        child
+            .append_file(name, &tar_meta(0o644, 0, 1_600_000_000), 0, &mut &b""[..])
+            .unwrap();
+    }
+    let child = child.finish().unwrap();
+    let (ours, theirs) = (Roots::new(), Roots::new());
+    for (roots, reference) in [(&ours, false), (&theirs, true)] {
+        let run = |args: &[&str], input: &[u8]| {
+            if reference {
+                roots.reference_with_input(args, input)
+            } else {
+                roots.graphstore_with_input(args, input)
+            }
+        };
+        run(&["create-layer", "-i", "base"], &[]).ok();
+        // Names no diff can create, written into the layer directly.
+        let base = roots.graph().join("vfs/dir/base");
+        std::fs::create_dir(base.join("a")).unwrap();
+        std::fs::write(base.join("a/.wh.gone"), b"x").unwrap();
+        std::fs::write(base.join(".wh.kept"), b"y").unwrap();
+        run(&["import-layer", "-i", "child", "base"], &child).ok();
+    }
+    let tree = crate::layers::describe_tree(&ours.graph().join("vfs/dir/child"));
+    assert_eq!(
+        tree,
+        crate::layers::describe_tree(&theirs.graph().join("vfs/dir/child"))
+    );
+    let names: Vec<&str> = tree
+        .iter()
+        .map(|line| line.split(' ').next().unwrap())
+        .collect();
+    assert_eq!(names, [".wh.kept", "a"]);
+}

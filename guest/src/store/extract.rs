@@ -516,7 +516,9 @@ impl<'a> Extractor<'a> {
                     parent.remove_tree(&entry)?;
                 }
             }
-        } else if !name.starts_with(WHITEOUT_META_PREFIX) {
+        } else {
+            // Below the top, `.wh..wh.x` is an ordinary whiteout of `.wh.x`
+            // (1.43 skips AUFS metadata only at the top, see `apply`).
             parent.remove_tree(hidden)?;
         }
         Ok(())
