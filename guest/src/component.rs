@@ -597,6 +597,17 @@ impl GuestStore for StoreResource {
     fn children(&self, layer: String) -> WitResult<Vec<String>> {
         self.with(|s| s.children(&layer))
     }
+
+    fn copy(
+        &self,
+        source: String,
+        source_path: String,
+        target: String,
+        target_path: String,
+        chown: Option<(u32, u32)>,
+    ) -> WitResult<()> {
+        self.with(|s| s.copy(&source, &source_path, &target, &target_path, chown))
+    }
 }
 
 fn layer_options_from_wit(options: LayerOptions) -> store::LayerOptions {

@@ -424,3 +424,192 @@ fn aufs_metadata_names_below_the_top_are_whiteouts_as_in_the_reference() {
         .collect();
     assert_eq!(names, [".wh.kept", "a"]);
 }
+
+/// The layer `copy` tests copy from: a directory with a setuid file, a
+/// hard link, a symlink, a FIFO and a subdirectory, owned by several IDs,
+/// and a symlink to the subdirectory.
+fn copy_source_tar() -> Vec<u8> {
+    use graphstore_guest::archive::writer::{SpecialKind, TarWriter};
+    let mut tar = TarWriter::new(Vec::new());
+    tar.append_dir(b"d", &tar_meta(0o750, 1, 1_600_000_001))
+        .unwrap();
+    tar.append_file(
+        b"d/a",
+        &tar_meta(0o4751, 2, 1_600_000_002),
+        6,
+        &mut &b"alpha\n"[..],
+    )
+    .unwrap();
+    tar.append_hardlink(b"d/hard", b"d/a", &tar_meta(0o4751, 2, 1_600_000_002))
+        .unwrap();
+    tar.append_symlink(b"d/link", b"a", &tar_meta(0o777, 3, 1_600_000_003))
+        .unwrap();
+    tar.append_special(
+        b"d/fifo",
+        SpecialKind::Fifo,
+        &tar_meta(0o600, 4, 1_600_000_004),
+    )
+    .unwrap();
+    tar.append_dir(b"d/sub", &tar_meta(0o700, 5, 1_600_000_005))
+        .unwrap();
+    tar.append_symlink(b"to-d", b"d/sub", &tar_meta(0o777, 0, 1_600_000_007))
+        .unwrap();
+    tar.finish().unwrap()
+}
+
+/// Runs the same `copy` commands with each tool on its own roots (same
+/// layers), then compares the target layers' trees; directories the
+/// copies create or add to are dated now by both, so they are dated
+/// alike before the comparison.
+#[test]
+fn copy_matches_the_reference_for_files_directories_chown_and_id_maps() {
+    let tar = copy_source_tar();
+    let copies: [&[&str]; 6] = [
+        &["copy", "src:/d", "dst:/tree"],
+        &["copy", "src:/d/a", "dst:/file"],
+        &["copy", "src:/d/link", "dst:/new/parents/file"],
+        &["copy", "src:/to-d", "dst:/new/parents/via-link"],
+        &["copy", "--chown", "7:8", "src:/d", "dst:/owned"],
+        &["copy", "src:/d", "src:/d/sub", "mapped:/m"],
+    ];
+    let (ours, theirs) = (Roots::new(), Roots::new());
+    for (roots, reference) in [(&ours, false), (&theirs, true)] {
+        let run = |args: &[&str], input: &[u8]| {
+            if reference {
+                roots.reference_with_input(args, input)
+            } else {
+                roots.graphstore_with_input(args, input)
+            }
+        };
+        run(&["import-layer", "-i", "src"], &tar).ok();
+        // A `.wh.` name no diff can create, an ordinary file for `copy`.
+        let sub = roots.graph().join("vfs/dir/src/d/sub");
+        std::fs::write(sub.join(".wh.kept"), b"w\n").unwrap();
+        std::os::unix::fs::chown(sub.join(".wh.kept"), Some(6), Some(6)).unwrap();
+        set_mtime(&sub.join(".wh.kept"), 1_600_000_006);
+        set_mtime(&sub, 1_600_000_005);
+        run(&["create-layer", "-i", "dst"], &[]).ok();
+        let maps = ["--uidmap", "0:100000:65536", "--gidmap", "0:200000:65536"];
+        let mut mapped = vec!["create-layer", "-i", "mapped"];
+        mapped.extend(maps);
+        run(&mapped, &[]).ok();
+        for args in copies {
+            run(args, &[]).ok();
+        }
+        for dir in [
+            "dst/tree",
+            "dst/new",
+            "dst/new/parents",
+            "dst/new/parents/via-link",
+            "dst/owned",
+            "mapped/m",
+        ] {
+            set_mtime(&roots.graph().join("vfs/dir").join(dir), 1_650_000_000);
+        }
+    }
+    for layer in ["dst", "mapped", "src"] {
+        let tree = |roots: &Roots| {
+            crate::layers::describe_tree(&roots.graph().join("vfs/dir").join(layer))
+        };
+        assert_eq!(tree(&ours), tree(&theirs), "layer {layer}");
+    }
+    let dst = crate::layers::describe_tree(&ours.graph().join("vfs/dir/dst"));
+    for expected in [
+        "tree 40755 0:0 mtime=1650000000 ",
+        "tree/a 104751 2:2 mtime=1600000002 6 bytes, 2 links",
+        "tree/sub/.wh.kept 100644 6:6 mtime=1600000006 2 bytes, 1 links",
+        "file 104751 2:2 mtime=1600000002 6 bytes, 1 links",
+        "new 40700 0:0 mtime=1650000000 ",
+        "new/parents/via-link/to-d 120777 0:0 mtime=1600000007 d/sub",
+        "owned 40755 7:8 mtime=1650000000 ",
+        "owned/a 104751 7:8 mtime=1600000002 6 bytes, 2 links",
+    ] {
+        assert!(
+            dst.iter().any(|line| line == expected),
+            "{expected}: {dst:#?}"
+        );
+    }
+    let mapped = crate::layers::describe_tree(&ours.graph().join("vfs/dir/mapped"));
+    assert!(
+        mapped
+            .iter()
+            .any(|line| line == "m/a 104751 100002:200002 mtime=1600000002 6 bytes, 2 links"),
+        "{mapped:#?}"
+    );
+}
+
+/// `copy`'s refusals, worded and exited as 1.43's: an unknown target or
+/// source layer, a bad `--chown`, a missing source path.
+#[test]
+fn copy_refusals_match_the_reference() {
+    let tar = copy_source_tar();
+    let (ours, theirs) = (Roots::new(), Roots::new());
+    ours.graphstore_with_input(&["import-layer", "-i", "src"], &tar)
+        .ok();
+    theirs
+        .reference_with_input(&["import-layer", "-i", "src"], &tar)
+        .ok();
+    for args in [
+        &["copy", "src:/d", "nope:/x"][..],
+        &["copy", "nope:/d", "src:/x"],
+        &["copy", "--chown", "x:1", "src:/d", "src:/x"],
+        &["copy", "--chown", "1:4294967296", "src:/d", "src:/x"],
+    ] {
+        let (our_run, their_run) = (ours.graphstore(args), theirs.reference(args));
+        assert_eq!(
+            (our_run.code, &our_run.stderr),
+            (their_run.code, &their_run.stderr),
+            "{args:?}"
+        );
+        assert_eq!(our_run.code, 1);
+    }
+    let args = ["copy", "src:/missing", "src:/x"];
+    let (our_run, their_run) = (ours.graphstore(&args), theirs.reference(&args));
+    assert_eq!((our_run.code, their_run.code), (1, 1));
+    let missing = ours.graph().join("vfs/dir/src/missing");
+    let prefix = format!("error copying \"{}\"", missing.display());
+    assert!(our_run.stderr.starts_with(&prefix), "{our_run:?}");
+    assert!(
+        our_run.stderr.contains("no such file or directory"),
+        "{our_run:?}"
+    );
+    assert!(
+        their_run.stderr.contains("no such file or directory"),
+        "{their_run:?}"
+    );
+}
+
+/// graphstore's addition: a container stands for its layer in `copy`
+/// (through the API and the CLI); a host path is refused by name.
+#[test]
+fn copy_takes_containers_and_refuses_host_paths() {
+    let roots = Roots::new();
+    let (layer, _, _) = container_on_layer(&roots, false, &base_layer_tar(), "c1");
+    let mut store = roots.open();
+    store
+        .copy("c1", "/etc/hosts", "c1", "/etc/hosts.copy", Some((5, 6)))
+        .unwrap();
+    drop(store);
+    let copied = layer.join("etc/hosts.copy");
+    assert_eq!(
+        std::fs::read(&copied).unwrap(),
+        b"127.0.0.1 localhost\n".to_vec()
+    );
+    let meta = std::fs::metadata(&copied).unwrap();
+    assert_eq!((meta.uid(), meta.gid()), (5, 6));
+    roots
+        .graphstore(&["copy", "c1:/etc/motd", "base:/motd"])
+        .ok();
+    assert_eq!(
+        std::fs::read(roots.graph().join("vfs/dir/base/motd")).unwrap(),
+        b"welcome\n".to_vec()
+    );
+    let refused = roots.graphstore(&["copy", "/etc/hostname", "c1:/x"]);
+    assert_eq!(refused.code, 1);
+    assert!(
+        refused
+            .stderr
+            .contains("paths of the host are not supported"),
+        "{refused:?}"
+    );
+}

@@ -226,6 +226,9 @@ pub struct Extractor<'a> {
     aufs_links: HashMap<String, (Member, Vec<u8>)>,
     /// Bytes held in `aufs_links`.
     aufs_bytes: u64,
+    /// Whether whiteouts and AUFS metadata names have their layer-diff
+    /// meaning (1.43's `UnpackLayer`), or are ordinary names (`Untar`).
+    layer_rules: bool,
 }
 
 impl<'a> Extractor<'a> {
@@ -241,6 +244,16 @@ impl<'a> Extractor<'a> {
             buffer: Vec::new(),
             aufs_links: HashMap::new(),
             aufs_bytes: 0,
+            layer_rules: true,
+        }
+    }
+
+    /// An extractor for copies (1.43's `Untar`): like [`Extractor::new`],
+    /// but `.wh.` names are ordinary files, not whiteouts.
+    pub fn plain(root: &'a Dir, uid_map: &'a [IdMap], gid_map: &'a [IdMap]) -> Self {
+        Extractor {
+            layer_rules: false,
+            ..Extractor::new(root, uid_map, gid_map)
         }
     }
 
@@ -294,7 +307,7 @@ impl<'a> Extractor<'a> {
             self.dir_times.push((Vec::new(), member_times(member)));
             return Ok(self.root.set_metadata(".", &metadata)?);
         };
-        if text.starts_with(WHITEOUT_META_PREFIX) && text != OPAQUE_MARKER {
+        if self.layer_rules && text.starts_with(WHITEOUT_META_PREFIX) && text != OPAQUE_MARKER {
             // AUFS metadata at the top: skipped after its parent exists, as
             // 1.43 does (so `.wh..wh.plnk/N` leaves an empty `.wh..wh.plnk`).
             self.parent(parent_parts)?;
@@ -303,7 +316,9 @@ impl<'a> Extractor<'a> {
             }
             return Ok(());
         }
-        if let Some(hidden) = name.strip_prefix(WHITEOUT_PREFIX) {
+        if self.layer_rules
+            && let Some(hidden) = name.strip_prefix(WHITEOUT_PREFIX)
+        {
             return self.apply_whiteout(parent_parts, name, hidden);
         }
         let parent = self.parent(parent_parts)?;
@@ -438,7 +453,7 @@ impl<'a> Extractor<'a> {
         let target = String::from_utf8(tar_path::clean(&member.link_target)).map_err(|_| {
             StoreError::invalid(format!("hard link {name:?} has a target that is not UTF-8"))
         })?;
-        if target.starts_with(AUFS_LINK_DIR) {
+        if self.layer_rules && target.starts_with(AUFS_LINK_DIR) {
             return self.create_aufs_link(parent_parts, name, &target);
         }
         let target_parts = components(&target);

@@ -9,6 +9,7 @@ mod apply;
 mod big_data;
 mod blobs;
 mod containers;
+mod copy;
 mod delete;
 mod diff;
 mod durability;

@@ -13,7 +13,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 
 /// Extended attributes 1.43 compares and exports.
-fn wanted_xattr(name: &str) -> bool {
+pub(super) fn wanted_xattr(name: &str) -> bool {
     name.starts_with(changes::USER_XATTR_PREFIX)
         || name == changes::CAPABILITY_XATTR
         || name == changes::IMA_XATTR

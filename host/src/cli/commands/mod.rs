@@ -3,6 +3,7 @@
 
 mod containers;
 mod contents;
+mod copy;
 mod data;
 mod extensions;
 mod generic;
@@ -209,10 +210,7 @@ fn dispatch(ctx: &mut Ctx<'_>) -> CommandResult {
         C::ContainerParentOwners => {
             contents::parent_owners(ctx, &contents::CONTAINER_PARENT_OWNERS)
         }
-        C::Copy => Err(Failure::Message(format!(
-            "{}: not supported by graphstore yet",
-            ctx.inv.command_name
-        ))),
+        C::Copy => copy::copy(ctx),
     }
 }
 
