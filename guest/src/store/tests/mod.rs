@@ -2,6 +2,7 @@
 //! temporary directory: no wasmtime, no component.
 
 mod big_data;
+mod copying;
 mod deletion;
 mod fixture;
 mod hostile_disk;
