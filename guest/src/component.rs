@@ -623,6 +623,17 @@ impl GuestStore for StoreResource {
         self.with(|s| s.repair(&report, &options))
             .map(|failures| failures.into_iter().map(error_to_wit).collect())
     }
+
+    fn copy(
+        &self,
+        source: String,
+        source_path: String,
+        target: String,
+        target_path: String,
+        chown: Option<(u32, u32)>,
+    ) -> WitResult<()> {
+        self.with(|s| s.copy(&source, &source_path, &target, &target_path, chown))
+    }
 }
 
 fn layer_options_from_wit(options: LayerOptions) -> store::LayerOptions {

@@ -1,7 +1,8 @@
 //! Host side of the `host-info` interface: facts about the directories
 //! around the store that the sandbox cannot see (needed by 1.43's
-//! `layer-parent-owners`). Only the graph root's own ancestry is reported;
-//! the component names no path.
+//! `layer-parent-owners`), and the host's user and group names (1.43 puts
+//! them into the headers of the diffs it computes). Only the graph root's
+//! own ancestry is reported; the component names no path.
 
 use crate::bindings::graphstore::store::host_info::Host;
 use std::path::Path;
@@ -23,5 +24,13 @@ impl HasData for HostInfo {
 impl Host for HostInfoView<'_> {
     fn graph_root_owners(&mut self) -> Vec<(u32, u32)> {
         graphstore_posix::ancestor_owners(self.graph_root)
+    }
+
+    fn user_name(&mut self, uid: u32) -> Option<String> {
+        graphstore_posix::user_name(uid)
+    }
+
+    fn group_name(&mut self, gid: u32) -> Option<String> {
+        graphstore_posix::group_name(gid)
     }
 }

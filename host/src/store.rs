@@ -396,6 +396,10 @@ forward! {
     fn heads => call_heads() -> Vec<String>;
     /// Layers whose parent is `layer`.
     fn children => call_children(layer: &str) -> Vec<String>;
+    /// Copies `source_path` of layer (or container) `source` to
+    /// `target_path` of `target`, as 1.43's `copy`; `chown` sets the
+    /// copies' owner (container IDs of the target).
+    fn copy => call_copy(source: &str, source_path: &str, target: &str, target_path: &str, chown: Option<(u32, u32)>) -> ();
 }
 
 /// Calls that stream layer diffs between the embedder and the component.

@@ -38,6 +38,8 @@ mod lock;
 #[cfg(not(target_arch = "wasm32"))]
 mod metadata;
 #[cfg(not(target_arch = "wasm32"))]
+mod names;
+#[cfg(not(target_arch = "wasm32"))]
 mod owners;
 #[cfg(not(target_arch = "wasm32"))]
 mod random;
@@ -58,6 +60,8 @@ pub use lock::{LOCK_TOKEN_LEN, LockFile, new_token};
 pub use metadata::{
     chmod, get_xattr, lchown, list_xattrs, lstat, set_metadata, set_times, set_xattr,
 };
+#[cfg(not(target_arch = "wasm32"))]
+pub use names::{group_name, user_name};
 #[cfg(not(target_arch = "wasm32"))]
 pub use owners::ancestor_owners;
 #[cfg(not(target_arch = "wasm32"))]

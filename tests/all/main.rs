@@ -8,6 +8,7 @@ mod common;
 
 mod blobs_leases;
 mod check;
+mod compat143;
 mod concurrency;
 mod crash;
 mod differential;

@@ -290,7 +290,7 @@ fn exported_xattrs(info: &EntryInfo) -> BTreeMap<Vec<u8>, Vec<u8>> {
 }
 
 /// 1.43's `major`/`minor` (its own, 12-bit-major split of `st_rdev`).
-fn split_rdev(rdev: u64) -> (i64, i64) {
+pub(crate) fn split_rdev(rdev: u64) -> (i64, i64) {
     let major = (rdev >> 8) & 0xfff;
     let minor = (rdev & 0xff) | ((rdev >> 12) & 0xfff00);
     (major as i64, minor as i64)

@@ -52,6 +52,7 @@ pub use compare::{
     same_fs_time,
 };
 pub use error::{ChangesError, Result};
+pub(crate) use export::split_rdev;
 pub use export::{
     ExportPlan, IMA_XATTR, NameLookup, NoNames, SkipReason, Skipped, TarOp, plan_diff, plan_tree,
     write_ops,

@@ -27,11 +27,11 @@ pub use dir::{AtomicFile, Dir, FileReader};
 pub use error::{DiskError, DiskResult, Errno};
 pub use io::Output;
 pub use lock::{Lock, LockGuard};
-pub use roots::ancestor_owners;
 #[cfg(not(target_arch = "wasm32"))]
 pub use roots::open_native;
 #[cfg(target_arch = "wasm32")]
 pub use roots::preopened;
+pub use roots::{ancestor_owners, host_group_name, host_user_name};
 pub use types::{DirEntry, EntryKind, FileInfo, Metadata, NodeKind, Stat, Timespec};
 
 /// Checks that `name` is one usable path component.

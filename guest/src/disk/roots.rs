@@ -42,3 +42,14 @@ pub fn open_native(path: &std::path::Path, create: bool) -> DiskResult<Dir> {
 pub fn ancestor_owners(graph_root: &Dir) -> Vec<(u32, u32)> {
     backend::ancestor_owners(graph_root.path())
 }
+
+/// The host's name for user `uid` (its user database); `None` when it has
+/// none or the backend cannot ask (the portable component).
+pub fn host_user_name(uid: u32) -> Option<String> {
+    backend::user_name(uid)
+}
+
+/// The host's name for group `gid`; `None` as for [`host_user_name`].
+pub fn host_group_name(gid: u32) -> Option<String> {
+    backend::group_name(gid)
+}

@@ -429,32 +429,45 @@ impl Store {
             .find_container(reference)
             .cloned()
             .ok_or_else(|| StoreError::new(ErrorKind::ContainerUnknown))?;
-        let layers = self.layers()?;
-        let layer = layers
+        let layer_id = self
+            .layers()?
             .find(&container.layer_id)
-            .ok_or_else(|| StoreError::new(ErrorKind::LayerUnknown))?
-            .record;
-        let layer_bytes = layers.vfs.changed_bytes(
-            &layer.id,
-            (!layer.parent.is_empty()).then_some(layer.parent.as_str()),
-        )?;
+            .ok_or_else(|| {
+                StoreError::with_context(
+                    ErrorKind::LayerUnknown,
+                    format_args!("locating layer with ID {:?}", container.layer_id),
+                )
+            })?
+            .record
+            .id;
+        let layer_bytes = self.compared_size(None, &layer_id).map_err(|err| {
+            err.wrap(format_args!(
+                "determining size of layer with ID {layer_id:?}"
+            ))
+        })?;
         let items: i64 = container.big_data_sizes.values().sum();
-        Ok(layer_bytes + items + files_size(&data_dir)? + files_size(&run_dir)?)
+        Ok(layer_bytes + items + tree_usage(&data_dir)? + tree_usage(&run_dir)?)
     }
 }
 
-/// Total size of the regular files beneath `dir` (walked with an explicit stack).
-fn files_size(dir: &Dir) -> Result<i64> {
+/// 1.43's `directory.Size`: the sizes (as `lstat` reports them) of every
+/// entry beneath `dir` that is not a directory, symlinks included, each
+/// inode once (hard links inside the tree count once). Walked with an
+/// explicit stack.
+fn tree_usage(dir: &Dir) -> Result<i64> {
     let mut total = 0i64;
+    let mut seen = std::collections::HashSet::new();
     let mut pending = vec![dir.reopen()?];
     while let Some(dir) = pending.pop() {
-        for (name, kind) in dir.entries()? {
-            match kind {
-                crate::disk::EntryKind::File => {
-                    total += dir.file_info(&name)?.map_or(0, |info| info.size as i64)
-                }
-                crate::disk::EntryKind::Directory => pending.extend(dir.open_dir(&name)?),
-                _ => {}
+        for entry in dir.read_dir()? {
+            let stat = &entry.stat;
+            if !seen.insert((stat.dev, stat.ino)) {
+                continue;
+            }
+            if crate::disk::EntryKind::from_mode(stat.mode) == crate::disk::EntryKind::Directory {
+                pending.extend(dir.open_dir(&entry.name)?);
+            } else {
+                total = total.saturating_add(i64::try_from(stat.size).unwrap_or(i64::MAX));
             }
         }
     }

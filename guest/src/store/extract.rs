@@ -13,7 +13,7 @@ use crate::disk::{Dir, EntryKind, Errno, Metadata, NodeKind, Timespec};
 use crate::error::{Result, StoreError};
 use crate::format::timestamp::Timestamp;
 use crate::records::IdMap;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::io::Read;
 
 /// Mode of parent directories created because the archive lacks them.
@@ -26,6 +26,12 @@ const WHITEOUT_PREFIX: &str = ".wh.";
 const WHITEOUT_META_PREFIX: &str = ".wh..wh.";
 /// The opaque-directory marker.
 const OPAQUE_MARKER: &str = ".wh..wh..opq";
+/// The directory where AUFS keeps the files hard links point to: never
+/// extracted; its regular files are held until links into it are resolved.
+const AUFS_LINK_DIR: &str = ".wh..wh.plnk";
+/// Most bytes of `.wh..wh.plnk` files one diff may hold for its links (1.43
+/// keeps them in a temporary directory; the component keeps them in memory).
+const MAX_AUFS_LINK_BYTES: u64 = 256 << 20;
 /// Permission bits of a tar mode.
 const PERMISSION_BITS: i64 = 0o7777;
 /// Regular files up to this size are read whole and written, with their
@@ -216,6 +222,13 @@ pub struct Extractor<'a> {
     dirs: DirCache,
     /// Contents of the regular file being written (reused between files).
     buffer: Vec<u8>,
+    /// Regular files of `.wh..wh.plnk` by base name: header and contents.
+    aufs_links: HashMap<String, (Member, Vec<u8>)>,
+    /// Bytes held in `aufs_links`.
+    aufs_bytes: u64,
+    /// Whether whiteouts and AUFS metadata names have their layer-diff
+    /// meaning (1.43's `UnpackLayer`), or are ordinary names (`Untar`).
+    layer_rules: bool,
 }
 
 impl<'a> Extractor<'a> {
@@ -229,6 +242,18 @@ impl<'a> Extractor<'a> {
             dir_times: Vec::new(),
             dirs: DirCache::default(),
             buffer: Vec::new(),
+            aufs_links: HashMap::new(),
+            aufs_bytes: 0,
+            layer_rules: true,
+        }
+    }
+
+    /// An extractor for copies (1.43's `Untar`): like [`Extractor::new`],
+    /// but `.wh.` names are ordinary files, not whiteouts.
+    pub fn plain(root: &'a Dir, uid_map: &'a [IdMap], gid_map: &'a [IdMap]) -> Self {
+        Extractor {
+            layer_rules: false,
+            ..Extractor::new(root, uid_map, gid_map)
         }
     }
 
@@ -282,7 +307,18 @@ impl<'a> Extractor<'a> {
             self.dir_times.push((Vec::new(), member_times(member)));
             return Ok(self.root.set_metadata(".", &metadata)?);
         };
-        if let Some(hidden) = name.strip_prefix(WHITEOUT_PREFIX) {
+        if self.layer_rules && text.starts_with(WHITEOUT_META_PREFIX) && text != OPAQUE_MARKER {
+            // AUFS metadata at the top: skipped after its parent exists, as
+            // 1.43 does (so `.wh..wh.plnk/N` leaves an empty `.wh..wh.plnk`).
+            self.parent(parent_parts)?;
+            if text.starts_with(AUFS_LINK_DIR) && kind == MemberKind::Regular {
+                self.hold_aufs_link(name, member, content)?;
+            }
+            return Ok(());
+        }
+        if self.layer_rules
+            && let Some(hidden) = name.strip_prefix(WHITEOUT_PREFIX)
+        {
             return self.apply_whiteout(parent_parts, name, hidden);
         }
         let parent = self.parent(parent_parts)?;
@@ -357,6 +393,53 @@ impl<'a> Extractor<'a> {
         Ok(())
     }
 
+    /// Keeps regular file `name` of `.wh..wh.plnk` (header and contents)
+    /// for the hard links that point into that directory.
+    fn hold_aufs_link(
+        &mut self,
+        name: &str,
+        member: &Member,
+        content: &mut dyn Read,
+    ) -> Result<()> {
+        let size = u64::try_from(member.size).unwrap_or_default();
+        self.aufs_bytes = self.aufs_bytes.saturating_add(size);
+        if self.aufs_bytes > MAX_AUFS_LINK_BYTES {
+            return Err(StoreError::invalid(format!(
+                "invalid archive: the files of {AUFS_LINK_DIR} hold more than {MAX_AUFS_LINK_BYTES} bytes"
+            )));
+        }
+        let mut contents = Vec::with_capacity(size as usize);
+        content
+            .read_to_end(&mut contents)
+            .map_err(|err| StoreError::from_read_error(err).wrap("reading archive"))?;
+        self.aufs_links
+            .insert(name.to_string(), (member.clone(), contents));
+        Ok(())
+    }
+
+    /// A hard link into `.wh..wh.plnk` (AUFS's store of linked files): as
+    /// 1.43, `name` becomes a regular file of its own with the held file's
+    /// contents, owner, mode, xattrs and times (links are not shared).
+    fn create_aufs_link(
+        &mut self,
+        parent_parts: &[String],
+        name: &str,
+        target: &str,
+    ) -> Result<()> {
+        let base = target.rsplit('/').next().unwrap_or(target);
+        let (held, contents) = self
+            .aufs_links
+            .remove(base)
+            .ok_or_else(|| StoreError::invalid("invalid aufs hardlink"))?;
+        let metadata = member_metadata(&held, self.uid_map, self.gid_map, true);
+        let result = metadata.and_then(|metadata| {
+            let parent = self.parent(parent_parts)?;
+            Ok(parent.create_file(name, &contents, &metadata)?)
+        });
+        self.aufs_links.insert(base.to_string(), (held, contents));
+        result
+    }
+
     /// Links `name` to an earlier member, then gives the shared inode the
     /// link entry's own owner, xattrs, mode and times, as 1.43 does (a later
     /// layer's link to a lower file may carry other metadata than the
@@ -370,6 +453,9 @@ impl<'a> Extractor<'a> {
         let target = String::from_utf8(tar_path::clean(&member.link_target)).map_err(|_| {
             StoreError::invalid(format!("hard link {name:?} has a target that is not UTF-8"))
         })?;
+        if self.layer_rules && target.starts_with(AUFS_LINK_DIR) {
+            return self.create_aufs_link(parent_parts, name, &target);
+        }
         let target_parts = components(&target);
         let missing = || {
             StoreError::invalid(format!(
@@ -445,7 +531,9 @@ impl<'a> Extractor<'a> {
                     parent.remove_tree(&entry)?;
                 }
             }
-        } else if !name.starts_with(WHITEOUT_META_PREFIX) {
+        } else {
+            // Below the top, `.wh..wh.x` is an ordinary whiteout of `.wh.x`
+            // (1.43 skips AUFS metadata only at the top, see `apply`).
             parent.remove_tree(hidden)?;
         }
         Ok(())

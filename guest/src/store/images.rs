@@ -292,12 +292,12 @@ impl Store {
             .collect();
         let mut seen = BTreeSet::new();
         let mut size = 0i64;
-        let layers = self.layers()?;
         while let Some(id) = pending.pop() {
             if !seen.insert(id.clone()) {
                 continue;
             }
-            let layer = layers
+            let layer = self
+                .layers()?
                 .find(&id)
                 .ok_or_else(|| {
                     StoreError::with_context(
@@ -307,10 +307,12 @@ impl Store {
                 })?
                 .record;
             size += if layer.uncompressed_digest.is_empty() {
-                layers.vfs.changed_bytes(
-                    &layer.id,
-                    (!layer.parent.is_empty()).then_some(layer.parent.as_str()),
-                )?
+                self.compared_size(None, &layer.id).map_err(|err| {
+                    err.wrap(format_args!(
+                        "size/digest of layer with ID {:?} could not be calculated",
+                        layer.id
+                    ))
+                })?
             } else {
                 layer.uncompressed_size
             };

@@ -10,6 +10,7 @@ mod big_data;
 mod blobs;
 mod check;
 mod containers;
+mod copy;
 mod delete;
 mod diff;
 mod durability;

@@ -3,15 +3,17 @@
 
 use super::extract::resolve_dir;
 use super::{Access, Store};
-use crate::changes::{self, Change, EntryInfo, EntryKind, IdMaps, NoNames, Snapshot};
+use crate::changes::{self, Change, EntryInfo, EntryKind, IdMaps, NameLookup, Snapshot};
 use crate::disk::{Dir, DirEntry};
 use crate::error::{ErrorKind, Result, StoreError};
 use crate::file_type::{S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFSOCK};
 use crate::format::timestamp::Timestamp;
 use crate::records::Layer;
+use std::cell::RefCell;
+use std::collections::HashMap;
 
 /// Extended attributes 1.43 compares and exports.
-fn wanted_xattr(name: &str) -> bool {
+pub(super) fn wanted_xattr(name: &str) -> bool {
     name.starts_with(changes::USER_XATTR_PREFIX)
         || name == changes::CAPABILITY_XATTR
         || name == changes::IMA_XATTR
@@ -84,6 +86,33 @@ pub fn snapshot(root: &Dir) -> Result<Snapshot> {
     Ok(tree)
 }
 
+/// The host's user and group names, each ID asked once per diff (as Go's
+/// `archive/tar` caches its `os/user` lookups): 1.43 names the on-disk
+/// owner of every entry of a diff it computes by comparing trees.
+#[derive(Default)]
+struct HostNames {
+    users: RefCell<HashMap<u32, Option<String>>>,
+    groups: RefCell<HashMap<u32, Option<String>>>,
+}
+
+impl NameLookup for HostNames {
+    fn user_name(&self, uid: u32) -> Option<String> {
+        let mut users = self.users.borrow_mut();
+        users
+            .entry(uid)
+            .or_insert_with(|| crate::disk::host_user_name(uid))
+            .clone()
+    }
+
+    fn group_name(&self, gid: u32) -> Option<String> {
+        let mut groups = self.groups.borrow_mut();
+        groups
+            .entry(gid)
+            .or_insert_with(|| crate::disk::host_group_name(gid))
+            .clone()
+    }
+}
+
 fn id_maps(layer: &Layer) -> IdMaps {
     IdMaps::new(layer.uid_map.clone(), layer.gid_map.clone())
 }
@@ -137,6 +166,13 @@ impl Store {
     /// The size of the changes between two layers.
     pub fn diff_size(&mut self, from: Option<&str>, to: &str) -> Result<i64> {
         let _held = self.hold(Access::Read, Access::None, Access::None)?;
+        self.compared_size(from, to)
+    }
+
+    /// 1.43's `DiffSize(from, to)` with the layers lock already held: the
+    /// size of what `changes` adds or modifies (an ownership-only change
+    /// counts the whole file), each inode once.
+    pub(super) fn compared_size(&mut self, from: Option<&str>, to: &str) -> Result<i64> {
         let comparison = self.comparison(from, to)?;
         let (list, new) = compare(&comparison)?;
         Ok(changes::diff_size(&list, &new))
@@ -152,12 +188,13 @@ impl Store {
     ) -> Result<()> {
         let comparison = self.comparison(from, to)?;
         let maps = id_maps(&comparison.layer);
+        let names = HostNames::default();
         let plan = match &comparison.base {
             Some(_) => {
                 let (list, new) = compare(&comparison)?;
-                changes::plan_diff(&list, &new, &maps, &NoNames, crate::platform::now())
+                changes::plan_diff(&list, &new, &maps, &names, crate::platform::now())
             }
-            None => changes::plan_tree(&snapshot(&comparison.tree)?, &maps, &NoNames),
+            None => changes::plan_tree(&snapshot(&comparison.tree)?, &maps, &names),
         };
         let mut tar = crate::archive::writer::TarWriter::new(out);
         let tree = &comparison.tree;

@@ -26,6 +26,16 @@ pub fn ancestor_owners(_graph_root: &str) -> Vec<(u32, u32)> {
     host_info::graph_root_owners()
 }
 
+/// The host's name for user `uid`, as the host reports it.
+pub fn user_name(uid: u32) -> Option<String> {
+    host_info::user_name(uid)
+}
+
+/// The host's name for group `gid`, as the host reports it.
+pub fn group_name(gid: u32) -> Option<String> {
+    host_info::group_name(gid)
+}
+
 fn to_timespec(time: posix::Timespec) -> Timespec {
     Timespec {
         seconds: time.seconds,

@@ -78,6 +78,16 @@ pub fn ancestor_owners(graph_root: &str) -> Vec<(u32, u32)> {
     sys::ancestor_owners(std::path::Path::new(graph_root))
 }
 
+/// The host's name for user `uid`.
+pub fn user_name(uid: u32) -> Option<String> {
+    sys::user_name(uid)
+}
+
+/// The host's name for group `gid`.
+pub fn group_name(gid: u32) -> Option<String> {
+    sys::group_name(gid)
+}
+
 impl DirOps for NativeDir {
     type File = NativeFile;
     type Lock = NativeLock;

@@ -62,6 +62,17 @@ pub fn ancestor_owners(_graph_root: &str) -> Vec<(u32, u32)> {
     Vec::new()
 }
 
+/// WASI has no user database: no names (diffs computed by comparing trees
+/// carry empty `uname`/`gname` in the portable component).
+pub fn user_name(_uid: u32) -> Option<String> {
+    None
+}
+
+/// WASI has no group database: no names (see [`user_name`]).
+pub fn group_name(_gid: u32) -> Option<String> {
+    None
+}
+
 fn to_timespec(time: Option<Datetime>) -> Timespec {
     time.map(|time| Timespec {
         seconds: time.seconds as i64,

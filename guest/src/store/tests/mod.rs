@@ -3,6 +3,7 @@
 
 mod big_data;
 mod check;
+mod copying;
 mod deletion;
 mod fixture;
 mod hostile_disk;

@@ -4,6 +4,7 @@
 mod check;
 mod containers;
 mod contents;
+mod copy;
 mod data;
 mod extensions;
 mod generic;
@@ -211,10 +212,7 @@ fn dispatch(ctx: &mut Ctx<'_>) -> CommandResult {
         C::ContainerParentOwners => {
             contents::parent_owners(ctx, &contents::CONTAINER_PARENT_OWNERS)
         }
-        C::Copy => Err(Failure::Message(format!(
-            "{}: not supported by graphstore yet",
-            ctx.inv.command_name
-        ))),
+        C::Copy => copy::copy(ctx),
     }
 }
 
