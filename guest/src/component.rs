@@ -82,6 +82,8 @@ impl GuestStore for StoreResource {
                 max_bytes: options.max_diff_bytes,
                 max_entries: options.max_diff_entries,
             },
+            transient_store: options.transient_store,
+            image_store: options.image_store,
         };
         let store = preopened_roots(&options)
             .and_then(|roots| Store::from_dirs(roots, options))
@@ -596,6 +598,29 @@ impl GuestStore for StoreResource {
 
     fn children(&self, layer: String) -> WitResult<Vec<String>> {
         self.with(|s| s.children(&layer))
+    }
+
+    fn create_storage_layer(
+        &self,
+        id: Option<String>,
+        parent: Option<String>,
+        options: LayerOptions,
+    ) -> WitResult<String> {
+        let options = layer_options_from_wit(options);
+        self.with(|s| s.create_storage_layer(id.as_deref(), parent.as_deref(), &options))
+    }
+
+    fn storage_layers(&self) -> WitResult<Vec<String>> {
+        self.with(|s| s.storage_layers())
+    }
+
+    fn dedup(&self, method: wit::DedupHash) -> WitResult<u64> {
+        let method = match method {
+            wit::DedupHash::Crc => store::DedupHash::Crc,
+            wit::DedupHash::Size => store::DedupHash::Size,
+            wit::DedupHash::Sha256 => store::DedupHash::Sha256,
+        };
+        self.with(|s| s.dedup(method))
     }
 }
 

@@ -111,6 +111,8 @@ impl Sandbox {
             read_only: options.read_only,
             max_diff_bytes: options.max_diff_bytes,
             max_diff_entries: options.max_diff_entries,
+            transient_store: options.transient_store,
+            image_store: None,
         };
         if let Some(interrupt) = interrupt {
             interrupt.arm(&mut wasm, options.limits.call_timeout)?;

@@ -9,8 +9,8 @@ use crate::options::StoreOptions;
 use crate::sandbox::Sandbox;
 use crate::streams::{ReaderStream, WriterStream};
 use crate::{
-    Container, ContainerOptions, ContainerPage, DataOwner, DeletedImage, Image, ImageOptions,
-    ImagePage, Layer, LayerOptions, LayerPage, NewImage,
+    Container, ContainerOptions, ContainerPage, DataOwner, DedupHash, DeletedImage, Image,
+    ImageOptions, ImagePage, Layer, LayerOptions, LayerPage, NewImage,
 };
 use std::io::{Read, Write};
 use std::sync::Arc;
@@ -363,6 +363,15 @@ forward! {
     fn heads => call_heads() -> Vec<String>;
     /// Layers whose parent is `layer`.
     fn children => call_children(layer: &str) -> Vec<String>;
+    /// Creates a layer tree in the driver only, without a layer record
+    /// (`create-storage-layer`); returns its ID.
+    fn create_storage_layer => call_create_storage_layer(id: Option<&str>, parent: Option<&str>, options: &LayerOptions) -> String;
+    /// The driver's layer trees in the graph root, sorted (`storage-layers`).
+    fn storage_layers => call_storage_layers() -> Vec<String>;
+    /// Shares the extents of identical files among the layers of every
+    /// image (`dedup`); returns the bytes shared, 0 where the file system
+    /// cannot share extents.
+    fn dedup => call_dedup(method: DedupHash) -> u64;
 }
 
 /// Calls that stream layer diffs between the embedder and the component.

@@ -17,4 +17,5 @@ mod layers;
 mod newer_commands;
 mod portable;
 mod store_api;
+mod store_modes;
 mod tenants;

@@ -292,6 +292,17 @@ impl Dir {
         })
     }
 
+    /// Shares the extents of regular file `name` with regular file
+    /// `target_name` in `target` where their bytes are equal; returns the
+    /// bytes shared. [`Errno::Unsupported`] where the file system (or the
+    /// portable component) cannot share extents.
+    pub fn dedupe_file(&self, name: &str, target: &Dir, target_name: &str) -> DiskResult<u64> {
+        check_component(name)?;
+        target.on("dedupe to", target_name, |to| {
+            self.handle.dedupe_file(name, to, target_name)
+        })
+    }
+
     /// Opens file `name` for reading in chunks; `None` when it does not exist.
     pub fn open_reader(&self, name: &str) -> DiskResult<Option<FileReader>> {
         Ok(self

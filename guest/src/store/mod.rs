@@ -9,8 +9,10 @@ mod apply;
 mod big_data;
 mod blobs;
 mod containers;
+mod dedup;
 mod delete;
 mod diff;
+mod driver_layers;
 mod durability;
 mod extract;
 mod gc;
@@ -27,6 +29,7 @@ mod vfs;
 
 pub use apply::DiffLimits;
 pub use containers::ContainerOptions;
+pub use dedup::DedupHash;
 pub use delete::DeletedImage;
 pub use durability::SyncMode;
 pub use images::{ImageOptions, NewImage};
@@ -109,6 +112,11 @@ pub struct StoreOptions {
     pub read_only: bool,
     /// Limits on what one applied layer diff may expand to.
     pub diff_limits: DiffLimits,
+    /// Transient store (newer containers/storage): container records and
+    /// the containers lock in the run root, saved without syncing.
+    pub transient_store: bool,
+    /// Path of the split image store (newer containers/storage), if any.
+    pub image_store: Option<String>,
 }
 
 impl StoreOptions {
@@ -193,6 +201,12 @@ impl Store {
                     "failed to GetDriver graph {} {}",
                     options.driver_name, options.graph_root
                 ),
+            ));
+        }
+        if options.transient_store || options.image_store.is_some() {
+            return Err(StoreError::with_context(
+                ErrorKind::Unsupported,
+                "--transient-store and --image-store are not supported by graphstore yet",
             ));
         }
         let read_only = options.read_only;

@@ -68,6 +68,8 @@ pub struct CommandFlags {
     pub ro: bool,
     /// `--force` / `-f`.
     pub force: bool,
+    /// `--hash-method` (dedup): `crc` (also when empty), `size` or `sha256`.
+    pub hash_method: String,
 }
 
 /// A parsed flag's value, as the parser holds it.
@@ -136,6 +138,7 @@ impl CommandFlags {
             n::OPT => text(&mut self.opt, value),
             n::RO => flag(&mut self.ro, value),
             n::FORCE => flag(&mut self.force, value),
+            n::HASH_METHOD => text(&mut self.hash_method, value),
             _ => false,
         }
     }

@@ -1,14 +1,17 @@
 //! One function per `containers-storage` command, grouped by area, plus
 //! what they share: the output context and the failure type.
 
+mod config;
 mod containers;
 mod contents;
 mod data;
+mod dedup;
 mod extensions;
 mod generic;
 mod idmap;
 mod images;
 mod layers;
+mod storage_layers;
 
 pub(super) use idmap::user_home;
 
@@ -209,6 +212,10 @@ fn dispatch(ctx: &mut Ctx<'_>) -> CommandResult {
         C::ContainerParentOwners => {
             contents::parent_owners(ctx, &contents::CONTAINER_PARENT_OWNERS)
         }
+        C::Config => config::config(ctx),
+        C::CreateStorageLayer => storage_layers::create(ctx),
+        C::StorageLayers => storage_layers::list(ctx),
+        C::Dedup => dedup::dedup(ctx),
         C::Copy => Err(Failure::Message(format!(
             "{}: not supported by graphstore yet",
             ctx.inv.command_name

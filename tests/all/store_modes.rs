@@ -1,0 +1,327 @@
+//! Store modes and commands of newer containers/storage (storage v1.62),
+//! which 1.43 lacks: `config`, `create-storage-layer`, `storage-layers`,
+//! `dedup`, and the global `--transient-store` and `--image-store`. Where
+//! 1.43 has nothing to compare with, the tests assert upstream's outputs
+//! and on-disk locations; 1.43 still reads what graphstore wrote.
+
+use crate::common::{Roots, gnu_tar, json};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// A 64-hex-digit ID, as generated IDs look.
+fn is_generated_id(text: &str) -> bool {
+    text.len() == 64 && text.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+#[test]
+fn config_prints_the_default_options_in_upstreams_shape() {
+    let roots = Roots::new();
+    let defaults = graphstore::StoreOptions::default_roots();
+    let expected = format!(
+        r#"{{"runroot":{:?},"root":{:?},"driver":"vfs","PullOptions":null}}"#,
+        defaults.run_root.display().to_string(),
+        defaults.graph_root.display().to_string(),
+    );
+    // The invocation's roots are not the configuration (as upstream).
+    let run = roots.graphstore(&["config"]);
+    assert_eq!(run.ok(), format!("{expected}\n"));
+    assert_eq!(
+        json(&run.stdout)["transient_store"],
+        serde_json::Value::Null
+    );
+
+    // graphstore reads no storage.conf: a file argument is refused by name.
+    let refused = roots.graphstore(&["config", "/etc/containers/storage.conf"]);
+    assert_eq!(refused.code, 1, "{refused:?}");
+    assert_eq!(refused.stdout, "");
+    assert!(
+        refused
+            .stderr
+            .contains("does not read storage.conf files (/etc/containers/storage.conf)"),
+        "{refused:?}"
+    );
+    let too_many = roots.graphstore(&["config", "a", "b"]);
+    assert_eq!(too_many.code, 1);
+    assert!(
+        too_many
+            .stdout
+            .starts_with("config: too many arguments ([a b]).\n")
+    );
+}
+
+#[test]
+fn newer_global_flags_show_only_in_newer_commands_usage() {
+    let roots = Roots::new();
+    // 1.43's usage texts stay byte for byte 1.43's.
+    for args in [&["--help"][..], &["containers", "--help"][..]] {
+        let ours = roots.graphstore(args);
+        let theirs = roots.reference(args);
+        assert_eq!(
+            (&ours.stdout, &ours.stderr),
+            (&theirs.stdout, &theirs.stderr)
+        );
+        assert!(!ours.stderr.contains("transient"), "{ours:?}");
+    }
+    let usage = roots.graphstore(&["dedup", "--help"]);
+    assert!(
+        usage
+            .stdout
+            .starts_with("Usage: containers-storage dedup \n\nDedup all images\n")
+    );
+    for (flag, help) in [
+        ("--image-store", "Root of the separate image store"),
+        ("--transient-store", "Transient store"),
+        (
+            "--hash-method",
+            "Specify the hash function to use to detect identical files",
+        ),
+    ] {
+        let listed = usage.stderr.lines().any(|line| {
+            line.starts_with(&format!("  {flag} ")) && line.ends_with(&format!("  {help}"))
+        });
+        assert!(listed, "{flag} in {usage:?}");
+    }
+}
+
+#[test]
+fn storage_layers_are_driver_trees_with_or_without_a_record() {
+    let roots = Roots::new();
+    let recorded = roots.graphstore(&["create-layer", "--id", "recorded"]);
+    recorded.ok();
+    let generated = roots
+        .graphstore(&["create-storage-layer"])
+        .ok()
+        .trim()
+        .to_string();
+    assert!(is_generated_id(&generated), "{generated:?}");
+    assert_eq!(
+        json(
+            roots
+                .graphstore(&["create-storage-layer", "--id", "base", "--json"])
+                .ok()
+        ),
+        json(r#""base""#)
+    );
+    let dirs = roots.graph().join("vfs/dir");
+    for id in [generated.as_str(), "base"] {
+        let mode = std::fs::metadata(dirs.join(id))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o7777, 0o555, "{id}");
+    }
+    // A child copies its parent's tree (the parent is a driver ID).
+    std::fs::create_dir(dirs.join("base/etc")).unwrap();
+    std::fs::write(dirs.join("base/etc/hostname"), b"box\n").unwrap();
+    assert_eq!(
+        roots
+            .graphstore(&["create-storage-layer", "-i", "child", "base"])
+            .ok(),
+        "child\n"
+    );
+    assert_eq!(
+        std::fs::read(dirs.join("child/etc/hostname")).unwrap(),
+        b"box\n"
+    );
+    let missing = roots.graphstore(&["create-storage-layer", "-i", "orphan", "nothing"]);
+    assert_eq!(missing.code, 1, "{missing:?}");
+    assert_eq!(
+        missing.stderr,
+        format!(
+            "stat {}: no such file or directory\n",
+            dirs.join("nothing").display()
+        )
+    );
+    assert!(!dirs.join("orphan").exists());
+
+    // Sorted by name, as Go's os.ReadDir; records play no part.
+    let mut expected = vec![
+        generated.clone(),
+        "base".into(),
+        "child".into(),
+        "recorded".into(),
+    ];
+    expected.sort();
+    assert_eq!(
+        roots.graphstore(&["storage-layers"]).ok(),
+        expected
+            .iter()
+            .map(|id| format!("{id}\n"))
+            .collect::<String>()
+    );
+    assert_eq!(
+        json(roots.graphstore(&["storage-layers", "-j"]).ok()),
+        serde_json::to_value(&expected).unwrap()
+    );
+    // Only the recorded layer is a layer, to graphstore and to 1.43.
+    assert_eq!(roots.graphstore(&["layers"]).ok(), "recorded\n");
+    assert_eq!(roots.reference(&["layers"]).ok(), "recorded\n");
+    // gc takes the trees no record owns.
+    roots.graphstore(&["gc"]).ok();
+    assert_eq!(roots.graphstore(&["storage-layers"]).ok(), "recorded\n");
+    let empty = Roots::new();
+    assert_eq!(empty.graphstore(&["storage-layers", "--json"]).ok(), "[]\n");
+}
+
+/// A tar of one directory `d` holding `same` (the given bytes) and a file
+/// `own` with bytes of its own.
+fn layer_tar(work: &Path, name: &str, same: &[u8], own: &[u8]) -> Vec<u8> {
+    let src = work.join(name);
+    std::fs::create_dir_all(src.join("d")).unwrap();
+    std::fs::write(src.join("d/same"), same).unwrap();
+    std::fs::write(src.join("own"), own).unwrap();
+    gnu_tar(&src, &["--owner=0", "--group=0"])
+}
+
+/// Bytes of the identical file the dedup tests plant in each layer.
+const SHARED_FILE_BYTES: usize = 64 * 1024;
+
+/// Three layers holding the same 64 KiB file: `l1` and `l2` are image
+/// top layers, `loose` belongs to no image.
+fn plant_duplicates(roots: &Roots) {
+    let work = roots.dir.path().join("src");
+    let same: Vec<u8> = (0..SHARED_FILE_BYTES)
+        .map(|i| (i * 7 % 251) as u8)
+        .collect();
+    for (id, own) in [
+        ("l1", [1u8; 4096]),
+        ("l2", [2u8; 4096]),
+        ("loose", [3u8; 4096]),
+    ] {
+        let tar = layer_tar(&work, id, &same, &own);
+        roots
+            .graphstore_with_input(&["import-layer", "--id", id], &tar)
+            .ok();
+    }
+    roots.graphstore(&["create-image", "--id", "i1", "l1"]).ok();
+    roots.graphstore(&["create-image", "--id", "i2", "l2"]).ok();
+}
+
+/// Whether the file system holding `dir` can share extents (`cp
+/// --reflink=always` needs the same kernel support as `FIDEDUPERANGE`).
+fn shares_extents(dir: &Path) -> bool {
+    let probe = dir.join("reflink-probe");
+    std::fs::write(&probe, b"probe").unwrap();
+    let ok = Command::new("cp")
+        .arg("--reflink=always")
+        .arg(&probe)
+        .arg(dir.join("reflink-probe-copy"))
+        .status()
+        .is_ok_and(|status| status.success());
+    let _ = std::fs::remove_file(dir.join("reflink-probe-copy"));
+    std::fs::remove_file(probe).unwrap();
+    ok
+}
+
+/// Runs `dedup` and checks what it reports and that no file changed.
+fn check_dedup(roots: &Roots, expected: usize) {
+    let before: Vec<Vec<u8>> = ["l1", "l2", "loose"]
+        .iter()
+        .map(|id| roots.read_graph(&format!("vfs/dir/{id}/d/same")))
+        .collect();
+    assert_eq!(
+        roots.graphstore(&["dedup"]).ok(),
+        format!("Deduplicated {expected} bytes\n")
+    );
+    // Shared extents count again (upstream: "accounts also for all
+    // previously deduplicated data"); the other methods find the same pair.
+    for method in ["crc", "size", "sha256"] {
+        assert_eq!(
+            json(
+                roots
+                    .graphstore(&["dedup", "--json", "--hash-method", method])
+                    .ok()
+            ),
+            json(&format!(r#"{{"Deduped":{expected}}}"#)),
+            "{method}"
+        );
+    }
+    for (id, bytes) in ["l1", "l2", "loose"].iter().zip(before) {
+        assert_eq!(roots.read_graph(&format!("vfs/dir/{id}/d/same")), bytes);
+    }
+    let bad = roots.graphstore(&["dedup", "--hash-method", "md5"]);
+    assert_eq!((bad.code, bad.stdout.as_str()), (1, ""));
+    assert_eq!(bad.stderr, "invalid hash method: md5\n");
+    // 1.43 reads the store as before.
+    assert_eq!(roots.reference(&["images", "-q"]).ok(), "i1\ni2\n");
+}
+
+#[test]
+fn dedup_reports_what_the_file_system_shares() {
+    let roots = Roots::new();
+    plant_duplicates(&roots);
+    // On a file system without extent sharing (ext4, tmpfs) nothing is
+    // shared and it is no error, as upstream; the one pair of image layers
+    // otherwise (the layer without an image is left alone).
+    let expected = if shares_extents(roots.dir.path()) {
+        SHARED_FILE_BYTES
+    } else {
+        0
+    };
+    check_dedup(&roots, expected);
+}
+
+/// A loop-mounted XFS file system (reflinks on), unmounted when dropped.
+struct XfsMount {
+    _dir: tempfile::TempDir,
+    mount_point: PathBuf,
+}
+
+impl XfsMount {
+    /// Size of the image: mkfs.xfs's minimum is 300 MB.
+    const IMAGE_BYTES: u64 = 320 << 20;
+
+    /// `None` (with the reason printed) unless root and mkfs.xfs can make one.
+    fn new() -> Option<XfsMount> {
+        let dir = tempfile::tempdir().unwrap();
+        let image = dir.path().join("xfs.img");
+        let mount_point = dir.path().join("mnt");
+        std::fs::create_dir(&mount_point).unwrap();
+        std::fs::File::create(&image)
+            .unwrap()
+            .set_len(Self::IMAGE_BYTES)
+            .unwrap();
+        let ran = |program: &str, args: &[&Path]| {
+            Command::new(program)
+                .args(args)
+                .output()
+                .is_ok_and(|output| output.status.success())
+        };
+        if !ran("mkfs.xfs", &[Path::new("-q"), &image]) {
+            eprintln!("skipped: mkfs.xfs (xfsprogs) is missing or failed");
+            return None;
+        }
+        if !ran(
+            "mount",
+            &[Path::new("-o"), Path::new("loop"), &image, &mount_point],
+        ) {
+            eprintln!("skipped: cannot loop-mount (needs root and loop devices)");
+            return None;
+        }
+        Some(XfsMount {
+            _dir: dir,
+            mount_point,
+        })
+    }
+}
+
+impl Drop for XfsMount {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.mount_point).status();
+    }
+}
+
+#[test]
+fn dedup_shares_identical_image_files_on_xfs() {
+    let Some(xfs) = XfsMount::new() else {
+        return;
+    };
+    let roots = Roots {
+        dir: tempfile::tempdir_in(&xfs.mount_point).unwrap(),
+    };
+    assert!(shares_extents(roots.dir.path()));
+    plant_duplicates(&roots);
+    check_dedup(&roots, SHARED_FILE_BYTES);
+    drop(roots);
+}
