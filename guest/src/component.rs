@@ -632,6 +632,7 @@ fn layer_options_from_wit(options: LayerOptions) -> store::LayerOptions {
         host_uid_mapping: options.host_uid_mapping,
         host_gid_mapping: options.host_gid_mapping,
         read_only: options.read_only,
+        volatile: false,
     }
 }
 

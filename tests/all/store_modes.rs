@@ -325,3 +325,132 @@ fn dedup_shares_identical_image_files_on_xfs() {
     check_dedup(&roots, SHARED_FILE_BYTES);
     drop(roots);
 }
+
+/// The records of a JSON record file, as values.
+fn records_in(path: &Path) -> Vec<serde_json::Value> {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    json(&text).as_array().expect("a JSON array").clone()
+}
+
+/// The `id` of each record.
+fn ids(records: &[serde_json::Value]) -> Vec<&str> {
+    records.iter().map(|r| r["id"].as_str().unwrap()).collect()
+}
+
+#[test]
+fn transient_store_keeps_container_records_in_the_run_root() {
+    let roots = Roots::new();
+    roots.graphstore(&["create-layer", "--id", "base"]).ok();
+    roots
+        .graphstore(&["create-image", "--id", "img", "base"])
+        .ok();
+    roots
+        .graphstore(&["create-container", "--id", "stable", "img"])
+        .ok();
+    let graph_containers = roots.graph().join("vfs-containers/containers.json");
+    let graph_layers = roots.graph().join("vfs-layers/layers.json");
+    let before = (
+        std::fs::read(&graph_containers).unwrap(),
+        std::fs::read(&graph_layers).unwrap(),
+    );
+    let transient = |args: &[&str]| {
+        let mut all = vec!["--transient-store"];
+        all.extend_from_slice(args);
+        roots.graphstore(&all)
+    };
+    transient(&["create-container", "--id", "c1", "-n", "web", "img"]).ok();
+
+    // Upstream's locations: records and lock in R/vfs-containers, the
+    // container layer's record in R/vfs-layers/volatile-layers.json.
+    let run = roots.run();
+    assert!(run.join("vfs-containers/containers.lock").is_file());
+    let volatile = records_in(&run.join("vfs-containers/volatile-containers.json"));
+    assert_eq!(ids(&volatile), ["c1"]);
+    assert_eq!(volatile[0]["names"], json(r#"["web"]"#));
+    assert_eq!(
+        volatile[0]["flags"]["Volatile"],
+        serde_json::Value::Bool(true)
+    );
+    let volatile_layers = records_in(&run.join("vfs-layers/volatile-layers.json"));
+    assert_eq!(
+        ids(&volatile_layers),
+        [volatile[0]["layer"].as_str().unwrap()]
+    );
+    assert_eq!(volatile_layers[0]["parent"], "base");
+    // The graph root's record files are untouched.
+    assert_eq!(std::fs::read(&graph_containers).unwrap(), before.0);
+    assert_eq!(std::fs::read(&graph_layers).unwrap(), before.1);
+
+    // A transient store sees both kinds; without the option only the
+    // stable one, as 1.43 does on the same root.
+    assert_eq!(
+        transient(&["containers", "-j"])
+            .ok()
+            .matches("\"id\"")
+            .count(),
+        2
+    );
+    assert_eq!(transient(&["containers"]).ok(), "stable\nc1\n\tname: web\n");
+    let plain = roots.graphstore(&["containers"]).ok().to_string();
+    assert_eq!(plain, "stable\n");
+    assert_eq!(roots.reference(&["containers"]).ok(), plain);
+    assert_eq!(
+        roots.reference(&["layers"]).ok(),
+        roots.graphstore(&["layers"]).ok()
+    );
+
+    transient(&["delete-container", "web"]).ok();
+    assert!(records_in(&run.join("vfs-containers/volatile-containers.json")).is_empty());
+    assert!(records_in(&run.join("vfs-layers/volatile-layers.json")).is_empty());
+    assert_eq!(std::fs::read(&graph_containers).unwrap(), before.0);
+
+    // A reboot empties the run root: the transient containers are gone,
+    // and gc takes their layer trees.
+    let c2 = transient(&["create-container", "img"])
+        .ok()
+        .trim()
+        .to_string();
+    let c2_layer = json(transient(&["container", "-j", &c2]).ok())[0]["layer"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(roots.graph().join("vfs/dir").join(&c2_layer).is_dir());
+    std::fs::remove_dir_all(&run).unwrap();
+    assert_eq!(transient(&["containers"]).ok(), "stable\n");
+    transient(&["gc"]).ok();
+    assert!(!roots.graph().join("vfs/dir").join(&c2_layer).exists());
+    assert_eq!(roots.reference(&["containers"]).ok(), "stable\n");
+}
+
+#[test]
+fn transient_records_are_written_without_syncing() {
+    let roots = Roots::new();
+    roots.graphstore(&["create-image", "--id", "img"]).ok();
+    // strace -y names each synced descriptor's file.
+    let syncs = |extra: &[&str]| {
+        let wrapper = ["strace", "-f", "-y", "-e", "trace=fdatasync,fsync"].map(String::from);
+        let mut args = extra.to_vec();
+        args.extend(["create-container", "img"]);
+        let run = roots.graphstore_under(&wrapper, &args, None);
+        assert_eq!(run.code, 0, "{run:?}");
+        run.stderr
+            .lines()
+            .filter(|line| line.contains("sync("))
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    let stable = syncs(&[]);
+    assert!(
+        stable
+            .iter()
+            .any(|line| line.contains("vfs-containers/.tmp-containers.json")),
+        "{stable:?}"
+    );
+    let transient = syncs(&["--transient-store"]);
+    assert!(
+        transient
+            .iter()
+            .all(|line| !line.contains("containers") && !line.contains("volatile")),
+        "{transient:?}"
+    );
+}

@@ -139,6 +139,8 @@ impl Store {
             host_uid_mapping: options.host_uid_mapping,
             host_gid_mapping: options.host_gid_mapping,
             read_only: false,
+            // A transient store's container layers are volatile (upstream).
+            volatile: self.options.transient_store,
         };
         let (uid_map_record, gid_map_record) = (
             uid_map.clone().unwrap_or_default(),
@@ -189,10 +191,15 @@ impl Store {
                 record
                     .flags
                     .insert(PROCESS_LABEL_FLAG.into(), process_label.into());
-                if options.volatile {
+                // A transient store's containers are all volatile (upstream).
+                if options.volatile || self.options.transient_store {
                     record.flags.insert(VOLATILE_FLAG.into(), true.into());
                 }
-                self.containers.push(record.clone());
+                if self.options.transient_store {
+                    self.containers.push_volatile(record.clone());
+                } else {
+                    self.containers.push(record.clone());
+                }
                 // The commit point.
                 self.containers.save()?;
                 Ok(record)

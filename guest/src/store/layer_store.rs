@@ -16,6 +16,8 @@ use std::rc::Rc;
 pub(super) const LAYERS_JSON: &str = "layers.json";
 pub(super) const LAYERS_LOCK: &str = "layers.lock";
 pub(super) const MOUNTPOINTS_JSON: &str = "mountpoints.json";
+/// A transient store's container layer records (in `R/vfs-layers`).
+pub(super) const VOLATILE_LAYERS_JSON: &str = "volatile-layers.json";
 pub(super) const MOUNTPOINTS_LOCK: &str = "mountpoints.lock";
 /// Flag marking a layer whose creation or deletion has not finished.
 pub const INCOMPLETE_FLAG: &str = "incomplete";
@@ -96,8 +98,13 @@ impl LayerStore {
                 run.ensure_dir(&layers_dir_name)?,
             )
         };
-        let file = RecordFile::open(layers_dir, LAYERS_JSON, LAYERS_LOCK, Kind::Layer, read_only)?
-            .track_mtime();
+        let mut file =
+            RecordFile::open(layers_dir, LAYERS_JSON, LAYERS_LOCK, Kind::Layer, read_only)?
+                .track_mtime();
+        if options.transient_store {
+            // Container layers' records, in the run root (upstream's layout).
+            file = file.with_volatile(run_dir.reopen()?, VOLATILE_LAYERS_JSON);
+        }
         let mounts_lock = Lock::open(&run_dir, MOUNTPOINTS_LOCK, read_only)?;
         let mut additional = Vec::new();
         let mut additional_trees = Vec::new();

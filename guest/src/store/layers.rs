@@ -22,6 +22,9 @@ pub struct LayerOptions {
     pub host_gid_mapping: bool,
     /// Ask for a read-only layer (1.43's `writeable: false`); the store does not use it yet.
     pub read_only: bool,
+    /// Keep the record in the volatile layer file (a transient store's
+    /// container layers, as newer containers/storage).
+    pub volatile: bool,
 }
 
 impl Store {
@@ -152,7 +155,11 @@ impl Store {
         record
             .flags
             .insert(INCOMPLETE_FLAG.into(), serde_json::Value::Bool(true));
-        layers.file.push(record);
+        if options.volatile {
+            layers.file.push_volatile(record);
+        } else {
+            layers.file.push(record);
+        }
         layers.save()?;
         let created =
             layers

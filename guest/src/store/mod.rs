@@ -60,6 +60,8 @@ const IMAGES_JSON: &str = "images.json";
 const IMAGES_LOCK: &str = "images.lock";
 const CONTAINERS_JSON: &str = "containers.json";
 const CONTAINERS_LOCK: &str = "containers.lock";
+/// A transient store's container records (in `R/vfs-containers`).
+const VOLATILE_CONTAINERS_JSON: &str = "volatile-containers.json";
 const STORAGE_LOCK: &str = "storage.lock";
 const USERNS_LOCK: &str = "userns.lock";
 /// The directory of image records and image data (graph and run root).
@@ -203,10 +205,10 @@ impl Store {
                 ),
             ));
         }
-        if options.transient_store || options.image_store.is_some() {
+        if options.image_store.is_some() {
             return Err(StoreError::with_context(
                 ErrorKind::Unsupported,
-                "--transient-store and --image-store are not supported by graphstore yet",
+                "--image-store is not supported by graphstore yet",
             ));
         }
         let read_only = options.read_only;
@@ -233,17 +235,33 @@ impl Store {
         let images_dir = open_store_dir(&graph, &format!("{VFS_DRIVER}-images"), read_only)?;
         let images =
             RecordFile::open(images_dir, IMAGES_JSON, IMAGES_LOCK, Kind::Image, read_only)?;
-        let containers_dir =
-            open_store_dir(&graph, &format!("{VFS_DRIVER}-containers"), read_only)?;
-        let containers = RecordFile::open(
-            containers_dir,
-            CONTAINERS_JSON,
-            CONTAINERS_LOCK,
-            Kind::Container,
-            read_only,
-        )?;
+        let containers_dir = open_store_dir(&graph, CONTAINERS_DIR, read_only)?;
+        let containers = if options.transient_store {
+            let run_containers_dir = open_store_dir(&run, CONTAINERS_DIR, read_only)?;
+            // Upstream's transient layout: the lock and the volatile
+            // records in the run root; `containers.json` (containers made
+            // without the option) and the data directories stay in the
+            // graph root.
+            RecordFile::open_with_lock(
+                containers_dir,
+                CONTAINERS_JSON,
+                Some(run_containers_dir.reopen()?),
+                CONTAINERS_LOCK,
+                Kind::Container,
+                read_only,
+            )?
+            .with_volatile(run_containers_dir, VOLATILE_CONTAINERS_JSON)
+        } else {
+            RecordFile::open(
+                containers_dir,
+                CONTAINERS_JSON,
+                CONTAINERS_LOCK,
+                Kind::Container,
+                read_only,
+            )?
+        };
         if !read_only {
-            run.ensure_dir(&format!("{VFS_DRIVER}-containers"))?;
+            run.ensure_dir(CONTAINERS_DIR)?;
             run.ensure_dir(&format!("{VFS_DRIVER}-locks"))?;
         }
         let mut additional_images = Vec::new();
@@ -461,11 +479,13 @@ pub const MAX_ID_LEN: usize =
 
 /// File names the store keeps next to the per-ID directories (1.43's
 /// layout puts `<id>/` beside them): an ID equal to one would alias it.
-const RESERVED_IDS: [&str; 10] = [
+const RESERVED_IDS: [&str; 12] = [
     IMAGES_JSON,
     IMAGES_LOCK,
     CONTAINERS_JSON,
     CONTAINERS_LOCK,
+    VOLATILE_CONTAINERS_JSON,
+    layer_store::VOLATILE_LAYERS_JSON,
     layer_store::LAYERS_JSON,
     layer_store::LAYERS_LOCK,
     layer_store::MOUNTPOINTS_JSON,

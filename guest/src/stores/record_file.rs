@@ -5,6 +5,7 @@ use crate::disk::{Dir, Lock, LockGuard, Timespec};
 use crate::error::{ErrorKind, Result, StoreError};
 use crate::ident::id::LookupIndex;
 use crate::records::{self, Record};
+use std::collections::HashSet;
 use std::rc::Rc;
 
 /// Which kind of record a file holds (for messages).
@@ -42,7 +43,19 @@ impl<T: Record> crate::ident::id::Keys for Keys<'_, T> {
     }
 }
 
-/// One metadata file (`layers.json`, `images.json`, `containers.json`).
+/// The second file of a record file's records, newer containers/storage's
+/// `volatile-layers.json` / `volatile-containers.json`: records put there
+/// are saved without syncing (in transient mode it lives in the run root,
+/// so they are gone after a reboot).
+struct VolatileFile {
+    dir: Dir,
+    file_name: &'static str,
+    /// The file's contents as last loaded or saved.
+    loaded_bytes: Option<Fingerprint>,
+}
+
+/// One metadata file (`layers.json`, `images.json`, `containers.json`),
+/// with its volatile companion when one is configured.
 pub struct RecordFile<T: Record> {
     dir: Dir,
     file_name: &'static str,
@@ -66,6 +79,13 @@ pub struct RecordFile<T: Record> {
     lock_name: String,
     /// Inode, size and modification time of the file as last loaded.
     loaded_stat: Option<(u64, u64, Timespec)>,
+    /// Where the lock file is when not beside the file (transient
+    /// containers keep theirs in the run root).
+    lock_dir: Option<Dir>,
+    /// The volatile companion file, if any.
+    volatile: Option<VolatileFile>,
+    /// IDs of the records that live in the volatile file.
+    volatile_ids: HashSet<String>,
 }
 
 /// Length and 64-bit hash of a file's contents: equal fingerprints mean
@@ -92,7 +112,20 @@ impl<T: Record> RecordFile<T> {
         kind: Kind,
         read_only: bool,
     ) -> Result<Self> {
-        let lock = Lock::open(&dir, lock_name, read_only)?;
+        Self::open_with_lock(dir, file_name, None, lock_name, kind, read_only)
+    }
+
+    /// Like [`RecordFile::open`], with the lock file `lock_name` in
+    /// `lock_dir` when given (else beside the file).
+    pub fn open_with_lock(
+        dir: Dir,
+        file_name: &'static str,
+        lock_dir: Option<Dir>,
+        lock_name: &str,
+        kind: Kind,
+        read_only: bool,
+    ) -> Result<Self> {
+        let lock = Lock::open(lock_dir.as_ref().unwrap_or(&dir), lock_name, read_only)?;
         Ok(RecordFile {
             dir,
             file_name,
@@ -109,7 +142,22 @@ impl<T: Record> RecordFile<T> {
             edited_since_load: false,
             lock_name: lock_name.to_string(),
             loaded_stat: None,
+            lock_dir,
+            volatile: None,
+            volatile_ids: HashSet::new(),
         })
+    }
+
+    /// Also keeps records in the volatile file `file_name` of `dir`
+    /// (newer containers/storage): its records are loaded with the main
+    /// file's and saved there, without syncing; see [`RecordFile::push_volatile`].
+    pub fn with_volatile(mut self, dir: Dir, file_name: &'static str) -> Self {
+        self.volatile = Some(VolatileFile {
+            dir,
+            file_name,
+            loaded_bytes: None,
+        });
+        self
     }
 
     /// Also treat a changed file modification time as "modified" (1.43 does
@@ -186,11 +234,17 @@ impl<T: Record> RecordFile<T> {
     /// a hand edit can have changed the file, and the file's inode, size
     /// and modification time tell: unchanged, it need not even be read.
     fn unchanged_without_token(&self) -> Result<bool> {
-        if !self.loaded || self.edited_since_load || self.loaded_stat.is_none() {
+        if !self.loaded
+            || self.edited_since_load
+            || self.loaded_stat.is_none()
+            || self.volatile.is_some()
+        {
             return Ok(false);
         }
         let lock_is_empty = self
-            .dir
+            .lock_dir
+            .as_ref()
+            .unwrap_or(&self.dir)
             .file_info(&self.lock_name)?
             .is_some_and(|info| info.size == 0);
         Ok(lock_is_empty && self.file_stat()? == self.loaded_stat)
@@ -225,31 +279,41 @@ impl<T: Record> RecordFile<T> {
         // yet counts as modified at every lock): the records in memory are
         // still theirs, unless this instance edited them without saving.
         let fingerprint = Fingerprint::of(&bytes);
-        if was_loaded && !self.edited_since_load && self.loaded_bytes == Some(fingerprint) {
+        let volatile_bytes = match &self.volatile {
+            Some(volatile) => Some(
+                volatile
+                    .dir
+                    .read_file(volatile.file_name)?
+                    .unwrap_or_default(),
+            ),
+            None => None,
+        };
+        let volatile_fingerprint = volatile_bytes.as_deref().map(Fingerprint::of);
+        if was_loaded
+            && !self.edited_since_load
+            && self.loaded_bytes == Some(fingerprint)
+            && self.volatile.as_ref().map(|v| v.loaded_bytes) == volatile_fingerprint.map(Some)
+        {
             self.loaded = true;
             return Ok(());
         }
-        let mut records: Vec<T> = records::parse_records(&bytes).map_err(|err| {
-            StoreError::corrupt(format!(
-                "{}: {err} (the file was left untouched; repair or remove it)",
-                self.dir.child_path(self.file_name)
-            ))
-        })?;
-        // Every record ID names a directory beside this file: one that is
-        // no file name, or that names the store's own files, would lead
-        // out of it or delete what it names.
-        if let Some(bad) = records.iter().find(|record| {
-            crate::disk::check_component(record.id()).is_err()
-                || crate::store::names_own_file(record.id())
-        }) {
-            return Err(StoreError::corrupt(format!(
-                "{}: {} ID {:?} is not a usable file name (the file was left untouched; repair or remove it)",
-                self.dir.child_path(self.file_name),
-                self.kind.noun(),
-                bad.id()
-            )));
+        let mut records: Vec<T> = self.parse(&self.dir, self.file_name, &bytes)?;
+        let mut volatile_ids = HashSet::new();
+        if let (Some(volatile), Some(volatile_bytes)) = (&self.volatile, &volatile_bytes) {
+            let stable_ids: HashSet<String> = records.iter().map(|r| r.id().to_string()).collect();
+            for record in self.parse(&volatile.dir, volatile.file_name, volatile_bytes)? {
+                // A record in both files is the stable one (as upstream).
+                if !stable_ids.contains(record.id()) && volatile_ids.insert(record.id().to_string())
+                {
+                    records.push(record);
+                }
+            }
         }
         let repaired = repair_duplicate_names(&mut records);
+        self.volatile_ids = volatile_ids;
+        if let (Some(volatile), Some(fingerprint)) = (&mut self.volatile, volatile_fingerprint) {
+            volatile.loaded_bytes = Some(fingerprint);
+        }
         self.records = records;
         self.generation += 1;
         self.loaded_bytes = Some(fingerprint);
@@ -269,13 +333,74 @@ impl<T: Record> RecordFile<T> {
         Ok(())
     }
 
+    /// Parses the bytes of record file `file_name` of `dir`. Unlike 1.43
+    /// (which treats unparseable JSON as an empty store and overwrites it on
+    /// the next write), a corrupt file is an error and nothing is written
+    /// over it.
+    fn parse(&self, dir: &Dir, file_name: &str, bytes: &[u8]) -> Result<Vec<T>> {
+        let records: Vec<T> = records::parse_records(bytes).map_err(|err| {
+            StoreError::corrupt(format!(
+                "{}: {err} (the file was left untouched; repair or remove it)",
+                dir.child_path(file_name)
+            ))
+        })?;
+        // Every record ID names a directory beside the main file: one that
+        // is no file name, or that names the store's own files, would lead
+        // out of it or delete what it names.
+        if let Some(bad) = records.iter().find(|record| {
+            crate::disk::check_component(record.id()).is_err()
+                || crate::store::names_own_file(record.id())
+        }) {
+            return Err(StoreError::corrupt(format!(
+                "{}: {} ID {:?} is not a usable file name (the file was left untouched; repair or remove it)",
+                dir.child_path(file_name),
+                self.kind.noun(),
+                bad.id()
+            )));
+        }
+        Ok(records)
+    }
+
     /// Writes the records atomically and tells other processes (touch).
+    /// With a volatile file, each of the two files is written only when
+    /// its records changed (as upstream saves only the locations it
+    /// modified), the volatile one without syncing.
     pub fn save(&mut self) -> Result<()> {
         if self.read_only {
             return Err(self.read_only_error());
         }
-        let bytes = records::encode_records(&self.records);
+        let bytes = match &mut self.volatile {
+            None => records::encode_records(&self.records),
+            Some(volatile) => {
+                let (in_volatile, stable): (Vec<&T>, Vec<&T>) = self
+                    .records
+                    .iter()
+                    .partition(|record| self.volatile_ids.contains(record.id()));
+                let volatile_bytes = records::encode_records_of(&in_volatile);
+                if needs_write(
+                    volatile.loaded_bytes,
+                    &volatile_bytes,
+                    in_volatile.is_empty(),
+                ) {
+                    volatile
+                        .dir
+                        .write_file_atomic_locked_unsynced(volatile.file_name, &volatile_bytes)?;
+                    volatile.loaded_bytes = Some(Fingerprint::of(&volatile_bytes));
+                }
+                let bytes = records::encode_records_of(&stable);
+                if !needs_write(self.loaded_bytes, &bytes, stable.is_empty()) {
+                    self.edited_since_load = false;
+                    return Ok(self.lock.touch()?);
+                }
+                bytes
+            }
+        };
         self.dir.write_file_atomic_locked(self.file_name, &bytes)?;
+        self.saved(bytes)
+    }
+
+    /// Notes that the main file holds `bytes` and touches the lock.
+    fn saved(&mut self, bytes: Vec<u8>) -> Result<()> {
         self.loaded_bytes = Some(Fingerprint::of(&bytes));
         self.loaded_stat = None;
         self.edited_since_load = false;
@@ -373,9 +498,21 @@ impl<T: Record> RecordFile<T> {
     pub fn truncate(&mut self, len: usize) {
         if len < self.records.len() {
             self.edited();
+            for record in &self.records[len..] {
+                self.volatile_ids.remove(record.id());
+            }
             self.records.truncate(len);
             self.reindex();
         }
+    }
+
+    /// Appends a record kept in the volatile file (in the main file when
+    /// none is configured).
+    pub fn push_volatile(&mut self, record: T) {
+        if self.volatile.is_some() {
+            self.volatile_ids.insert(record.id().to_string());
+        }
+        self.push(record);
     }
 
     /// Appends a record.
@@ -388,6 +525,7 @@ impl<T: Record> RecordFile<T> {
     /// Removes and returns the record at `position`, keeping the others' order.
     pub fn remove(&mut self, position: usize) -> T {
         let record = self.records.remove(position);
+        self.volatile_ids.remove(record.id());
         self.edited();
         self.reindex();
         record
@@ -410,6 +548,15 @@ impl<T: Record> RecordFile<T> {
         self.edited();
         self.reindex();
     }
+}
+
+/// Whether a record file last loaded or saved as `loaded` must be written
+/// to hold `bytes`: not when it already does, nor when it is missing (or
+/// empty) and no record belongs in it.
+fn needs_write(loaded: Option<Fingerprint>, bytes: &[u8], no_records: bool) -> bool {
+    let unchanged = loaded == Some(Fingerprint::of(bytes))
+        || (no_records && loaded == Some(Fingerprint::of(b"")));
+    !unchanged
 }
 
 /// Removes each name from all but the last record carrying it (1.43's repair

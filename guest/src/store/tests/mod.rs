@@ -13,4 +13,5 @@ mod naming;
 mod records;
 mod recovery;
 mod smoke;
+mod store_modes;
 mod tar;
