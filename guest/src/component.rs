@@ -32,6 +32,11 @@ fn preopened_roots(options: &store::StoreOptions) -> crate::error::Result<StoreR
     Ok(StoreRoots {
         graph: crate::disk::preopened(store::GRAPH_ROOT_PREOPEN, &options.graph_root)?,
         run: crate::disk::preopened(store::RUN_ROOT_PREOPEN, &options.run_root)?,
+        split_image_store: options
+            .image_store
+            .as_deref()
+            .map(|path| crate::disk::preopened(store::SPLIT_IMAGE_STORE_PREOPEN, path))
+            .transpose()?,
         image_stores,
     })
 }

@@ -11,7 +11,9 @@ use crate::fds;
 use crate::interrupt::Interrupt;
 use crate::options::{StoreOptions, parse_driver_options};
 use crate::state::HostState;
-use graphstore_guest::store::{GRAPH_ROOT_PREOPEN, IMAGE_STORE_PREOPEN_PREFIX, RUN_ROOT_PREOPEN};
+use graphstore_guest::store::{
+    GRAPH_ROOT_PREOPEN, IMAGE_STORE_PREOPEN_PREFIX, RUN_ROOT_PREOPEN, SPLIT_IMAGE_STORE_PREOPEN,
+};
 use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -83,6 +85,14 @@ impl Sandbox {
         };
         grant(&mut wasi, &graph_root, GRAPH_ROOT_PREOPEN, perms)?;
         grant(&mut wasi, &run_root, RUN_ROOT_PREOPEN, perms)?;
+        let split_image_store = match &options.image_store {
+            Some(path) => {
+                let path = prepare_root(path, create)?;
+                grant(&mut wasi, &path, SPLIT_IMAGE_STORE_PREOPEN, perms)?;
+                Some(path_text(&path)?)
+            }
+            None => None,
+        };
         let mut image_stores = Vec::new();
         for (index, path) in driver.image_stores.iter().enumerate() {
             let path = prepare_root(path, false)?;
@@ -112,7 +122,7 @@ impl Sandbox {
             max_diff_bytes: options.max_diff_bytes,
             max_diff_entries: options.max_diff_entries,
             transient_store: options.transient_store,
-            image_store: None,
+            image_store: split_image_store,
         };
         if let Some(interrupt) = interrupt {
             interrupt.arm(&mut wasm, options.limits.call_timeout)?;

@@ -454,3 +454,91 @@ fn transient_records_are_written_without_syncing() {
         "{transient:?}"
     );
 }
+
+#[test]
+fn image_store_keeps_images_and_read_only_layers_in_the_split_root() {
+    let roots = Roots::new();
+    roots.graphstore(&["create-layer", "--id", "old"]).ok();
+    roots
+        .graphstore(&["create-image", "--id", "oldimg", "old"])
+        .ok();
+    let graph_images = std::fs::read(roots.graph().join("vfs-images/images.json")).unwrap();
+    let split = roots.dir.path().join("split");
+    let split_arg = split.display().to_string();
+    let with_split = |args: &[&str]| {
+        let mut all = vec!["--image-store", split_arg.as_str()];
+        all.extend_from_slice(args);
+        roots.graphstore(&all)
+    };
+    with_split(&["create-layer", "-r", "--id", "base"]).ok();
+    let work = roots.dir.path().join("src");
+    std::fs::create_dir_all(&work).unwrap();
+    std::fs::write(work.join("f"), b"contents\n").unwrap();
+    let tar = gnu_tar(&work, &["--owner=0", "--group=0"]);
+    let mut import = vec!["--image-store", split_arg.as_str()];
+    import.extend(["import-layer", "-r", "--id", "top", "base"]);
+    roots.graphstore_with_input(&import, &tar).ok();
+    with_split(&["create-image", "--id", "img", "-n", "app", "top"]).ok();
+    with_split(&["create-container", "--id", "c1", "img"]).ok();
+    with_split(&["create-layer", "--id", "rw"]).ok();
+    let container_layer = json(with_split(&["container", "-j", "c1"]).ok())[0]["layer"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    // Upstream's locations: images and read-only layers (records and
+    // trees) in the split root; writable layers, containers and every
+    // tar-split in the graph root.
+    assert_eq!(
+        ids(&records_in(&split.join("vfs-images/images.json"))),
+        ["img"]
+    );
+    assert_eq!(
+        ids(&records_in(&split.join("vfs-layers/layers.json"))),
+        ["base", "top"]
+    );
+    assert!(split.join("vfs-layers/layers.lock").is_file());
+    for tree in ["base", "top"] {
+        assert!(split.join("vfs/dir").join(tree).is_dir(), "{tree}");
+        assert!(!roots.graph().join("vfs/dir").join(tree).exists(), "{tree}");
+    }
+    assert_eq!(
+        ids(&records_in(&roots.graph().join("vfs-layers/layers.json"))),
+        ["old", container_layer.as_str(), "rw"]
+    );
+    assert!(roots.graph().join("vfs-layers/top.tar-split.gz").is_file());
+    assert_eq!(
+        ids(&records_in(
+            &roots.graph().join("vfs-containers/containers.json")
+        )),
+        ["c1"]
+    );
+    assert_eq!(
+        std::fs::read(roots.graph().join("vfs-images/images.json")).unwrap(),
+        graph_images
+    );
+    // The graph root's images are an additional store.
+    assert_eq!(with_split(&["images"]).ok(), "img\n\tname: app\noldimg\n");
+    assert_eq!(
+        json(with_split(&["image", "-j", "oldimg"]).ok())[0]["id"],
+        "oldimg"
+    );
+    // The layer reads back from the split root, byte for byte.
+    let mut diff = vec!["--image-store", split_arg.as_str()];
+    diff.extend(["diff", "-u", "top"]);
+    assert_eq!(
+        roots.graphstore(&diff).stdout,
+        String::from_utf8_lossy(&tar),
+        "diff of a layer in the split root"
+    );
+    // 1.43 reads the graph root: its images, containers and layers.
+    assert_eq!(roots.reference(&["images"]).ok(), "oldimg\n");
+    assert_eq!(roots.reference(&["containers"]).ok(), "c1\n");
+
+    with_split(&["delete-container", "c1"]).ok();
+    with_split(&["delete-image", "img"]).ok();
+    assert!(records_in(&split.join("vfs-images/images.json")).is_empty());
+    assert!(records_in(&split.join("vfs-layers/layers.json")).is_empty());
+    assert!(!split.join("vfs/dir/top").exists());
+    assert_eq!(with_split(&["images"]).ok(), "oldimg\n");
+}

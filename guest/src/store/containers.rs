@@ -3,7 +3,7 @@
 use super::images::image_unknown;
 use super::intent::{Intent, MappedCopy};
 use super::layers::LayerOptions;
-use super::{Access, Store, assign_id};
+use super::{Access, Store, VOLATILE_CONTAINERS_COMPANION, assign_id};
 use crate::disk::Dir;
 use crate::error::{ErrorKind, Result, StoreError};
 use crate::ident::names;
@@ -195,11 +195,11 @@ impl Store {
                 if options.volatile || self.options.transient_store {
                     record.flags.insert(VOLATILE_FLAG.into(), true.into());
                 }
-                if self.options.transient_store {
-                    self.containers.push_volatile(record.clone());
-                } else {
-                    self.containers.push(record.clone());
-                }
+                let companion = self
+                    .options
+                    .transient_store
+                    .then_some(VOLATILE_CONTAINERS_COMPANION);
+                self.containers.push_to(record.clone(), companion);
                 // The commit point.
                 self.containers.save()?;
                 Ok(record)
@@ -284,6 +284,9 @@ impl Store {
             mount_label: top.mount_label.clone(),
             uid_map: Some(wanted_uid.clone()),
             gid_map: Some(wanted_gid.clone()),
+            // Upstream makes mapped copies read-only (in a split image
+            // store, if any).
+            read_only: true,
             ..LayerOptions::default()
         };
         let id = assign_id(

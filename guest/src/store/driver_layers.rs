@@ -48,7 +48,11 @@ impl Store {
             from: maps.clone(),
             to: maps,
         };
-        layers.vfs.create(&id, given(parent), &shift)?;
+        // A read-only tree goes to the split image store, if any (upstream's
+        // `driver.Create` as against `CreateReadWrite`).
+        layers
+            .vfs
+            .create(&id, given(parent), &shift, options.read_only)?;
         Ok(id)
     }
 

@@ -65,6 +65,15 @@ pub struct LayerStore {
     mounts_generation: u64,
     /// Layers removed at open because a crash left them incomplete.
     recovered: Vec<String>,
+    /// A split image store's `layers.lock`, locked after `layers.lock`
+    /// (upstream locks both).
+    image_store_lock: Option<Rc<Lock>>,
+    /// The companion file of read-only layers' records, with a split image
+    /// store (`IS/vfs-layers/layers.json`).
+    pub image_store_records: Option<usize>,
+    /// The companion file of volatile layers' records, in a transient
+    /// store (`R/vfs-layers/volatile-layers.json`).
+    pub volatile_records: Option<usize>,
 }
 
 impl LayerStore {
@@ -73,6 +82,7 @@ impl LayerStore {
     pub fn open(
         graph: &Dir,
         run: &Dir,
+        split_image_store: Option<&Dir>,
         image_stores: &[Dir],
         options: &StoreOptions,
     ) -> Result<LayerStore> {
@@ -101,9 +111,25 @@ impl LayerStore {
         let mut file =
             RecordFile::open(layers_dir, LAYERS_JSON, LAYERS_LOCK, Kind::Layer, read_only)?
                 .track_mtime();
+        // Upstream's record locations, in its load order: layers.json,
+        // the split image store's, the volatile one.
+        let mut companions = 0;
+        let mut image_store_lock = None;
+        let mut image_store_records = None;
+        let mut image_store_trees = None;
+        if let Some(root) = split_image_store {
+            let dir = open_or_create(root, &layers_dir_name, read_only)?;
+            image_store_lock = Some(Lock::open(&dir, LAYERS_LOCK, read_only)?);
+            file = file.with_companion(dir, LAYERS_JSON, true);
+            image_store_records = Some(companions);
+            companions += 1;
+            image_store_trees = Some(open_or_create(root, VFS_DRIVER, read_only)?);
+        }
+        let mut volatile_records = None;
         if options.transient_store {
-            // Container layers' records, in the run root (upstream's layout).
-            file = file.with_volatile(run_dir.reopen()?, VOLATILE_LAYERS_JSON);
+            // Container layers' records, in the run root.
+            file = file.with_companion(run_dir.reopen()?, VOLATILE_LAYERS_JSON, false);
+            volatile_records = Some(companions);
         }
         let mounts_lock = Lock::open(&run_dir, MOUNTPOINTS_LOCK, read_only)?;
         let mut additional = Vec::new();
@@ -143,9 +169,12 @@ impl LayerStore {
             mounts_lock,
             mounts: HashMap::new(),
             additional,
-            vfs: Vfs::new(driver_dir, additional_trees),
+            vfs: Vfs::new(driver_dir, image_store_trees, additional_trees),
             mounts_generation: 0,
             recovered: Vec::new(),
+            image_store_lock,
+            image_store_records,
+            volatile_records,
         };
         Ok(store)
     }
@@ -170,6 +199,17 @@ impl LayerStore {
         } else {
             self.file.read_lock()?
         }];
+        if let Some(lock) = &self.image_store_lock {
+            guards.push(if exclusive {
+                lock.exclusive()?
+            } else {
+                lock.shared()?
+            });
+            // Another store on the same image store wrote its records.
+            if lock.modified()? {
+                self.file.reload(exclusive)?;
+            }
+        }
         guards.push(if exclusive {
             self.mounts_lock.exclusive()?
         } else {
@@ -226,6 +266,9 @@ impl LayerStore {
     pub fn save(&mut self) -> Result<()> {
         self.mounts_generation += 1;
         self.file.save()?;
+        if let Some(lock) = &self.image_store_lock {
+            lock.touch()?;
+        }
         let mounted: Vec<MountRecord> = self
             .file
             .records()
@@ -244,8 +287,12 @@ impl LayerStore {
         Ok(self.mounts_lock.touch()?)
     }
 
-    /// Marks `layers.lock` as written (other processes reload).
+    /// Marks `layers.lock` (both, with a split image store) as written
+    /// (other processes reload).
     pub fn touch(&self) -> Result<()> {
+        if let Some(lock) = &self.image_store_lock {
+            lock.touch()?;
+        }
         self.file.touch()
     }
 
@@ -425,5 +472,20 @@ impl LayerStore {
             .filter(|l| l.parent == id)
             .map(|l| l.id.clone())
             .collect()
+    }
+}
+
+/// Opens directory `name` of `root`, created unless `read_only` (then a
+/// missing one is an error naming it).
+fn open_or_create(root: &Dir, name: &str, read_only: bool) -> Result<Dir> {
+    if read_only {
+        root.open_dir(name)?.ok_or_else(|| {
+            StoreError::io(format!(
+                "{}: no such file or directory",
+                root.child_path(name)
+            ))
+        })
+    } else {
+        Ok(root.ensure_dir(name)?)
     }
 }

@@ -155,20 +155,25 @@ impl Store {
         record
             .flags
             .insert(INCOMPLETE_FLAG.into(), serde_json::Value::Bool(true));
-        if options.volatile {
-            layers.file.push_volatile(record);
+        // Upstream's record locations: volatile layers in the volatile
+        // file, read-only ones in a split image store's, the rest in
+        // `layers.json`.
+        let companion = if options.volatile {
+            layers.volatile_records
+        } else if options.read_only {
+            layers.image_store_records
         } else {
-            layers.file.push(record);
-        }
+            None
+        };
+        layers.file.push_to(record, companion);
         layers.save()?;
-        let created =
-            layers
-                .vfs
-                .create(&id, source.as_deref(), &shift)
-                .and_then(|()| match template {
-                    Some(template) => copy_tar_split(layers.file.dir(), &template.id, &id),
-                    None => Ok(()),
-                });
+        let created = layers
+            .vfs
+            .create(&id, source.as_deref(), &shift, options.read_only)
+            .and_then(|()| match template {
+                Some(template) => copy_tar_split(layers.file.dir(), &template.id, &id),
+                None => Ok(()),
+            });
         if let Err(err) = created {
             // Best effort: the incomplete flag makes the next open finish the cleanup.
             let _ = layers.delete(&id);

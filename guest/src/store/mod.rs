@@ -50,6 +50,8 @@ use std::rc::Rc;
 pub const GRAPH_ROOT_PREOPEN: &str = "graph-root";
 /// Preopen name of the run root.
 pub const RUN_ROOT_PREOPEN: &str = "run-root";
+/// Preopen name of the split image store (newer containers/storage).
+pub const SPLIT_IMAGE_STORE_PREOPEN: &str = "split-image-store";
 /// Preopen name prefix of additional image stores (`image-store-0`, …).
 pub const IMAGE_STORE_PREOPEN_PREFIX: &str = "image-store-";
 
@@ -62,6 +64,8 @@ const CONTAINERS_JSON: &str = "containers.json";
 const CONTAINERS_LOCK: &str = "containers.lock";
 /// A transient store's container records (in `R/vfs-containers`).
 const VOLATILE_CONTAINERS_JSON: &str = "volatile-containers.json";
+/// The containers record file's companion number of the volatile file.
+const VOLATILE_CONTAINERS_COMPANION: usize = 0;
 const STORAGE_LOCK: &str = "storage.lock";
 const USERNS_LOCK: &str = "userns.lock";
 /// The directory of image records and image data (graph and run root).
@@ -89,6 +93,8 @@ pub struct StoreRoots {
     pub graph: Dir,
     /// The run root (`R`).
     pub run: Dir,
+    /// The split image store (newer containers/storage's `--image-store`).
+    pub split_image_store: Option<Dir>,
     /// Additional read-only image stores, in `options.image_stores` order.
     pub image_stores: Vec<Dir>,
 }
@@ -160,6 +166,8 @@ pub struct Store {
     options: StoreOptions,
     graph: Dir,
     run: Dir,
+    /// The split image store's root (newer containers/storage), if any.
+    split_image_store: Option<Dir>,
     /// Roots of the additional image stores.
     image_roots: Vec<Dir>,
     storage_lock: Rc<Lock>,
@@ -194,6 +202,7 @@ impl Store {
         let StoreRoots {
             graph,
             run,
+            split_image_store,
             image_stores,
         } = roots;
         if options.driver_name != VFS_DRIVER {
@@ -205,10 +214,9 @@ impl Store {
                 ),
             ));
         }
-        if options.image_store.is_some() {
-            return Err(StoreError::with_context(
-                ErrorKind::Unsupported,
-                "--image-store is not supported by graphstore yet",
+        if options.image_store.is_some() != split_image_store.is_some() {
+            return Err(StoreError::invalid(
+                "the split image store's directory must be given with its path",
             ));
         }
         let read_only = options.read_only;
@@ -232,7 +240,13 @@ impl Store {
         if !read_only {
             Lock::open(&graph, USERNS_LOCK, false)?;
         }
-        let images_dir = open_store_dir(&graph, &format!("{VFS_DRIVER}-images"), read_only)?;
+        // With a split image store (newer containers/storage) images live
+        // there; the graph root's are read as an additional store.
+        if let (Some(root), false) = (&split_image_store, read_only) {
+            root.ensure_dir(VFS_DRIVER)?;
+        }
+        let images_root = split_image_store.as_ref().unwrap_or(&graph);
+        let images_dir = open_store_dir(images_root, IMAGES_DIR, read_only)?;
         let images =
             RecordFile::open(images_dir, IMAGES_JSON, IMAGES_LOCK, Kind::Image, read_only)?;
         let containers_dir = open_store_dir(&graph, CONTAINERS_DIR, read_only)?;
@@ -250,7 +264,7 @@ impl Store {
                 Kind::Container,
                 read_only,
             )?
-            .with_volatile(run_containers_dir, VOLATILE_CONTAINERS_JSON)
+            .with_companion(run_containers_dir, VOLATILE_CONTAINERS_JSON, false)
         } else {
             RecordFile::open(
                 containers_dir,
@@ -265,7 +279,8 @@ impl Store {
             run.ensure_dir(&format!("{VFS_DRIVER}-locks"))?;
         }
         let mut additional_images = Vec::new();
-        for root in &image_stores {
+        let graph_images = split_image_store.as_ref().map(|_| &graph);
+        for root in graph_images.into_iter().chain(&image_stores) {
             if let Some(dir) = root.open_dir(&format!("{VFS_DRIVER}-images"))? {
                 additional_images.push(RecordFile::open(
                     dir,
@@ -280,6 +295,7 @@ impl Store {
             options,
             graph,
             run,
+            split_image_store,
             image_roots: image_stores,
             storage_lock,
             sync,
@@ -311,6 +327,11 @@ impl Store {
         let roots = StoreRoots {
             graph: crate::disk::open_native(Path::new(&options.graph_root), create)?,
             run: crate::disk::open_native(Path::new(&options.run_root), create)?,
+            split_image_store: options
+                .image_store
+                .as_ref()
+                .map(|path| crate::disk::open_native(Path::new(path), create))
+                .transpose()?,
             image_stores: options
                 .image_stores
                 .iter()
@@ -340,7 +361,13 @@ impl Store {
         if self.layer_store.is_none() {
             let mut layer_store = {
                 let _storage = self.storage_lock.shared()?;
-                LayerStore::open(&self.graph, &self.run, &self.image_roots, &self.options)?
+                LayerStore::open(
+                    &self.graph,
+                    &self.run,
+                    self.split_image_store.as_ref(),
+                    &self.image_roots,
+                    &self.options,
+                )?
             };
             // `storage.lock` is released before queueing for `layers.lock`:
             // 1.43 takes `storage.lock` exclusively at the start of every

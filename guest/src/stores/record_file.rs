@@ -5,7 +5,7 @@ use crate::disk::{Dir, Lock, LockGuard, Timespec};
 use crate::error::{ErrorKind, Result, StoreError};
 use crate::ident::id::LookupIndex;
 use crate::records::{self, Record};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
 /// Which kind of record a file holds (for messages).
@@ -43,19 +43,22 @@ impl<T: Record> crate::ident::id::Keys for Keys<'_, T> {
     }
 }
 
-/// The second file of a record file's records, newer containers/storage's
-/// `volatile-layers.json` / `volatile-containers.json`: records put there
-/// are saved without syncing (in transient mode it lives in the run root,
-/// so they are gone after a reboot).
-struct VolatileFile {
+/// A further file of a record file's records (newer containers/storage's
+/// split record files): a split image store's `layers.json`, or
+/// `volatile-layers.json` / `volatile-containers.json`, whose records are
+/// saved without syncing (in transient mode in the run root, so they are
+/// gone after a reboot).
+struct Companion {
     dir: Dir,
     file_name: &'static str,
+    /// Whether saves sync the data (not for volatile files).
+    synced: bool,
     /// The file's contents as last loaded or saved.
     loaded_bytes: Option<Fingerprint>,
 }
 
 /// One metadata file (`layers.json`, `images.json`, `containers.json`),
-/// with its volatile companion when one is configured.
+/// with its companion files when the store mode has them.
 pub struct RecordFile<T: Record> {
     dir: Dir,
     file_name: &'static str,
@@ -82,10 +85,10 @@ pub struct RecordFile<T: Record> {
     /// Where the lock file is when not beside the file (transient
     /// containers keep theirs in the run root).
     lock_dir: Option<Dir>,
-    /// The volatile companion file, if any.
-    volatile: Option<VolatileFile>,
-    /// IDs of the records that live in the volatile file.
-    volatile_ids: HashSet<String>,
+    /// Companion files, in load order (a record in an earlier file wins).
+    companions: Vec<Companion>,
+    /// Which companion (index) each record that lives in one is in, by ID.
+    placement: HashMap<String, usize>,
 }
 
 /// Length and 64-bit hash of a file's contents: equal fingerprints mean
@@ -143,18 +146,21 @@ impl<T: Record> RecordFile<T> {
             lock_name: lock_name.to_string(),
             loaded_stat: None,
             lock_dir,
-            volatile: None,
-            volatile_ids: HashSet::new(),
+            companions: Vec::new(),
+            placement: HashMap::new(),
         })
     }
 
-    /// Also keeps records in the volatile file `file_name` of `dir`
-    /// (newer containers/storage): its records are loaded with the main
-    /// file's and saved there, without syncing; see [`RecordFile::push_volatile`].
-    pub fn with_volatile(mut self, dir: Dir, file_name: &'static str) -> Self {
-        self.volatile = Some(VolatileFile {
+    /// Also keeps records in companion file `file_name` of `dir` (newer
+    /// containers/storage's split record files), saved with a data sync
+    /// when `synced`: its records are loaded after those of the files
+    /// before it and saved back there; see [`RecordFile::push_to`].
+    /// Companions are numbered from 0 in the order they are added.
+    pub fn with_companion(mut self, dir: Dir, file_name: &'static str, synced: bool) -> Self {
+        self.companions.push(Companion {
             dir,
             file_name,
+            synced,
             loaded_bytes: None,
         });
         self
@@ -237,7 +243,7 @@ impl<T: Record> RecordFile<T> {
         if !self.loaded
             || self.edited_since_load
             || self.loaded_stat.is_none()
-            || self.volatile.is_some()
+            || !self.companions.is_empty()
         {
             return Ok(false);
         }
@@ -279,40 +285,46 @@ impl<T: Record> RecordFile<T> {
         // yet counts as modified at every lock): the records in memory are
         // still theirs, unless this instance edited them without saving.
         let fingerprint = Fingerprint::of(&bytes);
-        let volatile_bytes = match &self.volatile {
-            Some(volatile) => Some(
-                volatile
+        let mut companion_bytes = Vec::with_capacity(self.companions.len());
+        for companion in &self.companions {
+            companion_bytes.push(
+                companion
                     .dir
-                    .read_file(volatile.file_name)?
+                    .read_file(companion.file_name)?
                     .unwrap_or_default(),
-            ),
-            None => None,
-        };
-        let volatile_fingerprint = volatile_bytes.as_deref().map(Fingerprint::of);
+            );
+        }
+        let companion_fingerprints: Vec<Fingerprint> =
+            companion_bytes.iter().map(|b| Fingerprint::of(b)).collect();
         if was_loaded
             && !self.edited_since_load
             && self.loaded_bytes == Some(fingerprint)
-            && self.volatile.as_ref().map(|v| v.loaded_bytes) == volatile_fingerprint.map(Some)
+            && self
+                .companions
+                .iter()
+                .zip(&companion_fingerprints)
+                .all(|(companion, now)| companion.loaded_bytes == Some(*now))
         {
             self.loaded = true;
             return Ok(());
         }
         let mut records: Vec<T> = self.parse(&self.dir, self.file_name, &bytes)?;
-        let mut volatile_ids = HashSet::new();
-        if let (Some(volatile), Some(volatile_bytes)) = (&self.volatile, &volatile_bytes) {
-            let stable_ids: HashSet<String> = records.iter().map(|r| r.id().to_string()).collect();
-            for record in self.parse(&volatile.dir, volatile.file_name, volatile_bytes)? {
-                // A record in both files is the stable one (as upstream).
-                if !stable_ids.contains(record.id()) && volatile_ids.insert(record.id().to_string())
-                {
+        let mut seen: HashSet<String> = records.iter().map(|r| r.id().to_string()).collect();
+        let mut placement = HashMap::new();
+        for (index, (companion, bytes)) in self.companions.iter().zip(&companion_bytes).enumerate()
+        {
+            for record in self.parse(&companion.dir, companion.file_name, bytes)? {
+                // A record in two files is the earlier file's (as upstream).
+                if seen.insert(record.id().to_string()) {
+                    placement.insert(record.id().to_string(), index);
                     records.push(record);
                 }
             }
         }
         let repaired = repair_duplicate_names(&mut records);
-        self.volatile_ids = volatile_ids;
-        if let (Some(volatile), Some(fingerprint)) = (&mut self.volatile, volatile_fingerprint) {
-            volatile.loaded_bytes = Some(fingerprint);
+        self.placement = placement;
+        for (companion, fingerprint) in self.companions.iter_mut().zip(companion_fingerprints) {
+            companion.loaded_bytes = Some(fingerprint);
         }
         self.records = records;
         self.generation += 1;
@@ -362,38 +374,43 @@ impl<T: Record> RecordFile<T> {
     }
 
     /// Writes the records atomically and tells other processes (touch).
-    /// With a volatile file, each of the two files is written only when
-    /// its records changed (as upstream saves only the locations it
-    /// modified), the volatile one without syncing.
+    /// With companion files, each file is written only when its records
+    /// changed (as upstream saves only the locations it modified), a
+    /// volatile one without syncing.
     pub fn save(&mut self) -> Result<()> {
         if self.read_only {
             return Err(self.read_only_error());
         }
-        let bytes = match &mut self.volatile {
-            None => records::encode_records(&self.records),
-            Some(volatile) => {
-                let (in_volatile, stable): (Vec<&T>, Vec<&T>) = self
-                    .records
-                    .iter()
-                    .partition(|record| self.volatile_ids.contains(record.id()));
-                let volatile_bytes = records::encode_records_of(&in_volatile);
-                if needs_write(
-                    volatile.loaded_bytes,
-                    &volatile_bytes,
-                    in_volatile.is_empty(),
-                ) {
-                    volatile
-                        .dir
-                        .write_file_atomic_locked_unsynced(volatile.file_name, &volatile_bytes)?;
-                    volatile.loaded_bytes = Some(Fingerprint::of(&volatile_bytes));
-                }
-                let bytes = records::encode_records_of(&stable);
-                if !needs_write(self.loaded_bytes, &bytes, stable.is_empty()) {
-                    self.edited_since_load = false;
-                    return Ok(self.lock.touch()?);
-                }
-                bytes
+        let bytes = if self.companions.is_empty() {
+            records::encode_records(&self.records)
+        } else {
+            // Location 0 is the main file, i + 1 companion i.
+            let mut located: Vec<Vec<&T>> = vec![Vec::new(); self.companions.len() + 1];
+            for record in &self.records {
+                let location = self.placement.get(record.id()).map_or(0, |index| index + 1);
+                located[location].push(record);
             }
+            for (companion, records) in self.companions.iter_mut().zip(&located[1..]) {
+                let bytes = records::encode_records_of(records);
+                if needs_write(companion.loaded_bytes, &bytes, records.is_empty()) {
+                    if companion.synced {
+                        companion
+                            .dir
+                            .write_file_atomic_locked(companion.file_name, &bytes)?;
+                    } else {
+                        companion
+                            .dir
+                            .write_file_atomic_locked_unsynced(companion.file_name, &bytes)?;
+                    }
+                    companion.loaded_bytes = Some(Fingerprint::of(&bytes));
+                }
+            }
+            let bytes = records::encode_records_of(&located[0]);
+            if !needs_write(self.loaded_bytes, &bytes, located[0].is_empty()) {
+                self.edited_since_load = false;
+                return Ok(self.lock.touch()?);
+            }
+            bytes
         };
         self.dir.write_file_atomic_locked(self.file_name, &bytes)?;
         self.saved(bytes)
@@ -499,20 +516,28 @@ impl<T: Record> RecordFile<T> {
         if len < self.records.len() {
             self.edited();
             for record in &self.records[len..] {
-                self.volatile_ids.remove(record.id());
+                self.placement.remove(record.id());
             }
             self.records.truncate(len);
             self.reindex();
         }
     }
 
-    /// Appends a record kept in the volatile file (in the main file when
-    /// none is configured).
-    pub fn push_volatile(&mut self, record: T) {
-        if self.volatile.is_some() {
-            self.volatile_ids.insert(record.id().to_string());
+    /// Appends a record kept in companion `companion` (see
+    /// [`RecordFile::with_companion`]); `None`, or a companion that was
+    /// not added, keeps it in the main file.
+    pub fn push_to(&mut self, record: T, companion: Option<usize>) {
+        if let Some(index) = companion.filter(|index| *index < self.companions.len()) {
+            self.placement.insert(record.id().to_string(), index);
         }
         self.push(record);
+    }
+
+    /// Reloads the records (another lock guarding the files, e.g. a split
+    /// image store's `layers.lock`, says another writer changed them).
+    pub fn reload(&mut self, exclusive: bool) -> Result<()> {
+        self.loaded_bytes = None;
+        self.load(exclusive)
     }
 
     /// Appends a record.
@@ -525,7 +550,7 @@ impl<T: Record> RecordFile<T> {
     /// Removes and returns the record at `position`, keeping the others' order.
     pub fn remove(&mut self, position: usize) -> T {
         let record = self.records.remove(position);
-        self.volatile_ids.remove(record.id());
+        self.placement.remove(record.id());
         self.edited();
         self.reindex();
         record
