@@ -260,6 +260,23 @@ fn dedup_reports_what_the_file_system_shares() {
         0
     };
     check_dedup(&roots, expected);
+
+    // A failure names the command; with --json upstream encodes the Go
+    // error value, which has no exported fields.
+    let tree = roots.graph().join("vfs/dir/l1");
+    std::fs::remove_dir_all(&tree).unwrap();
+    std::fs::write(&tree, b"not a tree").unwrap();
+    let failed = roots.graphstore(&["dedup"]);
+    assert_eq!((failed.code, failed.stdout.as_str()), (1, ""));
+    assert_eq!(
+        failed.stderr,
+        format!("dedup: open {}: not a directory\n", tree.display())
+    );
+    let failed = roots.graphstore(&["dedup", "--json"]);
+    assert_eq!(
+        (failed.code, failed.stdout.as_str(), failed.stderr.as_str()),
+        (1, "{}\n", "")
+    );
 }
 
 /// A loop-mounted XFS file system (reflinks on), unmounted when dropped.
