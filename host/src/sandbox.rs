@@ -6,7 +6,7 @@
 use crate::bindings::Graphstore;
 use crate::bindings::exports::graphstore::store::types as wit;
 use crate::engine::Runtime;
-use crate::error::Error;
+use crate::error::{Error, ErrorKind};
 use crate::fds;
 use crate::interrupt::Interrupt;
 use crate::options::{StoreOptions, parse_driver_options};
@@ -35,6 +35,16 @@ fn path_text(path: &Path) -> Result<String, Error> {
     path.to_str()
         .map(str::to_string)
         .ok_or_else(|| Error::Setup(format!("{} is not valid UTF-8", path.display())))
+}
+
+/// Whether `a` and `b` name one directory (by device and inode; by path
+/// when either cannot be examined).
+fn same_directory(a: &Path, b: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (std::fs::metadata(a), std::fs::metadata(b)) {
+        (Ok(a), Ok(b)) => (a.dev(), a.ino()) == (b.dev(), b.ino()),
+        _ => a == b,
+    }
 }
 
 /// Makes a root absolute and creates it (mode 0700) when missing.
@@ -88,6 +98,17 @@ impl Sandbox {
         let split_image_store = match &options.image_store {
             Some(path) => {
                 let path = prepare_root(path, create)?;
+                if same_directory(&path, &graph_root) {
+                    // Upstream's rule (its options loader): the graph root
+                    // would be both the image store and its additional one.
+                    return Err(Error::store(
+                        ErrorKind::InvalidInput,
+                        format!(
+                            "imagestore {} must either be not set or be different than graphroot",
+                            path.display()
+                        ),
+                    ));
+                }
                 grant(&mut wasi, &path, SPLIT_IMAGE_STORE_PREOPEN, perms)?;
                 Some(path_text(&path)?)
             }

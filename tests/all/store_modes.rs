@@ -559,3 +559,22 @@ fn image_store_keeps_images_and_read_only_layers_in_the_split_root() {
     assert!(!split.join("vfs/dir/top").exists());
     assert_eq!(with_split(&["images"]).ok(), "oldimg\n");
 }
+
+#[test]
+fn image_store_must_not_be_the_graph_root() {
+    let roots = Roots::new();
+    let graph = roots.graph().display().to_string();
+    // A different spelling of the same directory is the same directory.
+    let same = format!("{graph}/../graph");
+    let run = roots.graphstore(&["--image-store", &same, "images"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stdout
+            .contains("must either be not set or be different than graphroot"),
+        "{run:?}"
+    );
+    let mut options = roots.options();
+    options.image_store = Some(roots.graph());
+    let refused = graphstore::Store::open(options).err().expect("refused");
+    assert_eq!(refused.kind(), Some(graphstore::ErrorKind::InvalidInput));
+}

@@ -219,6 +219,16 @@ impl Store {
                 "the split image store's directory must be given with its path",
             ));
         }
+        if let Some(path) = options
+            .image_store
+            .as_deref()
+            .filter(|p| *p == options.graph_root)
+        {
+            // Upstream's rule; hosts compare the directories themselves.
+            return Err(StoreError::invalid(format!(
+                "imagestore {path} must either be not set or be different than graphroot"
+            )));
+        }
         let read_only = options.read_only;
         let sync = SyncMode::from_driver_options(&options.driver_options)?;
         let graph = match sync {
