@@ -443,14 +443,27 @@ fn transient_store_keeps_container_records_in_the_run_root() {
 fn transient_records_are_written_without_syncing() {
     let roots = Roots::new();
     roots.graphstore(&["create-image", "--id", "img"]).ok();
-    // strace -y names each synced descriptor's file.
+    // strace -y names each synced descriptor's file; its own log file
+    // keeps the program's output and strace's notices out of the lines.
+    let log = roots.dir.path().join("strace.log");
     let syncs = |extra: &[&str]| {
-        let wrapper = ["strace", "-f", "-y", "-e", "trace=fdatasync,fsync"].map(String::from);
+        let wrapper = [
+            "strace",
+            "-f",
+            "-qq",
+            "-y",
+            "-e",
+            "trace=fdatasync,fsync",
+            "-o",
+            log.to_str().unwrap(),
+        ]
+        .map(String::from);
         let mut args = extra.to_vec();
         args.extend(["create-container", "img"]);
         let run = roots.graphstore_under(&wrapper, &args, None);
         assert_eq!(run.code, 0, "{run:?}");
-        run.stderr
+        std::fs::read_to_string(&log)
+            .unwrap()
             .lines()
             .filter(|line| line.contains("sync("))
             .map(str::to_string)
