@@ -591,3 +591,39 @@ fn image_store_must_not_be_the_graph_root() {
     let refused = graphstore::Store::open(options).err().expect("refused");
     assert_eq!(refused.kind(), Some(graphstore::ErrorKind::InvalidInput));
 }
+
+#[test]
+fn stores_sharing_an_image_store_see_each_others_layers() {
+    let first = Roots::new();
+    let second = Roots::new();
+    let split = first.dir.path().join("split");
+    let mut options = second.options();
+    options.image_store = Some(split.clone());
+    let mut long_lived = graphstore::Store::open(options).unwrap();
+    // A write of its own gives its graph root's layers.lock a writer's
+    // token, so an unchanged token there means "nothing changed".
+    long_lived
+        .create_layer(Some("own"), None, &[], &graphstore::LayerOptions::default())
+        .unwrap();
+    assert_eq!(long_lived.layers().unwrap().len(), 1);
+    // Another graph root writes a read-only layer into the shared image
+    // store: only the image store's layers.lock tells the open store.
+    let split_arg = split.display().to_string();
+    first
+        .graphstore(&[
+            "--image-store",
+            &split_arg,
+            "create-layer",
+            "-r",
+            "--id",
+            "shared",
+        ])
+        .ok();
+    let ids: Vec<String> = long_lived
+        .layers()
+        .unwrap()
+        .into_iter()
+        .map(|layer| layer.id)
+        .collect();
+    assert_eq!(ids, ["own", "shared"]);
+}
