@@ -32,6 +32,11 @@ fn preopened_roots(options: &store::StoreOptions) -> crate::error::Result<StoreR
     Ok(StoreRoots {
         graph: crate::disk::preopened(store::GRAPH_ROOT_PREOPEN, &options.graph_root)?,
         run: crate::disk::preopened(store::RUN_ROOT_PREOPEN, &options.run_root)?,
+        split_image_store: options
+            .image_store
+            .as_deref()
+            .map(|path| crate::disk::preopened(store::SPLIT_IMAGE_STORE_PREOPEN, path))
+            .transpose()?,
         image_stores,
     })
 }
@@ -82,6 +87,8 @@ impl GuestStore for StoreResource {
                 max_bytes: options.max_diff_bytes,
                 max_entries: options.max_diff_entries,
             },
+            transient_store: options.transient_store,
+            image_store: options.image_store,
         };
         let store = preopened_roots(&options)
             .and_then(|roots| Store::from_dirs(roots, options))
@@ -634,6 +641,29 @@ impl GuestStore for StoreResource {
     ) -> WitResult<()> {
         self.with(|s| s.copy(&source, &source_path, &target, &target_path, chown))
     }
+
+    fn create_storage_layer(
+        &self,
+        id: Option<String>,
+        parent: Option<String>,
+        options: LayerOptions,
+    ) -> WitResult<String> {
+        let options = layer_options_from_wit(options);
+        self.with(|s| s.create_storage_layer(id.as_deref(), parent.as_deref(), &options))
+    }
+
+    fn storage_layers(&self) -> WitResult<Vec<String>> {
+        self.with(|s| s.storage_layers())
+    }
+
+    fn dedup(&self, method: wit::DedupHash) -> WitResult<u64> {
+        let method = match method {
+            wit::DedupHash::Crc => store::DedupHash::Crc,
+            wit::DedupHash::Size => store::DedupHash::Size,
+            wit::DedupHash::Sha256 => store::DedupHash::Sha256,
+        };
+        self.with(|s| s.dedup(method))
+    }
 }
 
 fn layer_options_from_wit(options: LayerOptions) -> store::LayerOptions {
@@ -644,6 +674,7 @@ fn layer_options_from_wit(options: LayerOptions) -> store::LayerOptions {
         host_uid_mapping: options.host_uid_mapping,
         host_gid_mapping: options.host_gid_mapping,
         read_only: options.read_only,
+        volatile: false,
     }
 }
 

@@ -49,8 +49,8 @@ pub use tenants::{Budgets, Tenants};
 
 pub use bindings::exports::graphstore::store::types::{
     Change, ChangeKind, Compression, Container, ContainerOptions, ContainerPage, DataOwner,
-    DeletedImage, DiffOptions, Flag, IdMap, Image, ImageOptions, ImagePage, Layer, LayerOptions,
-    LayerPage, NewImage, Timestamp,
+    DedupHash, DeletedImage, DiffOptions, Flag, IdMap, Image, ImageOptions, ImagePage, Layer,
+    LayerOptions, LayerPage, NewImage, Timestamp,
 };
 pub use bindings::exports::graphstore::store::types::{
     CheckError, CheckFinding, CheckOptions, CheckProblem, CheckReport, RepairOptions,

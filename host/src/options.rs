@@ -34,6 +34,14 @@ pub struct StoreOptions {
     pub max_diff_bytes: Option<u64>,
     /// Most tar entries one layer diff may hold.
     pub max_diff_entries: Option<u64>,
+    /// Transient store (newer containers/storage's `--transient-store`):
+    /// container records and the container lock live in the run root and
+    /// are written without syncing, so containers are gone after a reboot.
+    pub transient_store: bool,
+    /// Split image store (newer containers/storage's `--image-store`):
+    /// images and their layers are kept under this root, containers under
+    /// the graph root.
+    pub image_store: Option<PathBuf>,
 }
 
 impl StoreOptions {
@@ -50,6 +58,8 @@ impl StoreOptions {
             limits: Limits::default(),
             max_diff_bytes: None,
             max_diff_entries: None,
+            transient_store: false,
+            image_store: None,
         }
     }
 

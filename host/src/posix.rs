@@ -356,6 +356,22 @@ impl Host for PosixView<'_> {
         })
     }
 
+    fn dedupe_file(
+        &mut self,
+        from_dir: Resource<Descriptor>,
+        from_path: String,
+        dir: Resource<Descriptor>,
+        path: String,
+    ) -> Outcome<u64> {
+        let from = match directory(self.table, &from_dir, false)? {
+            Ok(from) => from,
+            Err(code) => return Ok(Err(code)),
+        };
+        self.in_dir(&dir, true, |root| {
+            os::dedupe_file(&from, &from_path, root, &path).map_err(io_error_code)
+        })
+    }
+
     fn list_xattrs(&mut self, dir: Resource<Descriptor>, path: String) -> Outcome<Vec<String>> {
         self.in_dir(&dir, false, |root| {
             os::list_xattrs(root, &path).map_err(io_error_code)

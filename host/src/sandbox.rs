@@ -6,12 +6,14 @@
 use crate::bindings::Graphstore;
 use crate::bindings::exports::graphstore::store::types as wit;
 use crate::engine::Runtime;
-use crate::error::Error;
+use crate::error::{Error, ErrorKind};
 use crate::fds;
 use crate::interrupt::Interrupt;
 use crate::options::{StoreOptions, parse_driver_options};
 use crate::state::HostState;
-use graphstore_guest::store::{GRAPH_ROOT_PREOPEN, IMAGE_STORE_PREOPEN_PREFIX, RUN_ROOT_PREOPEN};
+use graphstore_guest::store::{
+    GRAPH_ROOT_PREOPEN, IMAGE_STORE_PREOPEN_PREFIX, RUN_ROOT_PREOPEN, SPLIT_IMAGE_STORE_PREOPEN,
+};
 use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -33,6 +35,16 @@ fn path_text(path: &Path) -> Result<String, Error> {
     path.to_str()
         .map(str::to_string)
         .ok_or_else(|| Error::Setup(format!("{} is not valid UTF-8", path.display())))
+}
+
+/// Whether `a` and `b` name one directory (by device and inode; by path
+/// when either cannot be examined).
+fn same_directory(a: &Path, b: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (std::fs::metadata(a), std::fs::metadata(b)) {
+        (Ok(a), Ok(b)) => (a.dev(), a.ino()) == (b.dev(), b.ino()),
+        _ => a == b,
+    }
 }
 
 /// Makes a root absolute and creates it (mode 0700) when missing.
@@ -83,6 +95,25 @@ impl Sandbox {
         };
         grant(&mut wasi, &graph_root, GRAPH_ROOT_PREOPEN, perms)?;
         grant(&mut wasi, &run_root, RUN_ROOT_PREOPEN, perms)?;
+        let split_image_store = match &options.image_store {
+            Some(path) => {
+                let path = prepare_root(path, create)?;
+                if same_directory(&path, &graph_root) {
+                    // Upstream's rule (its options loader): the graph root
+                    // would be both the image store and its additional one.
+                    return Err(Error::store(
+                        ErrorKind::InvalidInput,
+                        format!(
+                            "imagestore {} must either be not set or be different than graphroot",
+                            path.display()
+                        ),
+                    ));
+                }
+                grant(&mut wasi, &path, SPLIT_IMAGE_STORE_PREOPEN, perms)?;
+                Some(path_text(&path)?)
+            }
+            None => None,
+        };
         let mut image_stores = Vec::new();
         for (index, path) in driver.image_stores.iter().enumerate() {
             let path = prepare_root(path, false)?;
@@ -111,6 +142,8 @@ impl Sandbox {
             read_only: options.read_only,
             max_diff_bytes: options.max_diff_bytes,
             max_diff_entries: options.max_diff_entries,
+            transient_store: options.transient_store,
+            image_store: split_image_store,
         };
         if let Some(interrupt) = interrupt {
             interrupt.arm(&mut wasm, options.limits.call_timeout)?;

@@ -10,8 +10,8 @@ use crate::sandbox::Sandbox;
 use crate::streams::{ReaderStream, WriterStream};
 use crate::{CheckOptions, CheckReport, RepairOptions};
 use crate::{
-    Container, ContainerOptions, ContainerPage, DataOwner, DeletedImage, Image, ImageOptions,
-    ImagePage, Layer, LayerOptions, LayerPage, NewImage,
+    Container, ContainerOptions, ContainerPage, DataOwner, DedupHash, DeletedImage, Image,
+    ImageOptions, ImagePage, Layer, LayerOptions, LayerPage, NewImage,
 };
 use std::io::{Read, Write};
 use std::sync::Arc;
@@ -400,6 +400,15 @@ forward! {
     /// `target_path` of `target`, as 1.43's `copy`; `chown` sets the
     /// copies' owner (container IDs of the target).
     fn copy => call_copy(source: &str, source_path: &str, target: &str, target_path: &str, chown: Option<(u32, u32)>) -> ();
+    /// Creates a layer tree in the driver only, without a layer record
+    /// (`create-storage-layer`); returns its ID.
+    fn create_storage_layer => call_create_storage_layer(id: Option<&str>, parent: Option<&str>, options: &LayerOptions) -> String;
+    /// The driver's layer trees in the graph root, sorted (`storage-layers`).
+    fn storage_layers => call_storage_layers() -> Vec<String>;
+    /// Shares the extents of identical files among the layers of every
+    /// image (`dedup`); returns the bytes shared, 0 where the file system
+    /// cannot share extents.
+    fn dedup => call_dedup(method: DedupHash) -> u64;
 }
 
 /// Calls that stream layer diffs between the embedder and the component.

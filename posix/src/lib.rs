@@ -30,6 +30,8 @@
 #![deny(unsafe_code)]
 
 #[cfg(not(target_arch = "wasm32"))]
+mod dedupe;
+#[cfg(not(target_arch = "wasm32"))]
 mod dirs;
 #[cfg(not(target_arch = "wasm32"))]
 mod files;
@@ -47,6 +49,8 @@ mod random;
 mod resolve;
 mod types;
 
+#[cfg(not(target_arch = "wasm32"))]
+pub use dedupe::dedupe_file;
 #[cfg(not(target_arch = "wasm32"))]
 pub use dirs::{
     DIR_ENTRY_COST, hard_link, list, mkdir, mknod, open_dir, read_dir, readlink, remove_tree,

@@ -20,4 +20,5 @@ mod newer_commands;
 mod portable;
 mod real_clients;
 mod store_api;
+mod store_modes;
 mod tenants;

@@ -95,6 +95,8 @@ fn portable_component_keeps_records_and_layers_with_wasi_alone() {
         read_only: false,
         max_diff_bytes: None,
         max_diff_entries: None,
+        transient_store: false,
+        image_store: None,
     };
     let handle = api.call_open(&mut wasm, &options).unwrap().unwrap();
 
@@ -201,6 +203,8 @@ fn portable_component_refuses_sync_filesystem() {
         read_only: false,
         max_diff_bytes: None,
         max_diff_entries: None,
+        transient_store: false,
+        image_store: None,
     };
     let error = api.call_open(&mut wasm, &options).unwrap().unwrap_err();
     let text = format!("{error:?}");

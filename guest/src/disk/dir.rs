@@ -199,6 +199,18 @@ impl Dir {
         file.commit()
     }
 
+    /// Like [`write_file_atomic_locked`](Self::write_file_atomic_locked)
+    /// without syncing the data before the rename (newer containers/storage's
+    /// volatile record files: a crash may leave an empty file, which holds
+    /// no records).
+    pub fn write_file_atomic_locked_unsynced(&self, name: &str, contents: &[u8]) -> DiskResult<()> {
+        let temp_name = self.remove_stale_temporary(name)?;
+        let mut file = self.create_temporary(temp_name, name)?;
+        file.append(contents)?;
+        file.sync_data = false;
+        file.commit()
+    }
+
     /// Creates temporary file `temp_name` (which must not exist) that
     /// [`AtomicFile::commit`] publishes as `target`.
     fn create_temporary(&self, temp_name: String, target: &str) -> DiskResult<AtomicFile<'_>> {
@@ -212,6 +224,7 @@ impl Dir {
             target: target.to_string(),
             written: 0,
             done: false,
+            sync_data: true,
         })
     }
 
@@ -289,6 +302,17 @@ impl Dir {
         check_component(name)?;
         target.on("copy to", target_name, |to| {
             self.handle.copy_file(name, to, target_name, metadata)
+        })
+    }
+
+    /// Shares the extents of regular file `name` with regular file
+    /// `target_name` in `target` where their bytes are equal; returns the
+    /// bytes shared. [`Errno::Unsupported`] where the file system (or the
+    /// portable component) cannot share extents.
+    pub fn dedupe_file(&self, name: &str, target: &Dir, target_name: &str) -> DiskResult<u64> {
+        check_component(name)?;
+        target.on("dedupe to", target_name, |to| {
+            self.handle.dedupe_file(name, to, target_name)
         })
     }
 
@@ -479,6 +503,8 @@ pub struct AtomicFile<'a> {
     target: String,
     written: u64,
     done: bool,
+    /// Whether `commit` syncs the data before the rename.
+    sync_data: bool,
 }
 
 impl AtomicFile<'_> {
@@ -511,9 +537,11 @@ impl AtomicFile<'_> {
     /// the content is written, e.g. its digest).
     pub fn commit_as(mut self, target: &str) -> DiskResult<()> {
         check_component(target)?;
-        self.file
-            .sync_data()
-            .map_err(|errno| self.dir.error("sync", &self.temp_name, errno))?;
+        if self.sync_data {
+            self.file
+                .sync_data()
+                .map_err(|errno| self.dir.error("sync", &self.temp_name, errno))?;
+        }
         self.dir.rename(&self.temp_name, self.dir, target)?;
         self.done = true;
         if self.dir.durable {

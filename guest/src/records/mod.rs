@@ -104,6 +104,11 @@ pub fn encode_records<T: Record>(records: &[T]) -> Vec<u8> {
     go_json::to_vec(records)
 }
 
+/// [`encode_records`] of records held by reference (a subset of a store's).
+pub fn encode_records_of<T: Record>(records: &[&T]) -> Vec<u8> {
+    go_json::to_vec(records)
+}
+
 /// Deserialises `null` as the type's default, as Go's decoder leaves a field
 /// untouched (zero) when it reads `null`.
 pub(crate) fn nullable<'de, D, T>(deserializer: D) -> Result<T, D::Error>

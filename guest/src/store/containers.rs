@@ -3,7 +3,7 @@
 use super::images::image_unknown;
 use super::intent::{Intent, MappedCopy};
 use super::layers::LayerOptions;
-use super::{Access, Store, assign_id};
+use super::{Access, Store, VOLATILE_CONTAINERS_COMPANION, assign_id};
 use crate::disk::Dir;
 use crate::error::{ErrorKind, Result, StoreError};
 use crate::ident::names;
@@ -139,6 +139,8 @@ impl Store {
             host_uid_mapping: options.host_uid_mapping,
             host_gid_mapping: options.host_gid_mapping,
             read_only: false,
+            // A transient store's container layers are volatile (upstream).
+            volatile: self.options.transient_store,
         };
         let (uid_map_record, gid_map_record) = (
             uid_map.clone().unwrap_or_default(),
@@ -189,10 +191,15 @@ impl Store {
                 record
                     .flags
                     .insert(PROCESS_LABEL_FLAG.into(), process_label.into());
-                if options.volatile {
+                // A transient store's containers are all volatile (upstream).
+                if options.volatile || self.options.transient_store {
                     record.flags.insert(VOLATILE_FLAG.into(), true.into());
                 }
-                self.containers.push(record.clone());
+                let companion = self
+                    .options
+                    .transient_store
+                    .then_some(VOLATILE_CONTAINERS_COMPANION);
+                self.containers.push_to(record.clone(), companion);
                 // The commit point.
                 self.containers.save()?;
                 Ok(record)
@@ -277,6 +284,9 @@ impl Store {
             mount_label: top.mount_label.clone(),
             uid_map: Some(wanted_uid.clone()),
             gid_map: Some(wanted_gid.clone()),
+            // Upstream makes mapped copies read-only (in a split image
+            // store, if any).
+            read_only: true,
             ..LayerOptions::default()
         };
         let id = assign_id(

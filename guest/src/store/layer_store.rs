@@ -16,6 +16,8 @@ use std::rc::Rc;
 pub(super) const LAYERS_JSON: &str = "layers.json";
 pub(super) const LAYERS_LOCK: &str = "layers.lock";
 pub(super) const MOUNTPOINTS_JSON: &str = "mountpoints.json";
+/// A transient store's container layer records (in `R/vfs-layers`).
+pub(super) const VOLATILE_LAYERS_JSON: &str = "volatile-layers.json";
 pub(super) const MOUNTPOINTS_LOCK: &str = "mountpoints.lock";
 /// Flag marking a layer whose creation or deletion has not finished.
 pub const INCOMPLETE_FLAG: &str = "incomplete";
@@ -63,6 +65,15 @@ pub struct LayerStore {
     mounts_generation: u64,
     /// Layers removed at open because a crash left them incomplete.
     recovered: Vec<String>,
+    /// A split image store's `layers.lock`, locked after `layers.lock`
+    /// (upstream locks both).
+    image_store_lock: Option<Rc<Lock>>,
+    /// The companion file of read-only layers' records, with a split image
+    /// store (`IS/vfs-layers/layers.json`).
+    pub image_store_records: Option<usize>,
+    /// The companion file of volatile layers' records, in a transient
+    /// store (`R/vfs-layers/volatile-layers.json`).
+    pub volatile_records: Option<usize>,
 }
 
 impl LayerStore {
@@ -71,6 +82,7 @@ impl LayerStore {
     pub fn open(
         graph: &Dir,
         run: &Dir,
+        split_image_store: Option<&Dir>,
         image_stores: &[Dir],
         options: &StoreOptions,
     ) -> Result<LayerStore> {
@@ -96,8 +108,29 @@ impl LayerStore {
                 run.ensure_dir(&layers_dir_name)?,
             )
         };
-        let file = RecordFile::open(layers_dir, LAYERS_JSON, LAYERS_LOCK, Kind::Layer, read_only)?
-            .track_mtime();
+        let mut file =
+            RecordFile::open(layers_dir, LAYERS_JSON, LAYERS_LOCK, Kind::Layer, read_only)?
+                .track_mtime();
+        // Upstream's record locations, in its load order: layers.json,
+        // the split image store's, the volatile one.
+        let mut companions = 0;
+        let mut image_store_lock = None;
+        let mut image_store_records = None;
+        let mut image_store_trees = None;
+        if let Some(root) = split_image_store {
+            let dir = open_or_create(root, &layers_dir_name, read_only)?;
+            image_store_lock = Some(Lock::open(&dir, LAYERS_LOCK, read_only)?);
+            file = file.with_companion(dir, LAYERS_JSON, true);
+            image_store_records = Some(companions);
+            companions += 1;
+            image_store_trees = Some(open_or_create(root, VFS_DRIVER, read_only)?);
+        }
+        let mut volatile_records = None;
+        if options.transient_store {
+            // Container layers' records, in the run root.
+            file = file.with_companion(run_dir.reopen()?, VOLATILE_LAYERS_JSON, false);
+            volatile_records = Some(companions);
+        }
         let mounts_lock = Lock::open(&run_dir, MOUNTPOINTS_LOCK, read_only)?;
         let mut additional = Vec::new();
         let mut additional_trees = Vec::new();
@@ -136,9 +169,12 @@ impl LayerStore {
             mounts_lock,
             mounts: HashMap::new(),
             additional,
-            vfs: Vfs::new(driver_dir, additional_trees),
+            vfs: Vfs::new(driver_dir, image_store_trees, additional_trees),
             mounts_generation: 0,
             recovered: Vec::new(),
+            image_store_lock,
+            image_store_records,
+            volatile_records,
         };
         Ok(store)
     }
@@ -163,6 +199,17 @@ impl LayerStore {
         } else {
             self.file.read_lock()?
         }];
+        if let Some(lock) = &self.image_store_lock {
+            guards.push(if exclusive {
+                lock.exclusive()?
+            } else {
+                lock.shared()?
+            });
+            // Another store on the same image store wrote its records.
+            if lock.modified()? {
+                self.file.reload(exclusive)?;
+            }
+        }
         guards.push(if exclusive {
             self.mounts_lock.exclusive()?
         } else {
@@ -219,6 +266,9 @@ impl LayerStore {
     pub fn save(&mut self) -> Result<()> {
         self.mounts_generation += 1;
         self.file.save()?;
+        if let Some(lock) = &self.image_store_lock {
+            lock.touch()?;
+        }
         let mounted: Vec<MountRecord> = self
             .file
             .records()
@@ -237,8 +287,12 @@ impl LayerStore {
         Ok(self.mounts_lock.touch()?)
     }
 
-    /// Marks `layers.lock` as written (other processes reload).
+    /// Marks `layers.lock` (both, with a split image store) as written
+    /// (other processes reload).
     pub fn touch(&self) -> Result<()> {
+        if let Some(lock) = &self.image_store_lock {
+            lock.touch()?;
+        }
         self.file.touch()
     }
 
@@ -436,5 +490,20 @@ impl LayerStore {
             .filter(|l| l.parent == id)
             .map(|l| l.id.clone())
             .collect()
+    }
+}
+
+/// Opens directory `name` of `root`, created unless `read_only` (then a
+/// missing one is an error naming it).
+fn open_or_create(root: &Dir, name: &str, read_only: bool) -> Result<Dir> {
+    if read_only {
+        root.open_dir(name)?.ok_or_else(|| {
+            StoreError::io(format!(
+                "{}: no such file or directory",
+                root.child_path(name)
+            ))
+        })
+    } else {
+        Ok(root.ensure_dir(name)?)
     }
 }

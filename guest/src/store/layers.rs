@@ -22,6 +22,9 @@ pub struct LayerOptions {
     pub host_gid_mapping: bool,
     /// Ask for a read-only layer (1.43's `writeable: false`); the store does not use it yet.
     pub read_only: bool,
+    /// Keep the record in the volatile layer file (a transient store's
+    /// container layers, as newer containers/storage).
+    pub volatile: bool,
 }
 
 impl Store {
@@ -152,16 +155,25 @@ impl Store {
         record
             .flags
             .insert(INCOMPLETE_FLAG.into(), serde_json::Value::Bool(true));
-        layers.file.push(record);
+        // Upstream's record locations: volatile layers in the volatile
+        // file, read-only ones in a split image store's, the rest in
+        // `layers.json`.
+        let companion = if options.volatile {
+            layers.volatile_records
+        } else if options.read_only {
+            layers.image_store_records
+        } else {
+            None
+        };
+        layers.file.push_to(record, companion);
         layers.save()?;
-        let created =
-            layers
-                .vfs
-                .create(&id, source.as_deref(), &shift)
-                .and_then(|()| match template {
-                    Some(template) => copy_tar_split(layers.file.dir(), &template.id, &id),
-                    None => Ok(()),
-                });
+        let created = layers
+            .vfs
+            .create(&id, source.as_deref(), &shift, options.read_only)
+            .and_then(|()| match template {
+                Some(template) => copy_tar_split(layers.file.dir(), &template.id, &id),
+                None => Ok(()),
+            });
         if let Err(err) = created {
             // Best effort: the incomplete flag makes the next open finish the cleanup.
             let _ = layers.delete(&id);

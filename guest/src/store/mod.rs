@@ -11,8 +11,10 @@ mod blobs;
 mod check;
 mod containers;
 mod copy;
+mod dedup;
 mod delete;
 mod diff;
+mod driver_layers;
 mod durability;
 mod extract;
 mod gc;
@@ -33,6 +35,7 @@ pub use check::{
     Problem, RepairOptions,
 };
 pub use containers::ContainerOptions;
+pub use dedup::DedupHash;
 pub use delete::DeletedImage;
 pub use durability::SyncMode;
 pub use images::{ImageOptions, NewImage};
@@ -53,6 +56,8 @@ use std::rc::Rc;
 pub const GRAPH_ROOT_PREOPEN: &str = "graph-root";
 /// Preopen name of the run root.
 pub const RUN_ROOT_PREOPEN: &str = "run-root";
+/// Preopen name of the split image store (newer containers/storage).
+pub const SPLIT_IMAGE_STORE_PREOPEN: &str = "split-image-store";
 /// Preopen name prefix of additional image stores (`image-store-0`, …).
 pub const IMAGE_STORE_PREOPEN_PREFIX: &str = "image-store-";
 
@@ -63,6 +68,10 @@ const IMAGES_JSON: &str = "images.json";
 const IMAGES_LOCK: &str = "images.lock";
 const CONTAINERS_JSON: &str = "containers.json";
 const CONTAINERS_LOCK: &str = "containers.lock";
+/// A transient store's container records (in `R/vfs-containers`).
+const VOLATILE_CONTAINERS_JSON: &str = "volatile-containers.json";
+/// The containers record file's companion number of the volatile file.
+const VOLATILE_CONTAINERS_COMPANION: usize = 0;
 const STORAGE_LOCK: &str = "storage.lock";
 const USERNS_LOCK: &str = "userns.lock";
 /// The directory of image records and image data (graph and run root).
@@ -90,6 +99,8 @@ pub struct StoreRoots {
     pub graph: Dir,
     /// The run root (`R`).
     pub run: Dir,
+    /// The split image store (newer containers/storage's `--image-store`).
+    pub split_image_store: Option<Dir>,
     /// Additional read-only image stores, in `options.image_stores` order.
     pub image_stores: Vec<Dir>,
 }
@@ -115,6 +126,11 @@ pub struct StoreOptions {
     pub read_only: bool,
     /// Limits on what one applied layer diff may expand to.
     pub diff_limits: DiffLimits,
+    /// Transient store (newer containers/storage): container records and
+    /// the containers lock in the run root, saved without syncing.
+    pub transient_store: bool,
+    /// Path of the split image store (newer containers/storage), if any.
+    pub image_store: Option<String>,
 }
 
 impl StoreOptions {
@@ -156,6 +172,8 @@ pub struct Store {
     options: StoreOptions,
     graph: Dir,
     run: Dir,
+    /// The split image store's root (newer containers/storage), if any.
+    split_image_store: Option<Dir>,
     /// Roots of the additional image stores.
     image_roots: Vec<Dir>,
     storage_lock: Rc<Lock>,
@@ -190,6 +208,7 @@ impl Store {
         let StoreRoots {
             graph,
             run,
+            split_image_store,
             image_stores,
         } = roots;
         if options.driver_name != VFS_DRIVER {
@@ -200,6 +219,21 @@ impl Store {
                     options.driver_name, options.graph_root
                 ),
             ));
+        }
+        if options.image_store.is_some() != split_image_store.is_some() {
+            return Err(StoreError::invalid(
+                "the split image store's directory must be given with its path",
+            ));
+        }
+        if let Some(path) = options
+            .image_store
+            .as_deref()
+            .filter(|p| *p == options.graph_root)
+        {
+            // Upstream's rule; hosts compare the directories themselves.
+            return Err(StoreError::invalid(format!(
+                "imagestore {path} must either be not set or be different than graphroot"
+            )));
         }
         let read_only = options.read_only;
         let sync = SyncMode::from_driver_options(&options.driver_options)?;
@@ -222,24 +256,47 @@ impl Store {
         if !read_only {
             Lock::open(&graph, USERNS_LOCK, false)?;
         }
-        let images_dir = open_store_dir(&graph, &format!("{VFS_DRIVER}-images"), read_only)?;
+        // With a split image store (newer containers/storage) images live
+        // there; the graph root's are read as an additional store.
+        if let (Some(root), false) = (&split_image_store, read_only) {
+            root.ensure_dir(VFS_DRIVER)?;
+        }
+        let images_root = split_image_store.as_ref().unwrap_or(&graph);
+        let images_dir = open_store_dir(images_root, IMAGES_DIR, read_only)?;
         let images =
             RecordFile::open(images_dir, IMAGES_JSON, IMAGES_LOCK, Kind::Image, read_only)?;
-        let containers_dir =
-            open_store_dir(&graph, &format!("{VFS_DRIVER}-containers"), read_only)?;
-        let containers = RecordFile::open(
-            containers_dir,
-            CONTAINERS_JSON,
-            CONTAINERS_LOCK,
-            Kind::Container,
-            read_only,
-        )?;
+        let containers_dir = open_store_dir(&graph, CONTAINERS_DIR, read_only)?;
+        let containers = if options.transient_store {
+            let run_containers_dir = open_store_dir(&run, CONTAINERS_DIR, read_only)?;
+            // Upstream's transient layout: the lock and the volatile
+            // records in the run root; `containers.json` (containers made
+            // without the option) and the data directories stay in the
+            // graph root.
+            RecordFile::open_with_lock(
+                containers_dir,
+                CONTAINERS_JSON,
+                Some(run_containers_dir.reopen()?),
+                CONTAINERS_LOCK,
+                Kind::Container,
+                read_only,
+            )?
+            .with_companion(run_containers_dir, VOLATILE_CONTAINERS_JSON, false)
+        } else {
+            RecordFile::open(
+                containers_dir,
+                CONTAINERS_JSON,
+                CONTAINERS_LOCK,
+                Kind::Container,
+                read_only,
+            )?
+        };
         if !read_only {
-            run.ensure_dir(&format!("{VFS_DRIVER}-containers"))?;
+            run.ensure_dir(CONTAINERS_DIR)?;
             run.ensure_dir(&format!("{VFS_DRIVER}-locks"))?;
         }
         let mut additional_images = Vec::new();
-        for root in &image_stores {
+        let graph_images = split_image_store.as_ref().map(|_| &graph);
+        for root in graph_images.into_iter().chain(&image_stores) {
             if let Some(dir) = root.open_dir(&format!("{VFS_DRIVER}-images"))? {
                 additional_images.push(RecordFile::open(
                     dir,
@@ -254,6 +311,7 @@ impl Store {
             options,
             graph,
             run,
+            split_image_store,
             image_roots: image_stores,
             storage_lock,
             sync,
@@ -285,6 +343,11 @@ impl Store {
         let roots = StoreRoots {
             graph: crate::disk::open_native(Path::new(&options.graph_root), create)?,
             run: crate::disk::open_native(Path::new(&options.run_root), create)?,
+            split_image_store: options
+                .image_store
+                .as_ref()
+                .map(|path| crate::disk::open_native(Path::new(path), create))
+                .transpose()?,
             image_stores: options
                 .image_stores
                 .iter()
@@ -314,7 +377,13 @@ impl Store {
         if self.layer_store.is_none() {
             let mut layer_store = {
                 let _storage = self.storage_lock.shared()?;
-                LayerStore::open(&self.graph, &self.run, &self.image_roots, &self.options)?
+                LayerStore::open(
+                    &self.graph,
+                    &self.run,
+                    self.split_image_store.as_ref(),
+                    &self.image_roots,
+                    &self.options,
+                )?
             };
             // `storage.lock` is released before queueing for `layers.lock`:
             // 1.43 takes `storage.lock` exclusively at the start of every
@@ -453,11 +522,13 @@ pub const MAX_ID_LEN: usize =
 
 /// File names the store keeps next to the per-ID directories (1.43's
 /// layout puts `<id>/` beside them): an ID equal to one would alias it.
-const RESERVED_IDS: [&str; 10] = [
+const RESERVED_IDS: [&str; 12] = [
     IMAGES_JSON,
     IMAGES_LOCK,
     CONTAINERS_JSON,
     CONTAINERS_LOCK,
+    VOLATILE_CONTAINERS_JSON,
+    layer_store::VOLATILE_LAYERS_JSON,
     layer_store::LAYERS_JSON,
     layer_store::LAYERS_LOCK,
     layer_store::MOUNTPOINTS_JSON,

@@ -14,38 +14,63 @@ const BASE_LAYER_MODE: u32 = 0o555;
 /// Permission bits (including setuid, setgid, sticky) of a `st_mode`.
 const PERMISSION_BITS: u32 = 0o7777;
 
-/// Where a layer's tree lives: the primary graph root or an additional store.
+/// Where a layer's tree lives: the primary graph root, a split image
+/// store (newer containers/storage) or an additional store.
 pub struct Vfs {
     /// `G/vfs`.
     driver_dir: Dir,
+    /// `IS/vfs` of a split image store: read-only layers' trees.
+    image_store_dir: Option<Dir>,
     /// `P/vfs/dir` of each additional image store that has one.
     additional: Vec<Dir>,
 }
 
 impl Vfs {
-    /// The driver over `G/vfs` and the additional stores' layer directories.
-    pub fn new(driver_dir: Dir, additional: Vec<Dir>) -> Self {
+    /// The driver over `G/vfs`, a split image store's `IS/vfs` and the
+    /// additional stores' layer directories.
+    pub fn new(driver_dir: Dir, image_store_dir: Option<Dir>, additional: Vec<Dir>) -> Self {
         Vfs {
             driver_dir,
+            image_store_dir,
             additional,
         }
     }
 
-    fn layer_dirs(&self) -> Result<Dir> {
-        Ok(self.driver_dir.ensure_dir(LAYER_DIRS)?)
+    /// The driver directory new trees go to: the split image store's for
+    /// read-only layers (upstream's `dir2(id, true)`), else the graph root's.
+    fn home(&self, read_only: bool) -> &Dir {
+        match &self.image_store_dir {
+            Some(dir) if read_only => dir,
+            _ => &self.driver_dir,
+        }
     }
 
-    /// Host path of layer `id`'s tree.
+    /// Host path of layer `id`'s tree: the graph root's, unless only the
+    /// split image store has it.
     pub fn layer_path(&self, id: &str) -> String {
-        format!("{}/{LAYER_DIRS}/{id}", self.driver_dir.path())
+        let in_image_store = |dir: &Dir| {
+            matches!(
+                dir.open_dir(LAYER_DIRS)
+                    .map(|dirs| dirs.map(|d| d.entry_kind(id))),
+                Ok(Some(Ok(Some(_))))
+            )
+        };
+        let home = match &self.image_store_dir {
+            Some(dir) if !in_image_store(&self.driver_dir) && in_image_store(dir) => dir,
+            _ => &self.driver_dir,
+        };
+        format!("{}/{LAYER_DIRS}/{id}", home.path())
     }
 
-    /// Opens layer `id`'s tree: the primary store first, then additional stores.
+    /// Opens layer `id`'s tree: the graph root first, then the split image
+    /// store, then additional stores.
     pub fn open_layer(&self, id: &str) -> Result<Option<Dir>> {
-        if let Some(dirs) = self.driver_dir.open_dir(LAYER_DIRS)?
-            && let Some(dir) = dirs.open_dir(id)?
-        {
-            return Ok(Some(dir));
+        for home in std::iter::once(&self.driver_dir).chain(&self.image_store_dir) {
+            if let Some(dirs) = home.open_dir(LAYER_DIRS)?
+                && let Some(dir) = dirs.open_dir(id)?
+            {
+                return Ok(Some(dir));
+            }
         }
         for dirs in &self.additional {
             if let Some(dir) = dirs.open_dir(id)? {
@@ -55,10 +80,17 @@ impl Vfs {
         Ok(None)
     }
 
-    /// Creates layer `id`'s tree: empty (mode 0555, owned by the root its
-    /// maps give), or a copy of `source`'s tree re-owned per `maps`.
-    pub fn create(&self, id: &str, source: Option<&str>, maps: &IdShift) -> Result<()> {
-        let dirs = self.layer_dirs()?;
+    /// Creates layer `id`'s tree (in the split image store when
+    /// `read_only` and there is one): empty (mode 0555, owned by the root
+    /// its maps give), or a copy of `source`'s tree re-owned per `maps`.
+    pub fn create(
+        &self,
+        id: &str,
+        source: Option<&str>,
+        maps: &IdShift,
+        read_only: bool,
+    ) -> Result<()> {
+        let dirs = self.home(read_only).ensure_dir(LAYER_DIRS)?;
         let Some(source) = source else {
             dirs.make_dir(id, BASE_LAYER_MODE)?;
             let root_uid = id_map::to_host(0, &maps.to.0).unwrap_or(id_map::OVERFLOW_ID);
@@ -96,12 +128,14 @@ impl Vfs {
             .collect())
     }
 
-    /// Removes layer `id`'s tree from the primary store.
+    /// Removes layer `id`'s tree from the graph root and the split image store.
     pub fn remove(&self, id: &str) -> Result<()> {
-        match self.driver_dir.open_dir(LAYER_DIRS)? {
-            Some(dirs) => Ok(dirs.remove_tree(id)?),
-            None => Ok(()),
+        for home in std::iter::once(&self.driver_dir).chain(&self.image_store_dir) {
+            if let Some(dirs) = home.open_dir(LAYER_DIRS)? {
+                dirs.remove_tree(id)?;
+            }
         }
+        Ok(())
     }
 }
 

@@ -5,6 +5,7 @@ use crate::disk::{Dir, Lock, LockGuard, Timespec};
 use crate::error::{ErrorKind, Result, StoreError};
 use crate::ident::id::LookupIndex;
 use crate::records::{self, Record};
+use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
 /// Which kind of record a file holds (for messages).
@@ -42,7 +43,22 @@ impl<T: Record> crate::ident::id::Keys for Keys<'_, T> {
     }
 }
 
-/// One metadata file (`layers.json`, `images.json`, `containers.json`).
+/// A further file of a record file's records (newer containers/storage's
+/// split record files): a split image store's `layers.json`, or
+/// `volatile-layers.json` / `volatile-containers.json`, whose records are
+/// saved without syncing (in transient mode in the run root, so they are
+/// gone after a reboot).
+struct Companion {
+    dir: Dir,
+    file_name: &'static str,
+    /// Whether saves sync the data (not for volatile files).
+    synced: bool,
+    /// The file's contents as last loaded or saved.
+    loaded_bytes: Option<Fingerprint>,
+}
+
+/// One metadata file (`layers.json`, `images.json`, `containers.json`),
+/// with its companion files when the store mode has them.
 pub struct RecordFile<T: Record> {
     dir: Dir,
     file_name: &'static str,
@@ -66,6 +82,13 @@ pub struct RecordFile<T: Record> {
     lock_name: String,
     /// Inode, size and modification time of the file as last loaded.
     loaded_stat: Option<(u64, u64, Timespec)>,
+    /// Where the lock file is when not beside the file (transient
+    /// containers keep theirs in the run root).
+    lock_dir: Option<Dir>,
+    /// Companion files, in load order (a record in an earlier file wins).
+    companions: Vec<Companion>,
+    /// Which companion (index) each record that lives in one is in, by ID.
+    placement: HashMap<String, usize>,
 }
 
 /// Length and 64-bit hash of a file's contents: equal fingerprints mean
@@ -92,7 +115,20 @@ impl<T: Record> RecordFile<T> {
         kind: Kind,
         read_only: bool,
     ) -> Result<Self> {
-        let lock = Lock::open(&dir, lock_name, read_only)?;
+        Self::open_with_lock(dir, file_name, None, lock_name, kind, read_only)
+    }
+
+    /// Like [`RecordFile::open`], with the lock file `lock_name` in
+    /// `lock_dir` when given (else beside the file).
+    pub fn open_with_lock(
+        dir: Dir,
+        file_name: &'static str,
+        lock_dir: Option<Dir>,
+        lock_name: &str,
+        kind: Kind,
+        read_only: bool,
+    ) -> Result<Self> {
+        let lock = Lock::open(lock_dir.as_ref().unwrap_or(&dir), lock_name, read_only)?;
         Ok(RecordFile {
             dir,
             file_name,
@@ -109,7 +145,25 @@ impl<T: Record> RecordFile<T> {
             edited_since_load: false,
             lock_name: lock_name.to_string(),
             loaded_stat: None,
+            lock_dir,
+            companions: Vec::new(),
+            placement: HashMap::new(),
         })
+    }
+
+    /// Also keeps records in companion file `file_name` of `dir` (newer
+    /// containers/storage's split record files), saved with a data sync
+    /// when `synced`: its records are loaded after those of the files
+    /// before it and saved back there; see [`RecordFile::push_to`].
+    /// Companions are numbered from 0 in the order they are added.
+    pub fn with_companion(mut self, dir: Dir, file_name: &'static str, synced: bool) -> Self {
+        self.companions.push(Companion {
+            dir,
+            file_name,
+            synced,
+            loaded_bytes: None,
+        });
+        self
     }
 
     /// Also treat a changed file modification time as "modified" (1.43 does
@@ -186,11 +240,17 @@ impl<T: Record> RecordFile<T> {
     /// a hand edit can have changed the file, and the file's inode, size
     /// and modification time tell: unchanged, it need not even be read.
     fn unchanged_without_token(&self) -> Result<bool> {
-        if !self.loaded || self.edited_since_load || self.loaded_stat.is_none() {
+        if !self.loaded
+            || self.edited_since_load
+            || self.loaded_stat.is_none()
+            || !self.companions.is_empty()
+        {
             return Ok(false);
         }
         let lock_is_empty = self
-            .dir
+            .lock_dir
+            .as_ref()
+            .unwrap_or(&self.dir)
             .file_info(&self.lock_name)?
             .is_some_and(|info| info.size == 0);
         Ok(lock_is_empty && self.file_stat()? == self.loaded_stat)
@@ -225,31 +285,47 @@ impl<T: Record> RecordFile<T> {
         // yet counts as modified at every lock): the records in memory are
         // still theirs, unless this instance edited them without saving.
         let fingerprint = Fingerprint::of(&bytes);
-        if was_loaded && !self.edited_since_load && self.loaded_bytes == Some(fingerprint) {
+        let mut companion_bytes = Vec::with_capacity(self.companions.len());
+        for companion in &self.companions {
+            companion_bytes.push(
+                companion
+                    .dir
+                    .read_file(companion.file_name)?
+                    .unwrap_or_default(),
+            );
+        }
+        let companion_fingerprints: Vec<Fingerprint> =
+            companion_bytes.iter().map(|b| Fingerprint::of(b)).collect();
+        if was_loaded
+            && !self.edited_since_load
+            && self.loaded_bytes == Some(fingerprint)
+            && self
+                .companions
+                .iter()
+                .zip(&companion_fingerprints)
+                .all(|(companion, now)| companion.loaded_bytes == Some(*now))
+        {
             self.loaded = true;
             return Ok(());
         }
-        let mut records: Vec<T> = records::parse_records(&bytes).map_err(|err| {
-            StoreError::corrupt(format!(
-                "{}: {err} (the file was left untouched; repair or remove it)",
-                self.dir.child_path(self.file_name)
-            ))
-        })?;
-        // Every record ID names a directory beside this file: one that is
-        // no file name, or that names the store's own files, would lead
-        // out of it or delete what it names.
-        if let Some(bad) = records.iter().find(|record| {
-            crate::disk::check_component(record.id()).is_err()
-                || crate::store::names_own_file(record.id())
-        }) {
-            return Err(StoreError::corrupt(format!(
-                "{}: {} ID {:?} is not a usable file name (the file was left untouched; repair or remove it)",
-                self.dir.child_path(self.file_name),
-                self.kind.noun(),
-                bad.id()
-            )));
+        let mut records: Vec<T> = self.parse(&self.dir, self.file_name, &bytes)?;
+        let mut seen: HashSet<String> = records.iter().map(|r| r.id().to_string()).collect();
+        let mut placement = HashMap::new();
+        for (index, (companion, bytes)) in self.companions.iter().zip(&companion_bytes).enumerate()
+        {
+            for record in self.parse(&companion.dir, companion.file_name, bytes)? {
+                // A record in two files is the earlier file's (as upstream).
+                if seen.insert(record.id().to_string()) {
+                    placement.insert(record.id().to_string(), index);
+                    records.push(record);
+                }
+            }
         }
         let repaired = repair_duplicate_names(&mut records);
+        self.placement = placement;
+        for (companion, fingerprint) in self.companions.iter_mut().zip(companion_fingerprints) {
+            companion.loaded_bytes = Some(fingerprint);
+        }
         self.records = records;
         self.generation += 1;
         self.loaded_bytes = Some(fingerprint);
@@ -269,13 +345,79 @@ impl<T: Record> RecordFile<T> {
         Ok(())
     }
 
+    /// Parses the bytes of record file `file_name` of `dir`. Unlike 1.43
+    /// (which treats unparseable JSON as an empty store and overwrites it on
+    /// the next write), a corrupt file is an error and nothing is written
+    /// over it.
+    fn parse(&self, dir: &Dir, file_name: &str, bytes: &[u8]) -> Result<Vec<T>> {
+        let records: Vec<T> = records::parse_records(bytes).map_err(|err| {
+            StoreError::corrupt(format!(
+                "{}: {err} (the file was left untouched; repair or remove it)",
+                dir.child_path(file_name)
+            ))
+        })?;
+        // Every record ID names a directory beside the main file: one that
+        // is no file name, or that names the store's own files, would lead
+        // out of it or delete what it names.
+        if let Some(bad) = records.iter().find(|record| {
+            crate::disk::check_component(record.id()).is_err()
+                || crate::store::names_own_file(record.id())
+        }) {
+            return Err(StoreError::corrupt(format!(
+                "{}: {} ID {:?} is not a usable file name (the file was left untouched; repair or remove it)",
+                dir.child_path(file_name),
+                self.kind.noun(),
+                bad.id()
+            )));
+        }
+        Ok(records)
+    }
+
     /// Writes the records atomically and tells other processes (touch).
+    /// With companion files, each file is written only when its records
+    /// changed (as upstream saves only the locations it modified), a
+    /// volatile one without syncing.
     pub fn save(&mut self) -> Result<()> {
         if self.read_only {
             return Err(self.read_only_error());
         }
-        let bytes = records::encode_records(&self.records);
+        let bytes = if self.companions.is_empty() {
+            records::encode_records(&self.records)
+        } else {
+            // Location 0 is the main file, i + 1 companion i.
+            let mut located: Vec<Vec<&T>> = vec![Vec::new(); self.companions.len() + 1];
+            for record in &self.records {
+                let location = self.placement.get(record.id()).map_or(0, |index| index + 1);
+                located[location].push(record);
+            }
+            for (companion, records) in self.companions.iter_mut().zip(&located[1..]) {
+                let bytes = records::encode_records_of(records);
+                if needs_write(companion.loaded_bytes, &bytes, records.is_empty()) {
+                    if companion.synced {
+                        companion
+                            .dir
+                            .write_file_atomic_locked(companion.file_name, &bytes)?;
+                    } else {
+                        companion
+                            .dir
+                            .write_file_atomic_locked_unsynced(companion.file_name, &bytes)?;
+                    }
+                    companion.loaded_bytes = Some(Fingerprint::of(&bytes));
+                }
+            }
+            let bytes = records::encode_records_of(&located[0]);
+            if !needs_write(self.loaded_bytes, &bytes, located[0].is_empty()) {
+                self.edited_since_load = false;
+                return Ok(self.lock.touch()?);
+            }
+            bytes
+        };
         self.dir.write_file_atomic_locked(self.file_name, &bytes)?;
+        self.saved(bytes)
+    }
+
+    /// Notes that the main file holds `bytes` and touches the lock.
+    fn saved(&mut self, bytes: Vec<u8>) -> Result<()> {
         self.loaded_bytes = Some(Fingerprint::of(&bytes));
         self.loaded_stat = None;
         self.edited_since_load = false;
@@ -373,9 +515,29 @@ impl<T: Record> RecordFile<T> {
     pub fn truncate(&mut self, len: usize) {
         if len < self.records.len() {
             self.edited();
+            for record in &self.records[len..] {
+                self.placement.remove(record.id());
+            }
             self.records.truncate(len);
             self.reindex();
         }
+    }
+
+    /// Appends a record kept in companion `companion` (see
+    /// [`RecordFile::with_companion`]); `None`, or a companion that was
+    /// not added, keeps it in the main file.
+    pub fn push_to(&mut self, record: T, companion: Option<usize>) {
+        if let Some(index) = companion.filter(|index| *index < self.companions.len()) {
+            self.placement.insert(record.id().to_string(), index);
+        }
+        self.push(record);
+    }
+
+    /// Reloads the records (another lock guarding the files, e.g. a split
+    /// image store's `layers.lock`, says another writer changed them).
+    pub fn reload(&mut self, exclusive: bool) -> Result<()> {
+        self.loaded_bytes = None;
+        self.load(exclusive)
     }
 
     /// Appends a record.
@@ -388,6 +550,7 @@ impl<T: Record> RecordFile<T> {
     /// Removes and returns the record at `position`, keeping the others' order.
     pub fn remove(&mut self, position: usize) -> T {
         let record = self.records.remove(position);
+        self.placement.remove(record.id());
         self.edited();
         self.reindex();
         record
@@ -410,6 +573,15 @@ impl<T: Record> RecordFile<T> {
         self.edited();
         self.reindex();
     }
+}
+
+/// Whether a record file last loaded or saved as `loaded` must be written
+/// to hold `bytes`: not when it already does, nor when it is missing (or
+/// empty) and no record belongs in it.
+fn needs_write(loaded: Option<Fingerprint>, bytes: &[u8], no_records: bool) -> bool {
+    let unchanged = loaded == Some(Fingerprint::of(bytes))
+        || (no_records && loaded == Some(Fingerprint::of(b"")));
+    !unchanged
 }
 
 /// Removes each name from all but the last record carrying it (1.43's repair

@@ -81,6 +81,10 @@ pub struct StoreOptions {
     pub driver: String,
     /// Driver options (`--storage-opt`), in order.
     pub driver_options: Vec<String>,
+    /// Split image store root (`--image-store`, newer containers/storage).
+    pub image_store: String,
+    /// Transient store (`--transient-store`, newer containers/storage).
+    pub transient_store: bool,
 }
 
 impl StoreOptions {
@@ -214,7 +218,12 @@ where
     let (mut store, debug) = store_options(&globals.entries);
     let store_options_given = !store.is_empty();
     if !store_options_given {
+        // Unlike storage v1.62, which replaces its whole options struct
+        // here, the newer store-mode flags given before the command stay.
+        let (image_store, transient_store) = (store.image_store, store.transient_store);
         store = load_defaults();
+        store.image_store = image_store;
+        store.transient_store = transient_store;
     }
     let rest = globals.remaining();
     let Some((word, command_args)) = rest.split_first() else {
@@ -407,6 +416,8 @@ fn global_entries(store: &StoreOptions, debug: bool) -> Vec<FlagEntry> {
                 flag_names::RUN => FlagValue::Str(store.run_root.clone()),
                 flag_names::STORAGE_DRIVER => FlagValue::Str(store.driver.clone()),
                 flag_names::STORAGE_OPT => FlagValue::List(store.driver_options.clone()),
+                flag_names::IMAGE_STORE => FlagValue::Str(store.image_store.clone()),
+                flag_names::TRANSIENT_STORE => FlagValue::Bool(store.transient_store),
                 flag_names::DEBUG => FlagValue::Bool(debug),
                 other => unreachable!("unhandled global flag --{other}"),
             };
@@ -427,6 +438,8 @@ fn store_options(entries: &[FlagEntry]) -> (StoreOptions, bool) {
             (flag_names::STORAGE_OPT, FlagValue::List(values)) => {
                 store.driver_options = values.clone()
             }
+            (flag_names::IMAGE_STORE, FlagValue::Str(value)) => store.image_store = value.clone(),
+            (flag_names::TRANSIENT_STORE, FlagValue::Bool(value)) => store.transient_store = *value,
             (flag_names::DEBUG, FlagValue::Bool(value)) => debug = *value,
             _ => {}
         }
@@ -674,7 +687,15 @@ impl<'a> FlagSet<'a> {
     /// The `Options:` section: a blank line, then one aligned line per flag,
     /// sorted by long name, showing non-zero defaults as `=value`.
     fn defaults_text(&self) -> Result<String, GoPanic> {
-        let mut entries: Vec<&FlagEntry> = self.entries.iter().collect();
+        let lists_newer = match self.usage {
+            Usage::Command(command) => !spec::COMMANDS.iter().any(|c| c.id == command.id),
+            Usage::Global => false,
+        };
+        let mut entries: Vec<&FlagEntry> = self
+            .entries
+            .iter()
+            .filter(|entry| lists_newer || !entry.spec.newer)
+            .collect();
         entries.sort_by(|a, b| {
             let key = |entry: &FlagEntry| (entry.spec.long.to_lowercase(), entry.spec.long);
             key(a).cmp(&key(b))
@@ -962,6 +983,7 @@ mod tests {
             run_root: "/run/containers/storage".into(),
             driver: "overlay".into(),
             driver_options: vec!["overlay.mountopt=nodev".into()],
+            ..StoreOptions::default()
         }
     }
 
@@ -1594,6 +1616,7 @@ Options:
                 run_root: "/b".into(),
                 driver: "vfs".into(),
                 driver_options: vec!["overlay.mountopt=nodev".into(), "x".into()],
+                ..StoreOptions::default()
             }
         );
     }

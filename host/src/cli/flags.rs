@@ -74,6 +74,8 @@ pub struct CommandFlags {
     pub repair: bool,
     /// `--quick` / `-q` (check).
     pub quick: bool,
+    /// `--hash-method` (dedup): `crc` (the default), `size` or `sha256`.
+    pub hash_method: String,
 }
 
 /// A parsed flag's value, as the parser holds it.
@@ -145,6 +147,7 @@ impl CommandFlags {
             n::MAX => text(&mut self.max, value),
             n::REPAIR => flag(&mut self.repair, value),
             n::QUICK => flag(&mut self.quick, value),
+            n::HASH_METHOD => text(&mut self.hash_method, value),
             _ => false,
         }
     }

@@ -97,7 +97,10 @@ const ROOT_DIR_MODE: u32 = 0o700;
 /// the store, so that a failure is reported as it reports it
 /// (`mkdir /dev/null: not a directory`).
 fn create_roots(options: &StoreOptions) -> Result<(), crate::Error> {
-    for root in [&options.run_root, &options.graph_root] {
+    let roots = [&options.run_root, &options.graph_root]
+        .into_iter()
+        .chain(options.image_store.as_ref());
+    for root in roots {
         go_mkdir_all(&go_abs(root)).map_err(crate::Error::Setup)?;
     }
     Ok(())
@@ -160,6 +163,7 @@ fn default_options() -> args::StoreOptions {
         run_root: defaults.run_root.to_string_lossy().into_owned(),
         driver: defaults.driver_name,
         driver_options: defaults.driver_options,
+        ..args::StoreOptions::default()
     }
 }
 
@@ -185,7 +189,14 @@ fn store_options(given: &args::StoreOptions) -> Result<StoreOptions, crate::Erro
         options.driver_name = given.driver.clone();
     }
     options.driver_options = given.driver_options.clone();
+    options.transient_store = given.transient_store;
+    options.image_store = non_empty_path(&given.image_store).map(go_abs);
     Ok(options)
+}
+
+/// `Some(path)` unless `text` is empty (an empty flag counts as not given).
+fn non_empty_path(text: &str) -> Option<&Path> {
+    Some(text).filter(|text| !text.is_empty()).map(Path::new)
 }
 
 /// What 1.43's CLI logs at debug level before opening the store.

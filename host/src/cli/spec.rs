@@ -85,6 +85,12 @@ pub mod flag_names {
     pub const REPAIR: &str = "repair";
     /// `--quick` / `-q` (check).
     pub const QUICK: &str = "quick";
+    /// `--image-store` (global, newer containers/storage): split image store root.
+    pub const IMAGE_STORE: &str = "image-store";
+    /// `--transient-store` (global, newer containers/storage).
+    pub const TRANSIENT_STORE: &str = "transient-store";
+    /// `--hash-method` (dedup).
+    pub const HASH_METHOD: &str = "hash-method";
 }
 
 use flag_names as n;
@@ -113,6 +119,10 @@ pub struct FlagSpec {
     /// Whether `-long` (single dash) is accepted with a deprecation warning
     /// (only `--help`, declared as `#help` by 1.43).
     pub deprecated_single_dash: bool,
+    /// Declared only by newer containers/storage (the global `--image-store`
+    /// and `--transient-store`): accepted everywhere, but listed only in the
+    /// usage of newer commands, so 1.43's usage texts stay identical.
+    pub newer: bool,
     /// Value kind.
     pub kind: FlagKind,
     /// One-line help text shown in the `Options:` section.
@@ -134,6 +144,7 @@ impl FlagSpec {
             long_aliases: &[],
             short,
             deprecated_single_dash: false,
+            newer: false,
             kind,
             help,
             default: "",
@@ -198,10 +209,24 @@ pub const HELP_FLAG: FlagSpec = FlagSpec {
     ..bool_flag(n::HELP, None, "Print usage")
 };
 
-/// Flags accepted both before the command and (re-declared) after it.
+/// `--image-store` (newer containers/storage): root of the separate image store.
+pub const IMAGE_STORE_FLAG: FlagSpec = FlagSpec {
+    newer: true,
+    ..string_flag(n::IMAGE_STORE, None, "Root of the separate image store")
+};
+/// `--transient-store` (newer containers/storage).
+pub const TRANSIENT_STORE_FLAG: FlagSpec = FlagSpec {
+    newer: true,
+    ..bool_flag(n::TRANSIENT_STORE, None, "Transient store")
+};
+
+/// Flags accepted both before the command and (re-declared) after it, in
+/// storage v1.62's declaration order.
 pub const GLOBAL_FLAGS: &[FlagSpec] = &[
     RUN_FLAG,
     GRAPH_FLAG,
+    IMAGE_STORE_FLAG,
+    TRANSIENT_STORE_FLAG,
     STORAGE_DRIVER_FLAG,
     STORAGE_OPT_FLAG,
     DEBUG_FLAG,
@@ -283,6 +308,34 @@ const CREATE_CONTAINER_FLAGS: &[FlagSpec] = &[
     GID_MAP,
     SUB_UID_MAP,
     SUB_GID_MAP,
+];
+
+/// `create-storage-layer`: `create-layer`'s flags without `--name` (the
+/// driver keeps no names).
+const CREATE_STORAGE_LAYER_FLAGS: &[FlagSpec] = &[
+    MOUNT_LABEL,
+    string_flag(n::ID, Some("i"), "Layer ID"),
+    bool_flag(n::READONLY, Some("r"), "Mark as read-only"),
+    JSON,
+    HOST_UID_MAP,
+    HOST_GID_MAP,
+    UID_MAP,
+    GID_MAP,
+    SUB_UID_MAP,
+    SUB_GID_MAP,
+];
+
+/// `dedup`: `--json` and `--hash-method` (default `crc`, as upstream).
+const DEDUP_FLAGS: &[FlagSpec] = &[
+    JSON,
+    FlagSpec {
+        default: "crc",
+        ..string_flag(
+            n::HASH_METHOD,
+            None,
+            "Specify the hash function to use to detect identical files",
+        )
+    },
 ];
 
 const COPY_FLAGS: &[FlagSpec] = &[
@@ -480,6 +533,14 @@ pub enum CommandId {
     Gc,
     /// `check` (newer containers/storage).
     Check,
+    /// `config` (newer containers/storage).
+    Config,
+    /// `create-storage-layer` (newer containers/storage).
+    CreateStorageLayer,
+    /// `storage-layers` (newer containers/storage).
+    StorageLayers,
+    /// `dedup` (newer containers/storage).
+    Dedup,
 }
 
 /// One command as declared by 1.43.
@@ -545,6 +606,46 @@ const BLOB_FLAGS: &[FlagSpec] = &[
 /// command listing, so `--help` stays identical to 1.43's; each has its
 /// own `--help`.
 pub static EXTENSION_COMMANDS: &[CommandSpec] = &[
+    command(
+        C::Config,
+        "config",
+        &[],
+        "Print storage library configuration as JSON",
+        "[configurationFile]",
+        0,
+        1,
+        NO_FLAGS,
+    ),
+    command(
+        C::CreateStorageLayer,
+        "create-storage-layer",
+        &[],
+        "Create a new layer only in the storage driver",
+        "[options [...]] [parentLayerNameOrID]",
+        0,
+        1,
+        CREATE_STORAGE_LAYER_FLAGS,
+    ),
+    command(
+        C::StorageLayers,
+        "storage-layers",
+        &[],
+        "List storage layers",
+        OPTS,
+        0,
+        0,
+        JSON_ONLY,
+    ),
+    command(
+        C::Dedup,
+        "dedup",
+        &[],
+        "Dedup all images",
+        "",
+        0,
+        0,
+        DEDUP_FLAGS,
+    ),
     command(
         C::RemoveNames,
         "remove-names",

@@ -151,6 +151,10 @@ impl DirOps for HostDir {
         .map_err(errno)
     }
 
+    fn dedupe_file(&self, name: &str, target: &Self, target_name: &str) -> FsResult<u64> {
+        posix::dedupe_file(&self.0, name, &target.0, target_name).map_err(errno)
+    }
+
     fn set_metadata(&self, name: &str, metadata: &Metadata) -> FsResult<()> {
         posix::set_metadata(&self.0, name, &from_metadata(metadata)).map_err(errno)
     }

@@ -74,6 +74,10 @@ pub trait DirOps: Sized {
         target_name: &str,
         metadata: &Metadata,
     ) -> FsResult<()>;
+    /// Shares the extents of regular file `name` with regular file
+    /// `target_name` in `target` where their bytes are equal; returns the
+    /// bytes shared. `Unsupported` where the file system or backend cannot.
+    fn dedupe_file(&self, name: &str, target: &Self, target_name: &str) -> FsResult<u64>;
     /// Applies `metadata` to `name`.
     fn set_metadata(&self, name: &str, metadata: &Metadata) -> FsResult<()>;
     /// Sets the permission bits of `name`.

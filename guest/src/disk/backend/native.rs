@@ -148,6 +148,10 @@ impl DirOps for NativeDir {
         sys::copy_file(&self.0, name, &target.0, target_name, metadata).map_err(errno)
     }
 
+    fn dedupe_file(&self, name: &str, target: &Self, target_name: &str) -> FsResult<u64> {
+        sys::dedupe_file(&self.0, name, &target.0, target_name).map_err(errno)
+    }
+
     fn set_metadata(&self, name: &str, metadata: &Metadata) -> FsResult<()> {
         sys::set_metadata(&self.0, name, metadata).map_err(errno)
     }

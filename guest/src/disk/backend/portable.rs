@@ -278,6 +278,11 @@ impl DirOps for PortableDir {
         wasi::sync_dir(&self.0)
     }
 
+    /// WASI cannot share extents between files.
+    fn dedupe_file(&self, _name: &str, _target: &Self, _target_name: &str) -> FsResult<u64> {
+        Err(Errno::Unsupported)
+    }
+
     /// WASI has no `syncfs`: `sync = "filesystem"` is refused at open.
     fn sync_filesystem(&self) -> FsResult<()> {
         Err(Errno::Unsupported)

@@ -15,4 +15,5 @@ mod naming;
 mod records;
 mod recovery;
 mod smoke;
+mod store_modes;
 mod tar;

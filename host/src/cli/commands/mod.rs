@@ -2,15 +2,18 @@
 //! what they share: the output context and the failure type.
 
 mod check;
+mod config;
 mod containers;
 mod contents;
 mod copy;
 mod data;
+mod dedup;
 mod extensions;
 mod generic;
 mod idmap;
 mod images;
 mod layers;
+mod storage_layers;
 
 pub(super) use idmap::user_home;
 
@@ -213,6 +216,10 @@ fn dispatch(ctx: &mut Ctx<'_>) -> CommandResult {
             contents::parent_owners(ctx, &contents::CONTAINER_PARENT_OWNERS)
         }
         C::Copy => copy::copy(ctx),
+        C::Config => config::config(ctx),
+        C::CreateStorageLayer => storage_layers::create(ctx),
+        C::StorageLayers => storage_layers::list(ctx),
+        C::Dedup => dedup::dedup(ctx),
     }
 }
 
