@@ -10,6 +10,7 @@ mod blobs_leases;
 mod concurrency;
 mod crash;
 mod differential;
+mod embedders;
 mod hostile;
 mod hostile_tars;
 mod interop;
