@@ -771,3 +771,40 @@ fn portable_profile_refuses_what_it_cannot_keep() {
         }
     }
 }
+
+/// Measurement, not a check (run by hand, see docs/EMBEDDING.md): the time
+/// the portable component under wasmtime takes to import the tar named by
+/// `GRAPHSTORE_MEASURE_TAR`, streamed (`put-layer`) and in chunks
+/// (`put-layer-chunked`, max-size chunks).
+#[test]
+#[ignore = "a measurement: set GRAPHSTORE_MEASURE_TAR and run with --ignored --nocapture"]
+fn measure_portable_import() {
+    let path = std::env::var("GRAPHSTORE_MEASURE_TAR").expect("GRAPHSTORE_MEASURE_TAR names a tar");
+    let tar = std::fs::read(path).unwrap();
+    let roots = Roots::new();
+    let mut store = Portable::open(&roots, false);
+    let input: DynInputStream = Box::new(ReaderStream::new(std::io::Cursor::new(tar.clone())));
+    let input = store.wasm.data_mut().table.push(input).unwrap();
+    let api = store.instance.graphstore_store_store_api().store();
+    let started = std::time::Instant::now();
+    api.call_put_layer(
+        &mut store.wasm,
+        store.handle,
+        Some("streamed"),
+        None,
+        &[],
+        &layer_options(),
+        input,
+    )
+    .unwrap()
+    .unwrap();
+    let streamed = started.elapsed();
+    let chunk = store.max_chunk();
+    let started = std::time::Instant::now();
+    store.put_layer("chunked", &tar, chunk).unwrap();
+    let chunked = started.elapsed();
+    println!(
+        "portable component under wasmtime, {} bytes: put-layer {streamed:?}, put-layer-chunked {chunked:?}",
+        tar.len()
+    );
+}

@@ -667,3 +667,30 @@ impl std::io::Read for FileReader {
         Ok(chunk.len())
     }
 }
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    use super::*;
+
+    /// A spool reads back what was appended, from the start, and has no
+    /// name in its directory from the moment it exists.
+    #[test]
+    fn spools_read_back_and_leave_no_name() {
+        let temp = tempfile::tempdir().unwrap();
+        let dir = super::super::open_native(temp.path(), false).unwrap();
+        let mut spool = dir.create_spool().unwrap();
+        assert!(spool.is_empty());
+        assert_eq!(dir.entries().unwrap(), Vec::new());
+        let big: Vec<u8> = (0..(IO_CHUNK as usize + 10)).map(|i| i as u8).collect();
+        spool.append(b"head ").unwrap();
+        std::io::Write::write_all(&mut spool, &big).unwrap();
+        assert_eq!(spool.len(), 5 + big.len() as u64);
+        let mut reader = spool.into_reader();
+        assert_eq!(reader.read_up_to(5).unwrap(), b"head ");
+        let mut rest = Vec::new();
+        reader.read_to_end(&mut rest).unwrap();
+        assert!(rest == big);
+        assert_eq!(reader.read_up_to(5).unwrap(), b"");
+        assert_eq!(dir.entries().unwrap(), Vec::new());
+    }
+}
