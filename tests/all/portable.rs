@@ -512,7 +512,8 @@ fn chunked_forms_round_trip_without_streams() {
 
 /// Chunks above `max-chunk-bytes` are refused by name, reads of 0 bytes
 /// and a used-up writer as invalid input; an abandoned writer leaves no
-/// layer and no scratch file; a read-only store refuses a writer up front.
+/// layer and no scratch file; a read-only store, an unknown parent or an
+/// unknown layer to apply to refuse a writer up front.
 #[test]
 fn chunked_forms_refuse_oversized_chunks_and_reuse() {
     let roots = Roots::new();
@@ -603,7 +604,28 @@ fn chunked_forms_refuse_oversized_chunks_and_reuse() {
     assert_eq!(kind_of(&zero), "Error::InvalidInput", "{zero:?}");
     assert_eq!(store.read_all(reader, max as u32), tar);
 
+    // A writer naming an unknown layer is refused before any byte is sent.
     let api = store.instance.graphstore_store_store_api();
+    let no_target = api
+        .store()
+        .call_apply_diff_chunked(&mut store.wasm, store.handle, "missing")
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(kind_of(&no_target), "Error::LayerUnknown", "{no_target:?}");
+    let no_parent = api
+        .store()
+        .call_put_layer_chunked(
+            &mut store.wasm,
+            store.handle,
+            None,
+            Some("missing"),
+            &[],
+            &layer_options(),
+        )
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(kind_of(&no_parent), "Error::LayerUnknown", "{no_parent:?}");
+
     let unknown = api
         .store()
         .call_get_blob_chunked(

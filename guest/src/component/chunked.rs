@@ -73,9 +73,20 @@ pub struct LayerWriter {
 }
 
 impl LayerWriter {
-    /// A writer for `target` of `store` (refused when the store is read-only).
+    /// A writer for `target` of `store`: refused at once when the store is
+    /// read-only or the layer it names (the parent, or the layer to apply
+    /// to) is unknown; `finish` checks everything again under the locks.
     pub fn start(store: &SharedStore, target: LayerTarget) -> WitResult<LayerWriter> {
-        let spool = store.borrow_mut().input_spool().map_err(error_to_wit)?;
+        let mut borrowed = store.borrow_mut();
+        let named = match &target {
+            LayerTarget::New { parent, .. } => parent.as_deref().filter(|p| !p.is_empty()),
+            LayerTarget::Existing(to) => Some(to.as_str()),
+        };
+        if let Some(reference) = named {
+            borrowed.layer(reference).map_err(error_to_wit)?;
+        }
+        let spool = borrowed.input_spool().map_err(error_to_wit)?;
+        drop(borrowed);
         Ok(LayerWriter {
             store: store.clone(),
             target,
