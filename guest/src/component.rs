@@ -12,7 +12,10 @@ use crate::format::timestamp::Timestamp;
 use crate::records::{self, Compression, IdMap};
 use crate::store::{self, ImageView, LayerView, NameChange, Store, StoreRoots};
 use std::cell::RefCell;
+use std::rc::Rc;
 use wasip2::io::streams::{InputStream, OutputStream};
+
+mod chunked;
 
 /// The store's directories: the runtime's preopens, named as the host
 /// library grants them.
@@ -48,11 +51,15 @@ crate::bindings::export!(Component with_types_in crate::bindings);
 
 impl api::Guest for Component {
     type Store = StoreResource;
+    type LayerWriter = chunked::LayerWriter;
+    type BlobWriter = chunked::BlobWriter;
+    type ByteReader = chunked::ByteReader;
 }
 
-/// A `store` resource: one open store, used by one caller at a time.
+/// A `store` resource: one open store, used by one caller at a time
+/// (shared with the chunked writers and readers it started).
 struct StoreResource {
-    inner: RefCell<Store>,
+    inner: chunked::SharedStore,
 }
 
 type WitResult<T> = Result<T, wit::Error>;
@@ -94,7 +101,7 @@ impl GuestStore for StoreResource {
             .and_then(|roots| Store::from_dirs(roots, options))
             .map_err(error_to_wit)?;
         Ok(api::Store::new(StoreResource {
-            inner: RefCell::new(store),
+            inner: Rc::new(RefCell::new(store)),
         }))
     }
 
@@ -553,11 +560,7 @@ impl GuestStore for StoreResource {
         key: String,
         out: &OutputStream,
     ) -> WitResult<u64> {
-        let kind = match owner {
-            wit::DataOwner::Layer => crate::stores::Kind::Layer,
-            wit::DataOwner::Image => crate::stores::Kind::Image,
-            wit::DataOwner::Container => crate::stores::Kind::Container,
-        };
+        let kind = data_owner_from_wit(owner);
         self.with(|s| s.write_big_data(kind, &reference, &key, &mut Output::stream(out)))
     }
 
@@ -663,6 +666,74 @@ impl GuestStore for StoreResource {
             wit::DedupHash::Sha256 => store::DedupHash::Sha256,
         };
         self.with(|s| s.dedup(method))
+    }
+
+    fn max_chunk_bytes() -> u32 {
+        chunked::MAX_CHUNK_BYTES
+    }
+
+    fn put_layer_chunked(
+        &self,
+        id: Option<String>,
+        parent: Option<String>,
+        names: Vec<String>,
+        options: LayerOptions,
+    ) -> WitResult<api::LayerWriter> {
+        let target = chunked::LayerTarget::New {
+            id,
+            parent,
+            names,
+            options: layer_options_from_wit(options),
+        };
+        chunked::LayerWriter::start(&self.inner, target).map(api::LayerWriter::new)
+    }
+
+    fn apply_diff_chunked(&self, to: String) -> WitResult<api::LayerWriter> {
+        chunked::LayerWriter::start(&self.inner, chunked::LayerTarget::Existing(to))
+            .map(api::LayerWriter::new)
+    }
+
+    fn put_blob_chunked(&self) -> WitResult<api::BlobWriter> {
+        chunked::BlobWriter::start(&self.inner).map(api::BlobWriter::new)
+    }
+
+    fn diff_chunked(
+        &self,
+        from: Option<String>,
+        to: String,
+        options: DiffOptions,
+    ) -> WitResult<api::ByteReader> {
+        let compression = options.compression.map(compression_from_wit);
+        chunked::ByteReader::produce(&self.inner, |s, out| {
+            s.diff(from.as_deref(), &to, compression, out)
+        })
+        .map(api::ByteReader::new)
+    }
+
+    fn get_blob_chunked(&self, digest: String) -> WitResult<api::ByteReader> {
+        chunked::ByteReader::produce(&self.inner, |s, out| s.get_blob(&digest, out).map(drop))
+            .map(api::ByteReader::new)
+    }
+
+    fn read_big_data_chunked(
+        &self,
+        owner: wit::DataOwner,
+        reference: String,
+        key: String,
+    ) -> WitResult<api::ByteReader> {
+        let kind = data_owner_from_wit(owner);
+        chunked::ByteReader::produce(&self.inner, |s, out| {
+            s.write_big_data(kind, &reference, &key, out).map(drop)
+        })
+        .map(api::ByteReader::new)
+    }
+}
+
+fn data_owner_from_wit(owner: wit::DataOwner) -> crate::stores::Kind {
+    match owner {
+        wit::DataOwner::Layer => crate::stores::Kind::Layer,
+        wit::DataOwner::Image => crate::stores::Kind::Image,
+        wit::DataOwner::Container => crate::stores::Kind::Container,
     }
 }
 

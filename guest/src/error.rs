@@ -76,6 +76,10 @@ macro_rules! for_each_error_kind {
             OutOfDescriptors => "the process is out of file descriptors",
             /// A lock was not granted within the host's lock-wait timeout.
             LockTimeout => "timed out waiting for a lock",
+            /// The build's profile cannot keep what the input asks for (the portable build: owners, special permission bits, xattrs, devices, FIFOs, absolute symlinks); refused, never silently altered.
+            UnsupportedByProfile => "not supported by this build's profile",
+            /// A chunk given to or asked of a chunked form is larger than the largest chunk size.
+            ChunkTooLarge => "chunk larger than the largest chunk size",
         }
     };
 }

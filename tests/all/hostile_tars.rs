@@ -39,7 +39,7 @@ const BOMB_LIMIT: u64 = 10 << 20;
 
 /// One tar member as it will be written.
 #[derive(Clone)]
-struct Member {
+pub(crate) struct Member {
     name: Vec<u8>,
     typeflag: u8,
     mode: u32,
@@ -54,7 +54,7 @@ struct Member {
     size: Option<u64>,
 }
 
-fn member(typeflag: u8, name: impl AsRef<[u8]>) -> Member {
+pub(crate) fn member(typeflag: u8, name: impl AsRef<[u8]>) -> Member {
     Member {
         name: name.as_ref().to_vec(),
         typeflag,
@@ -70,18 +70,18 @@ fn member(typeflag: u8, name: impl AsRef<[u8]>) -> Member {
     }
 }
 
-fn file(name: impl AsRef<[u8]>, data: impl AsRef<[u8]>) -> Member {
+pub(crate) fn file(name: impl AsRef<[u8]>, data: impl AsRef<[u8]>) -> Member {
     Member {
         data: data.as_ref().to_vec(),
         ..member(b'0', name)
     }
 }
 
-fn dir(name: impl AsRef<[u8]>) -> Member {
+pub(crate) fn dir(name: impl AsRef<[u8]>) -> Member {
     member(b'5', name)
 }
 
-fn symlink(name: impl AsRef<[u8]>, target: impl AsRef<[u8]>) -> Member {
+pub(crate) fn symlink(name: impl AsRef<[u8]>, target: impl AsRef<[u8]>) -> Member {
     Member {
         link: target.as_ref().to_vec(),
         mode: 0o777,
@@ -96,7 +96,7 @@ fn hardlink(name: impl AsRef<[u8]>, target: impl AsRef<[u8]>) -> Member {
     }
 }
 
-fn node(typeflag: u8, name: &str, major: u32, minor: u32) -> Member {
+pub(crate) fn node(typeflag: u8, name: &str, major: u32, minor: u32) -> Member {
     Member {
         device: (major, minor),
         ..member(typeflag, name)
@@ -104,11 +104,11 @@ fn node(typeflag: u8, name: &str, major: u32, minor: u32) -> Member {
 }
 
 impl Member {
-    fn mode(mut self, mode: u32) -> Self {
+    pub(crate) fn mode(mut self, mode: u32) -> Self {
         self.mode = mode;
         self
     }
-    fn owner(mut self, uid: u64, gid: u64) -> Self {
+    pub(crate) fn owner(mut self, uid: u64, gid: u64) -> Self {
         self.uid = uid;
         self.gid = gid;
         self
@@ -117,7 +117,7 @@ impl Member {
         self.mtime = mtime;
         self
     }
-    fn pax(mut self, key: impl AsRef<[u8]>, value: impl AsRef<[u8]>) -> Self {
+    pub(crate) fn pax(mut self, key: impl AsRef<[u8]>, value: impl AsRef<[u8]>) -> Self {
         self.pax
             .push((key.as_ref().to_vec(), value.as_ref().to_vec()));
         self
@@ -231,7 +231,7 @@ fn tar_body(members: &[Member]) -> Vec<u8> {
 }
 
 /// A complete archive: the members and two zero blocks.
-fn tar(members: &[Member]) -> Vec<u8> {
+pub(crate) fn tar(members: &[Member]) -> Vec<u8> {
     let mut out = tar_body(members);
     out.resize(out.len() + 2 * BLOCK, 0);
     out

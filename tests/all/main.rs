@@ -12,6 +12,7 @@ mod compat143;
 mod concurrency;
 mod crash;
 mod differential;
+mod embedders;
 mod hostile;
 mod hostile_tars;
 mod interop;

@@ -327,6 +327,33 @@ impl Dir {
             }))
     }
 
+    /// Creates an unnamed scratch file here: created under a random
+    /// temporary name, opened for reading too, then unlinked at once, so
+    /// nothing of it outlives its handles (not even a crash). A component
+    /// writes what it receives in chunks into one, and reads it back
+    /// whole (see [`Spool`]).
+    pub fn create_spool(&self) -> DiskResult<Spool> {
+        loop {
+            let suffix = u32::from_le_bytes(crate::platform::random_bytes::<4>());
+            let name = format!("{TEMP_PREFIX}{SPOOL_INFIX}{suffix}");
+            let writer = match self.on("create", &name, |dir| dir.create_new(&name, FILE_MODE)) {
+                Ok(file) => file,
+                Err(err) if err.errno() == Some(Errno::Exist) => continue,
+                Err(err) => return Err(err),
+            };
+            let reader = self.on("open", &name, |dir| dir.open_read(&name));
+            // Unlinked whatever happened; a sweep of temporaries that got
+            // here first is fine.
+            self.remove_file(&name)?;
+            return Ok(Spool {
+                writer,
+                reader: reader?,
+                path: self.child_path(&name),
+                len: 0,
+            });
+        }
+    }
+
     /// Writes regular file `name` to `out` (a component's host backend
     /// sends it without the bytes entering the component); returns its
     /// length, `None` when the file does not exist.
@@ -570,6 +597,62 @@ impl std::io::Write for AtomicFile<'_> {
     }
 }
 
+/// Infix of a scratch file's temporary name (`.tmp-spool-<n>`), seen
+/// only between its creation and its unlinking.
+const SPOOL_INFIX: &str = "spool-";
+
+/// An unnamed scratch file (see [`Dir::create_spool`]): append bytes,
+/// then read them back from the start with [`Spool::into_reader`].
+pub struct Spool {
+    writer: FileHandle,
+    reader: FileHandle,
+    path: String,
+    len: u64,
+}
+
+impl Spool {
+    /// Appends `bytes`.
+    pub fn append(&mut self, bytes: &[u8]) -> DiskResult<()> {
+        write_all_at(&self.writer, bytes, self.len).map_err(|errno| DiskError::Os {
+            op: "write",
+            path: self.path.clone(),
+            errno,
+        })?;
+        self.len += bytes.len() as u64;
+        Ok(())
+    }
+
+    /// Bytes appended so far.
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    /// Whether nothing was appended.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Everything appended, read from the start (the writing handle is closed).
+    pub fn into_reader(self) -> FileReader {
+        FileReader {
+            file: self.reader,
+            path: self.path,
+            offset: 0,
+        }
+    }
+}
+
+impl std::io::Write for Spool {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.append(bytes).map_err(std::io::Error::other)?;
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 /// A file read in chunks (it owns its handle).
 pub struct FileReader {
     file: FileHandle,
@@ -578,17 +661,24 @@ pub struct FileReader {
 }
 
 impl FileReader {
-    /// The next chunk of the file; `None` at its end.
-    pub fn next_chunk(&mut self) -> DiskResult<Option<Vec<u8>>> {
+    /// Up to `max` bytes (at most 1 MiB) from where the last read ended;
+    /// empty at the end of the file.
+    pub fn read_up_to(&mut self, max: u64) -> DiskResult<Vec<u8>> {
         let chunk = self
             .file
-            .read(IO_CHUNK, self.offset)
+            .read(max.min(IO_CHUNK), self.offset)
             .map_err(|errno| DiskError::Os {
                 op: "read",
                 path: self.path.clone(),
                 errno,
             })?;
         self.offset += chunk.len() as u64;
+        Ok(chunk)
+    }
+
+    /// The next chunk of the file; `None` at its end.
+    pub fn next_chunk(&mut self) -> DiskResult<Option<Vec<u8>>> {
+        let chunk = self.read_up_to(IO_CHUNK)?;
         Ok((!chunk.is_empty()).then_some(chunk))
     }
 }
@@ -603,5 +693,32 @@ impl std::io::Read for FileReader {
         out[..chunk.len()].copy_from_slice(&chunk);
         self.offset += chunk.len() as u64;
         Ok(chunk.len())
+    }
+}
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    use super::*;
+
+    /// A spool reads back what was appended, from the start, and has no
+    /// name in its directory from the moment it exists.
+    #[test]
+    fn spools_read_back_and_leave_no_name() {
+        let temp = tempfile::tempdir().unwrap();
+        let dir = super::super::open_native(temp.path(), false).unwrap();
+        let mut spool = dir.create_spool().unwrap();
+        assert!(spool.is_empty());
+        assert_eq!(dir.entries().unwrap(), Vec::new());
+        let big: Vec<u8> = (0..(IO_CHUNK as usize + 10)).map(|i| i as u8).collect();
+        spool.append(b"head ").unwrap();
+        std::io::Write::write_all(&mut spool, &big).unwrap();
+        assert_eq!(spool.len(), 5 + big.len() as u64);
+        let mut reader = spool.into_reader();
+        assert_eq!(reader.read_up_to(5).unwrap(), b"head ");
+        let mut rest = Vec::new();
+        reader.read_to_end(&mut rest).unwrap();
+        assert!(rest == big);
+        assert_eq!(reader.read_up_to(5).unwrap(), b"");
+        assert_eq!(dir.entries().unwrap(), Vec::new());
     }
 }

@@ -18,15 +18,18 @@ mod dir;
 mod error;
 mod io;
 mod lock;
+mod profile;
 mod roots;
 pub mod types;
 #[cfg(target_arch = "wasm32")]
 pub mod wasi_streams;
 
-pub use dir::{AtomicFile, Dir, FileReader};
+pub use backend::PROFILE;
+pub use dir::{AtomicFile, Dir, FileReader, Spool};
 pub use error::{DiskError, DiskResult, Errno};
 pub use io::Output;
 pub use lock::{Lock, LockGuard};
+pub use profile::Profile;
 #[cfg(not(target_arch = "wasm32"))]
 pub use roots::open_native;
 #[cfg(target_arch = "wasm32")]

@@ -9,8 +9,8 @@
 //! links but never write through them to anything outside the layer.
 
 use crate::archive::{Member, MemberKind, path as tar_path};
-use crate::disk::{Dir, EntryKind, Errno, Metadata, NodeKind, Timespec};
-use crate::error::{Result, StoreError};
+use crate::disk::{Dir, EntryKind, Errno, Metadata, NodeKind, Profile, Timespec};
+use crate::error::{ErrorKind, Result, StoreError};
 use crate::format::timestamp::Timestamp;
 use crate::records::IdMap;
 use std::collections::{HashMap, HashSet};
@@ -34,6 +34,8 @@ const AUFS_LINK_DIR: &str = ".wh..wh.plnk";
 const MAX_AUFS_LINK_BYTES: u64 = 256 << 20;
 /// Permission bits of a tar mode.
 const PERMISSION_BITS: i64 = 0o7777;
+/// The setuid, setgid and sticky bits of a tar mode.
+const SPECIAL_BITS: i64 = 0o7000;
 /// Regular files up to this size are read whole and written, with their
 /// metadata, by one host call; larger ones are streamed.
 const WHOLE_FILE_LIMIT: i64 = 8 << 20;
@@ -188,6 +190,41 @@ fn member_times(member: &Member) -> (Timespec, Timespec) {
     (access, modification)
 }
 
+/// What of a member (its kind, tar mode, host owner, whether it has
+/// xattrs, its link target) `profile` cannot keep; `None` when all of it
+/// can. Permission bits are not checked: a profile without them keeps
+/// them in the tar-split only, as `status` says (refusing them would
+/// refuse every layer with an executable).
+fn beyond_profile(
+    profile: &Profile,
+    kind: MemberKind,
+    mode: i64,
+    owner: (u32, u32),
+    has_xattrs: bool,
+    link_target: &[u8],
+) -> Option<&'static str> {
+    let device = matches!(
+        kind,
+        MemberKind::CharDevice | MemberKind::BlockDevice | MemberKind::Fifo
+    );
+    if device && !profile.device_nodes {
+        Some("device nodes and FIFOs")
+    } else if kind == MemberKind::Symlink
+        && link_target.starts_with(b"/")
+        && !profile.absolute_symlinks
+    {
+        Some("absolute symlinks")
+    } else if owner != (0, 0) && !profile.owners {
+        Some("owners")
+    } else if mode & SPECIAL_BITS != 0 && !profile.special_bits {
+        Some("setuid/setgid/sticky bits")
+    } else if has_xattrs && !profile.xattrs {
+        Some("extended attributes")
+    } else {
+        None
+    }
+}
+
 /// Owner (mapped to host IDs), mode, xattrs and, when `with_times`, times
 /// of a new entry (directory times are applied last, by `finish`).
 fn member_metadata(
@@ -301,6 +338,12 @@ impl<'a> Extractor<'a> {
                 member.size
             )));
         }
+        let whiteout = parts
+            .last()
+            .is_some_and(|name| name.starts_with(WHITEOUT_PREFIX));
+        if !whiteout {
+            self.check_profile(member, &text)?;
+        }
         let Some((name, parent_parts)) = parts.split_last() else {
             // The archive's root entry ("./"): its metadata applies to the layer root.
             let metadata = member_metadata(member, self.uid_map, self.gid_map, false)?;
@@ -331,6 +374,35 @@ impl<'a> Extractor<'a> {
         self.create(parent_parts, name, member, content)?;
         self.created.insert(text);
         Ok(())
+    }
+
+    /// Refuses `member` (at `path`) when the disk profile cannot keep it
+    /// as the archive says, before anything of it is written.
+    fn check_profile(&self, member: &Member, path: &str) -> Result<()> {
+        let owner = (
+            to_host(member.uid, self.uid_map)?,
+            to_host(member.gid, self.gid_map)?,
+        );
+        let kind = member.kind();
+        let lacking = beyond_profile(
+            &crate::disk::PROFILE,
+            kind,
+            member.mode,
+            owner,
+            !member.xattrs.is_empty(),
+            &member.link_target,
+        );
+        match lacking {
+            None => Ok(()),
+            Some(what) => Err(StoreError::with_context(
+                ErrorKind::UnsupportedByProfile,
+                format_args!(
+                    "{path:?} ({}): the {} profile keeps no {what}",
+                    kind_name(kind),
+                    crate::disk::PROFILE.name
+                ),
+            )),
+        }
     }
 
     fn create(
@@ -569,6 +641,64 @@ mod tests {
         assert_eq!(to_host(1000, &[]).unwrap(), 1000);
         assert!(to_host(70000, &maps).is_err());
         assert!(to_host(-1, &[]).is_err());
+    }
+
+    #[test]
+    fn the_portable_profile_refuses_what_it_cannot_keep() {
+        let portable = &Profile::PORTABLE;
+        let regular = MemberKind::Regular;
+        let check = |kind, mode, owner, xattrs, target: &[u8]| {
+            beyond_profile(portable, kind, mode, owner, xattrs, target)
+        };
+        assert_eq!(check(regular, 0o755, (0, 0), false, b""), None);
+        assert_eq!(
+            check(MemberKind::Directory, 0o700, (0, 0), false, b""),
+            None
+        );
+        assert_eq!(
+            check(MemberKind::Symlink, 0o777, (0, 0), false, b"../x"),
+            None
+        );
+        assert_eq!(
+            check(MemberKind::Symlink, 0o777, (0, 0), false, b"/etc/x"),
+            Some("absolute symlinks")
+        );
+        for device in [
+            MemberKind::CharDevice,
+            MemberKind::BlockDevice,
+            MemberKind::Fifo,
+        ] {
+            assert_eq!(
+                check(device, 0o600, (0, 0), false, b""),
+                Some("device nodes and FIFOs")
+            );
+        }
+        assert_eq!(check(regular, 0o644, (1000, 0), false, b""), Some("owners"));
+        assert_eq!(check(regular, 0o644, (0, 1000), false, b""), Some("owners"));
+        for special in [0o4755, 0o2755, 0o1777] {
+            assert_eq!(
+                check(regular, special, (0, 0), false, b""),
+                Some("setuid/setgid/sticky bits")
+            );
+        }
+        assert_eq!(
+            check(regular, 0o644, (0, 0), true, b""),
+            Some("extended attributes")
+        );
+    }
+
+    #[test]
+    fn the_full_profile_keeps_everything() {
+        for kind in [
+            MemberKind::Regular,
+            MemberKind::CharDevice,
+            MemberKind::Symlink,
+        ] {
+            assert_eq!(
+                beyond_profile(&Profile::FULL, kind, 0o4755, (1000, 1000), true, b"/abs"),
+                None
+            );
+        }
     }
 
     #[test]

@@ -26,6 +26,7 @@ mod layers;
 mod leases;
 mod listing;
 mod naming;
+mod spool;
 mod tree;
 mod vfs;
 
@@ -440,9 +441,10 @@ impl Store {
         Ok(held)
     }
 
-    /// Status pairs as 1.43 reports them.
+    /// Status pairs as 1.43 reports them, then, for a build whose disk
+    /// profile is not the full one, the profile and what it lacks.
     pub fn status(&mut self) -> Result<Vec<(String, String)>> {
-        Ok(vec![
+        let mut pairs = vec![
             ("Root".into(), self.options.graph_root.clone()),
             ("Run Root".into(), self.options.run_root.clone()),
             ("Driver Name".into(), self.options.driver_name.clone()),
@@ -450,7 +452,9 @@ impl Store {
                 "Driver Options".into(),
                 format!("[{}]", self.options.driver_options.join(" ")),
             ),
-        ])
+        ];
+        pairs.extend(crate::disk::PROFILE.status_rows());
+        Ok(pairs)
     }
 
     /// Version pairs (1.43 reports none).

@@ -11,6 +11,9 @@ use crate::disk::io::Output;
 use crate::disk::types::{DirEntry, EntryKind, Metadata, NodeKind, Stat, Timespec};
 use wasip2::filesystem::types::Descriptor;
 
+/// What this backend keeps on disk.
+pub const PROFILE: crate::disk::Profile = crate::disk::Profile::FULL;
+
 /// A directory descriptor of the component.
 pub struct HostDir(Descriptor);
 

@@ -23,17 +23,19 @@ mod wasi;
 #[cfg(all(target_arch = "wasm32", not(feature = "wasi-only")))]
 mod host;
 #[cfg(all(target_arch = "wasm32", not(feature = "wasi-only")))]
-pub use host::{HostDir as DirHandle, ancestor_owners, group_name, user_name};
+pub use host::{HostDir as DirHandle, PROFILE, ancestor_owners, group_name, user_name};
 
 #[cfg(all(target_arch = "wasm32", feature = "wasi-only"))]
 mod portable;
 #[cfg(all(target_arch = "wasm32", feature = "wasi-only"))]
-pub use portable::{PortableDir as DirHandle, ancestor_owners, group_name, user_name};
+pub use portable::{PROFILE, PortableDir as DirHandle, ancestor_owners, group_name, user_name};
 
 #[cfg(not(target_arch = "wasm32"))]
 mod native;
 #[cfg(not(target_arch = "wasm32"))]
-pub use native::{NativeDir as DirHandle, ancestor_owners, errno_of, group_name, user_name};
+pub use native::{
+    NativeDir as DirHandle, PROFILE, ancestor_owners, errno_of, group_name, user_name,
+};
 
 /// What the store needs of a directory handle. `name` is one component
 /// beneath this directory (`.` where the directory itself is meant); no

@@ -12,6 +12,9 @@ use std::cell::RefCell;
 use std::fs::File;
 use std::os::unix::fs::FileExt;
 
+/// What this backend keeps on disk.
+pub const PROFILE: crate::disk::Profile = crate::disk::Profile::FULL;
+
 /// No reply larger than this is built in memory (a component's memory cap
 /// plays this part in the other backends).
 const MAX_REPLY_BYTES: usize = 1 << 30;

@@ -28,6 +28,9 @@ use wasip2::filesystem::types::{
     PathFlags,
 };
 
+/// What this backend keeps on disk.
+pub const PROFILE: crate::disk::Profile = crate::disk::Profile::PORTABLE;
+
 /// Mode `lstat` reports for directories (WASI has no permission bits).
 const DIR_MODE: u32 = S_IFDIR | 0o755;
 /// Mode `lstat` reports for regular files and anything else.
