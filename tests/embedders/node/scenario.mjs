@@ -95,6 +95,8 @@ try {
     readOnly: false,
     maxDiffBytes: undefined,
     maxDiffEntries: undefined,
+    transientStore: false,
+    imageStore: undefined,
   });
   const chunk = Store.maxChunkBytes();
 

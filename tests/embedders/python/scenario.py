@@ -121,6 +121,8 @@ def main():
             read_only=False,
             max_diff_bytes=None,
             max_diff_entries=None,
+            transient_store=False,
+            image_store=None,
         ),
     )
     chunk = api.call("[static]store.max-chunk-bytes")
