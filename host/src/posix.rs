@@ -13,8 +13,13 @@ use rustix::io::Errno;
 use std::fs::File;
 use std::io::{self, Read};
 use wasmtime::component::{HasData, Resource, ResourceTable};
+use wasmtime_wasi::filesystem as wasi_fs;
 use wasmtime_wasi::p2::DynOutputStream;
 use wasmtime_wasi::p2::bindings::sync::filesystem::types::{Descriptor, ErrorCode};
+
+/// Whether descriptors the host opens may block the calling thread: as
+/// the sandbox's own (`allow_blocking_current_thread`).
+const BLOCKING_ALLOWED: bool = true;
 
 /// Chunk size of `send-file`.
 const READ_BUFFER: usize = 1 << 20;
@@ -360,6 +365,131 @@ impl Host for PosixView<'_> {
         self.in_dir(&dir, false, |root| {
             os::list_xattrs(root, &path).map_err(io_error_code)
         })
+    }
+
+    fn open_dir(
+        &mut self,
+        dir: Resource<Descriptor>,
+        path: String,
+    ) -> Outcome<Resource<Descriptor>> {
+        self.open_beneath(
+            &dir,
+            false,
+            |root| os::open_dir(root, &path),
+            |file, parent| {
+                Descriptor::Dir(wasi_fs::Dir::new(
+                    file,
+                    parent.perms,
+                    parent.open_mode,
+                    BLOCKING_ALLOWED,
+                ))
+            },
+        )
+    }
+
+    fn open_read(
+        &mut self,
+        dir: Resource<Descriptor>,
+        path: String,
+    ) -> Outcome<Resource<Descriptor>> {
+        self.open_beneath(
+            &dir,
+            false,
+            |root| os::open_read(root, &path),
+            |file, parent| {
+                Descriptor::File(wasi_fs::File::new(
+                    file,
+                    parent.perms,
+                    wasi_fs::OpenMode::READ,
+                    BLOCKING_ALLOWED,
+                ))
+            },
+        )
+    }
+
+    fn create_new(
+        &mut self,
+        dir: Resource<Descriptor>,
+        path: String,
+        mode: u32,
+    ) -> Outcome<Resource<Descriptor>> {
+        self.open_beneath(
+            &dir,
+            true,
+            |root| os::create_new(root, &path, mode),
+            |file, parent| {
+                Descriptor::File(wasi_fs::File::new(
+                    file,
+                    parent.perms,
+                    wasi_fs::OpenMode::WRITE,
+                    BLOCKING_ALLOWED,
+                ))
+            },
+        )
+    }
+
+    fn hard_link(
+        &mut self,
+        from_dir: Resource<Descriptor>,
+        from_path: String,
+        dir: Resource<Descriptor>,
+        path: String,
+    ) -> Outcome<()> {
+        let from = match directory(self.table, &from_dir, false)? {
+            Ok(from) => from,
+            Err(code) => return Ok(Err(code)),
+        };
+        self.in_dir(&dir, true, |root| {
+            os::hard_link(&from, &from_path, root, &path).map_err(io_error_code)
+        })
+    }
+
+    fn rename(
+        &mut self,
+        from_dir: Resource<Descriptor>,
+        from_path: String,
+        dir: Resource<Descriptor>,
+        path: String,
+    ) -> Outcome<()> {
+        let from = match directory(self.table, &from_dir, true)? {
+            Ok(from) => from,
+            Err(code) => return Ok(Err(code)),
+        };
+        self.in_dir(&dir, true, |root| {
+            os::rename(&from, &from_path, root, &path).map_err(io_error_code)
+        })
+    }
+
+    fn unlink(&mut self, dir: Resource<Descriptor>, path: String) -> Outcome<()> {
+        self.in_dir(&dir, true, |root| {
+            os::unlink(root, &path).map_err(io_error_code)
+        })
+    }
+}
+
+impl PosixView<'_> {
+    /// Opens something beneath the directory behind `dir` (writable when
+    /// `write`) and gives the component a descriptor for it, made by `wrap`
+    /// with the rights of `dir`'s descriptor.
+    fn open_beneath(
+        &mut self,
+        dir: &Resource<Descriptor>,
+        write: bool,
+        open: impl FnOnce(&File) -> io::Result<File>,
+        wrap: impl FnOnce(File, &wasi_fs::Dir) -> Descriptor,
+    ) -> Outcome<Resource<Descriptor>> {
+        let parent = match self.table.get(dir)? {
+            Descriptor::Dir(parent) => parent.clone(),
+            Descriptor::File(_) => return Ok(Err(ErrorCode::NotDirectory)),
+        };
+        if write && parent.perms.write_not_permitted() {
+            return Ok(Err(ErrorCode::ReadOnly));
+        }
+        let opened = match open(&parent.dir) {
+            Ok(opened) => opened,
+            Err(error) => return Ok(Err(io_error_code(error))),
+        };
+        Ok(Ok(self.table.push(wrap(opened, &parent))?))
     }
 }
 

@@ -21,6 +21,10 @@
 //! `EISDIR`, `EINVAL`, `EFBIG`, `EPERM`, `EOPNOTSUPP`), else a distinct kind
 //! (`InvalidData` for a name that is not UTF-8, `OutOfMemory` for a listing
 //! over budget, `InvalidInput` for misuse of a [`LockFile`]).
+//!
+//! Names that are not UTF-8 travel in the string paths in the form of
+//! [`byte_names`]: every path is decoded to bytes before it is resolved,
+//! and listed names and symlink targets are encoded.
 
 //!
 //! The plain records ([`Stat`], [`Metadata`], …) build for every target (the
@@ -29,6 +33,7 @@
 #![warn(missing_docs, missing_debug_implementations)]
 #![deny(unsafe_code)]
 
+pub mod byte_names;
 #[cfg(not(target_arch = "wasm32"))]
 mod dirs;
 #[cfg(not(target_arch = "wasm32"))]

@@ -6,7 +6,7 @@ use super::backend::{DirHandle, DirOps, FileOps};
 use super::error::{DiskError, DiskResult, Errno};
 use super::io::Output;
 use super::types::{DirEntry, EntryKind, FileInfo, Metadata, NodeKind, Stat, Timespec};
-use super::{DIR_MODE, FILE_MODE, IO_CHUNK, TEMP_PREFIX, check_component};
+use super::{DIR_MODE, FILE_MODE, IO_CHUNK, TEMP_PREFIX, byte_names, check_component};
 use crate::error::{Result, StoreError};
 use std::io::Read as _;
 
@@ -59,6 +59,12 @@ impl Dir {
         DirHandle::SYNCS_FILESYSTEM
     }
 
+    /// Whether names that are not UTF-8 can be created and found in this
+    /// build (WASI alone cannot carry them).
+    pub fn carries_byte_names() -> bool {
+        DirHandle::BYTE_NAMES
+    }
+
     /// Writes everything dirty on this directory's file system to its
     /// device (`syncfs`).
     pub fn sync_filesystem(&self) -> DiskResult<()> {
@@ -108,6 +114,9 @@ impl Dir {
     ) -> DiskResult<T> {
         if name != "." {
             check_component(name)?;
+        }
+        if !DirHandle::BYTE_NAMES && byte_names::is_encoded(name) {
+            return Err(self.error(op, name, Errno::IllegalByteSequence));
         }
         operation(&self.handle).map_err(|errno| self.error(op, name, errno))
     }

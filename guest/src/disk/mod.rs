@@ -25,6 +25,7 @@ pub mod wasi_streams;
 
 pub use dir::{AtomicFile, Dir, FileReader};
 pub use error::{DiskError, DiskResult, Errno};
+pub use graphstore_posix::byte_names;
 pub use io::Output;
 pub use lock::{Lock, LockGuard};
 #[cfg(not(target_arch = "wasm32"))]
@@ -34,8 +35,13 @@ pub use roots::preopened;
 pub use roots::{ancestor_owners, host_group_name, host_user_name};
 pub use types::{DirEntry, EntryKind, FileInfo, Metadata, NodeKind, Stat, Timespec};
 
-/// Checks that `name` is one usable path component.
+/// Checks that `name` is one usable path component: a plain name, or a
+/// name that is not UTF-8 in the exact encoded form of
+/// [`graphstore_posix::byte_names`].
 pub fn check_component(name: &str) -> DiskResult<()> {
+    if byte_names::is_encoded(name) && byte_names::decode_component(name).is_some() {
+        return Ok(());
+    }
     if name.is_empty() || name == "." || name == ".." || name.contains('/') || name.contains('\0') {
         return Err(DiskError::BadName(name.to_string()));
     }
@@ -60,7 +66,18 @@ mod tests {
         for good in ["layers.json", "abc", ".tmp-x", "=c2hh", "with space"] {
             assert!(check_component(good).is_ok(), "{good}");
         }
-        for bad in ["", ".", "..", "a/b", "/abs", "../x", "a\0b"] {
+        assert!(check_component("\0caf\u{e9}").is_ok());
+        for bad in [
+            "",
+            ".",
+            "..",
+            "a/b",
+            "/abs",
+            "../x",
+            "a\0b",
+            "\0abc",
+            "\0\u{e9}/",
+        ] {
             assert_eq!(
                 check_component(bad),
                 Err(DiskError::BadName(bad.to_string())),

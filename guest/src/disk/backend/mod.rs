@@ -107,6 +107,9 @@ pub trait DirOps: Sized {
     fn sync_filesystem(&self) -> FsResult<()>;
     /// Whether [`DirOps::sync_filesystem`] can work at all.
     const SYNCS_FILESYSTEM: bool;
+    /// Whether names that are not UTF-8 (encoded, see
+    /// [`graphstore_posix::byte_names`]) can be created and found.
+    const BYTE_NAMES: bool;
     /// Writes regular file `name` to `out`; returns its length.
     fn send_file(&self, name: &str, out: &mut Output<'_>) -> FsResult<u64>;
     /// Opens (creating unless `read_only`) lock file `name`.

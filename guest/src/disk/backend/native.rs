@@ -202,6 +202,7 @@ impl DirOps for NativeDir {
     }
 
     const SYNCS_FILESYSTEM: bool = true;
+    const BYTE_NAMES: bool = true;
 
     fn sync(&self) -> FsResult<()> {
         sys::sync_dir(&self.0).map_err(errno)

@@ -273,6 +273,7 @@ impl DirOps for PortableDir {
     }
 
     const SYNCS_FILESYSTEM: bool = false;
+    const BYTE_NAMES: bool = false;
 
     fn sync(&self) -> FsResult<()> {
         wasi::sync_dir(&self.0)
