@@ -536,6 +536,109 @@ mod tests {
     }
     use std::fs::File;
 
+    /// Names that are not UTF-8 (encoded) go through the `posix` calls that
+    /// stand in for WASI's: opened descriptors carry the parent's rights.
+    #[test]
+    fn encoded_names_open_link_rename_and_unlink() {
+        use std::ffi::OsStr;
+        use std::os::unix::ffi::OsStrExt;
+        let temp = tempfile::tempdir().unwrap();
+        let at = |path: &[u8]| temp.path().join(OsStr::from_bytes(path));
+        std::fs::create_dir(at(b"d\xff")).unwrap();
+        std::fs::write(at(b"d\xff/caf\xe9"), b"latin-1").unwrap();
+        let mut table = ResourceTable::new();
+        let policy = Policy {
+            allow_device_nodes: false,
+            memory_bytes: 1 << 20,
+        };
+        let mut view = PosixView {
+            table: &mut table,
+            policy: &policy,
+        };
+        let descriptor = |perms| {
+            Descriptor::Dir(wasi_fs::Dir::new(
+                File::open(temp.path()).unwrap(),
+                perms,
+                wasi_fs::OpenMode::READ | wasi_fs::OpenMode::WRITE,
+                BLOCKING_ALLOWED,
+            ))
+        };
+        let root = view
+            .table
+            .push(descriptor(wasi_fs::FsPerms::ReadWrite))
+            .unwrap();
+        let borrow =
+            |handle: &Resource<Descriptor>| Resource::<Descriptor>::new_borrow(handle.rep());
+
+        let dir = view
+            .open_dir(borrow(&root), "\0d\u{ff}".into())
+            .unwrap()
+            .unwrap();
+        assert!(matches!(view.table.get(&dir).unwrap(), Descriptor::Dir(_)));
+        let names: Vec<String> = view
+            .read_dir(borrow(&dir), ".".into())
+            .unwrap()
+            .unwrap()
+            .into_iter()
+            .map(|entry| entry.name)
+            .collect();
+        assert_eq!(names, ["\0caf\u{e9}"]);
+        let file = view
+            .open_read(borrow(&dir), "\0caf\u{e9}".into())
+            .unwrap()
+            .unwrap();
+        match view.table.get(&file).unwrap() {
+            Descriptor::File(file) => assert_eq!(file.open_mode, wasi_fs::OpenMode::READ),
+            Descriptor::Dir(_) => panic!("a file was opened"),
+        }
+        let created = view
+            .create_new(borrow(&dir), "\0n\u{e8}".into(), 0o640)
+            .unwrap()
+            .unwrap();
+        assert!(matches!(
+            view.table.get(&created).unwrap(),
+            Descriptor::File(_)
+        ));
+        assert!(at(b"d\xff/n\xe8").is_file());
+        view.hard_link(
+            borrow(&dir),
+            "\0caf\u{e9}".into(),
+            borrow(&root),
+            "\0l\u{e9}".into(),
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(std::fs::read(at(b"l\xe9")).unwrap(), b"latin-1");
+        view.rename(
+            borrow(&root),
+            "\0l\u{e9}".into(),
+            borrow(&dir),
+            "\0r\u{e9}".into(),
+        )
+        .unwrap()
+        .unwrap();
+        assert!(at(b"d\xff/r\xe9").is_file() && !at(b"l\xe9").exists());
+        view.unlink(borrow(&dir), "\0r\u{e9}".into())
+            .unwrap()
+            .unwrap();
+        assert!(!at(b"d\xff/r\xe9").exists());
+        // A malformed encoding is an escape; a read-only parent stays read-only.
+        let malformed = view.open_dir(borrow(&root), "\0plain".into()).unwrap();
+        assert_eq!(malformed.unwrap_err(), ErrorCode::NotPermitted);
+        let read_only = view
+            .table
+            .push(descriptor(wasi_fs::FsPerms::ReadOnly))
+            .unwrap();
+        let refused = view
+            .create_new(borrow(&read_only), "x".into(), 0o600)
+            .unwrap();
+        assert_eq!(refused.unwrap_err(), ErrorCode::ReadOnly);
+        assert!(
+            view.open_dir(Resource::new_borrow(4242), "x".into())
+                .is_err()
+        );
+    }
+
     #[test]
     fn io_errors_map_to_wasi_codes() {
         let cases = [

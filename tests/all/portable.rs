@@ -209,3 +209,67 @@ fn portable_component_refuses_sync_filesystem() {
         "{text}"
     );
 }
+
+/// WASI 0.2 paths are strings: a member name that is not UTF-8 cannot be
+/// created there, so the portable component refuses it by name (the full
+/// host extracts it as its bytes), and keeps no layer.
+#[test]
+fn portable_component_refuses_names_that_are_not_utf8() {
+    let roots = Roots::new();
+    let dir = tempfile::tempdir().unwrap();
+    use std::os::unix::ffi::OsStrExt;
+    std::fs::write(
+        dir.path().join(std::ffi::OsStr::from_bytes(b"caf\xe9")),
+        b"x",
+    )
+    .unwrap();
+    let tar = common::gnu_tar(dir.path(), &["--owner=0", "--group=0"]);
+    let (mut wasm, instance) = instantiate(&roots);
+    let api = instance.graphstore_store_store_api().store();
+    let options = StoreOptions {
+        graph_root: roots.graph().display().to_string(),
+        run_root: roots.run().display().to_string(),
+        driver_name: "vfs".into(),
+        driver_options: Vec::new(),
+        image_stores: Vec::new(),
+        uid_map: Vec::new(),
+        gid_map: Vec::new(),
+        read_only: false,
+        max_diff_bytes: None,
+        max_diff_entries: None,
+    };
+    let handle = api.call_open(&mut wasm, &options).unwrap().unwrap();
+    let input: DynInputStream = Box::new(ReaderStream::new(std::io::Cursor::new(tar)));
+    let input = wasm.data_mut().table.push(input).unwrap();
+    let layer_options = LayerOptions {
+        mount_label: String::new(),
+        uid_map: None,
+        gid_map: None,
+        host_uid_mapping: false,
+        host_gid_mapping: false,
+        read_only: false,
+    };
+    let error = api
+        .call_put_layer(
+            &mut wasm,
+            handle,
+            Some("base"),
+            None,
+            &[],
+            &layer_options,
+            input,
+        )
+        .unwrap()
+        .unwrap_err();
+    let text = format!("{error:?}");
+    assert!(
+        text.starts_with("Error::Unsupported(") && text.contains("is not UTF-8"),
+        "{text}"
+    );
+    assert!(
+        api.call_layers(&mut wasm, handle)
+            .unwrap()
+            .unwrap()
+            .is_empty()
+    );
+}

@@ -80,7 +80,7 @@ pub(super) fn name_text(bytes: &[u8], what: &str) -> Result<String> {
 
 /// Component `name` (string form) without the byte prefix `prefix`, in
 /// string form; `None` when it does not start with it.
-fn strip_name_prefix(name: &str, prefix: &str) -> Option<String> {
+pub(crate) fn strip_name_prefix(name: &str, prefix: &str) -> Option<String> {
     let bytes = byte_names::decode_component(name)?;
     let rest = bytes.strip_prefix(prefix.as_bytes())?;
     Some(byte_names::encode_component(rest).into_owned())

@@ -5,6 +5,7 @@
 //! line as upstream words it: `+/path` (there but not described), `-/path`
 //! (described but gone), `/path(size:1￫2,…)` (attributes differ).
 
+use crate::store::extract::strip_name_prefix;
 use std::collections::BTreeMap;
 
 /// Tar type flags the comparison treats specially.
@@ -240,7 +241,7 @@ impl Tree {
             mode: header.mode,
             mtime: header.mtime,
         };
-        if let Some(hidden) = base.strip_prefix(WHITEOUT_PREFIX) {
+        if let Some(hidden) = strip_name_prefix(base, WHITEOUT_PREFIX) {
             if base == OPAQUE_WHITEOUT {
                 let dir = clean(dir);
                 self.remove(&dir);
@@ -272,7 +273,7 @@ impl Tree {
             let (dir, file) = split(&header.name);
             let kind = if file == OPAQUE_WHITEOUT {
                 0
-            } else if file.starts_with(WHITEOUT_PREFIX) {
+            } else if strip_name_prefix(file, WHITEOUT_PREFIX).is_some() {
                 1
             } else {
                 2
