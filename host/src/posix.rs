@@ -31,7 +31,8 @@ pub fn io_error_code(error: io::Error) -> ErrorCode {
         None => match error.kind() {
             // An escape refused, by cap-primitives or graphstore-posix: no errno.
             io::ErrorKind::PermissionDenied => ErrorCode::NotPermitted,
-            // A name or symlink target that is not UTF-8.
+            // Data the crate cannot represent (none of its calls makes one
+            // today: names that are not UTF-8 travel encoded).
             io::ErrorKind::InvalidData => ErrorCode::IllegalByteSequence,
             // A write that made no progress.
             io::ErrorKind::WriteZero => ErrorCode::InsufficientSpace,

@@ -78,7 +78,7 @@ pub fn read_dir(dir: &File, path: &str, max_bytes: usize) -> io::Result<Vec<DirE
             ));
         }
         entries.push(DirEntry {
-            name: name.to_string(),
+            name: name.into_owned(),
             stat: stat_record(&stat),
             xattrs,
         });

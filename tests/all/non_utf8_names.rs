@@ -10,6 +10,7 @@ use common::Roots;
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -90,8 +91,6 @@ fn run(cli: &Path, roots: &Roots, args: &[&str], stdin: Option<&[u8]>) -> (Vec<u
     )
 }
 
-use std::os::unix::process::CommandExt;
-
 /// One implementation's roots and CLI.
 struct Side {
     roots: Roots,
@@ -99,6 +98,7 @@ struct Side {
 }
 
 impl Side {
+    /// Fresh roots for `cli`.
     fn new(cli: PathBuf) -> Side {
         Side {
             roots: Roots::new(),
@@ -113,10 +113,12 @@ impl Side {
         stdout
     }
 
+    /// Runs a command that must succeed and print UTF-8; what it printed.
     fn text(&self, args: &[&str]) -> String {
         String::from_utf8(self.ok(args, None)).expect("UTF-8 output")
     }
 
+    /// The directory of layer `id`.
     fn layer_dir(&self, id: &str) -> PathBuf {
         self.roots.graph().join("vfs/dir").join(id)
     }
@@ -214,6 +216,12 @@ fn non_utf8_names_match_containers_storage() {
             "{expected} in {tree:#?}"
         );
     }
+    for side in [&ours, &theirs] {
+        side.ok(&["create-layer", "-i", "applied"], None);
+        side.ok(&["applydiff", "applied"], Some(&base));
+    }
+    assert_eq!(byte_tree(&ours.layer_dir("applied")), tree);
+    assert_eq!(byte_tree(&theirs.layer_dir("applied")), tree);
     let child_tree = byte_tree(&ours.layer_dir("child"));
     assert_eq!(child_tree, byte_tree(&theirs.layer_dir("child")));
     assert!(
@@ -283,10 +291,26 @@ fn non_utf8_names_match_containers_storage() {
     for args in [["diffsize", "child"], ["diffsize", "base"]] {
         assert_eq!(ours.text(&args), theirs.text(&args), "{args:?}");
     }
-    assert_eq!(
-        ours.text(&["layers"]).lines().count(),
-        theirs.text(&["layers"]).lines().count()
-    );
+    for layer in ["base", "child"] {
+        let record = |side: &Side| common::json(&side.text(&["layer", "--json", layer]))[0].clone();
+        let (our_record, their_record) = (record(&ours), record(&theirs));
+        for field in [
+            "diff-digest",
+            "diff-size",
+            "compressed-diff-digest",
+            "compressed-size",
+        ] {
+            assert_eq!(our_record[field], their_record[field], "{layer} {field}");
+        }
+        assert_eq!(
+            our_record["diff-size"],
+            (if layer == "base" {
+                base.len()
+            } else {
+                child.len()
+            }) as u64
+        );
+    }
 
     // `check` (newer upstream; 1.43 lacks it) finds the trees its diffs
     // describe, names that are not UTF-8 included.
@@ -326,6 +350,15 @@ fn non_utf8_names_match_containers_storage() {
         tar_listing(&diff),
         [r#""sym\xe9" 0 "caf\xe9""#, r#""written\xe9" 27 """#]
     );
+
+    // Deleting layers holding such names removes their trees (the image's
+    // layers go with it).
+    ours.ok(&["delete-container", "ctr"], None);
+    ours.ok(&["delete-image", "img"], None);
+    ours.ok(&["delete-layer", "applied"], None);
+    for layer in ["child", "base", "applied", &layer] {
+        assert!(!ours.layer_dir(layer).exists(), "{layer}");
+    }
 }
 
 /// Name, size and link target of each member of `tar`, shown with `\xNN`

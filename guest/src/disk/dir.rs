@@ -76,12 +76,18 @@ impl Dir {
         &self.path
     }
 
-    /// The host path of `name` inside this directory.
+    /// The host path of `name` inside this directory (a name that is not
+    /// UTF-8 shown with U+FFFD for its invalid bytes).
     pub fn child_path(&self, name: &str) -> String {
         if name == "." {
             return self.path.clone();
         }
-        format!("{}/{name}", self.path.trim_end_matches('/'))
+        let parent = self.path.trim_end_matches('/');
+        if byte_names::is_encoded(name) {
+            let shown = String::from_utf8_lossy(&byte_names::display_bytes(name)).into_owned();
+            return format!("{parent}/{shown}");
+        }
+        format!("{parent}/{name}")
     }
 
     /// The error of operation `op` on `name`.
