@@ -351,6 +351,16 @@ fn non_utf8_names_match_containers_storage() {
         [r#""sym\xe9" 0 "caf\xe9""#, r#""written\xe9" 27 """#]
     );
 
+    // A file of such a name gone from a layer is reported readably.
+    std::fs::remove_file(at(&ours.layer_dir("applied"), b"d\xff/n\xe8me")).unwrap();
+    let (report, _, code) = run(&ours.cli, &ours.roots, &["check"], None);
+    assert_eq!(code, 1);
+    let report = String::from_utf8(report).unwrap();
+    assert!(
+        report.contains(" layer applied: ./d\u{fffd}/n\u{fffd}me: no such file in the layer\n"),
+        "{report}"
+    );
+
     // Deleting layers holding such names removes their trees (the image's
     // layers go with it).
     ours.ok(&["delete-container", "ctr"], None);
