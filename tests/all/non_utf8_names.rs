@@ -55,12 +55,17 @@ fn base_tar() -> Vec<u8> {
     tar_of(src, "@1700000000")
 }
 
-/// A child layer: a whiteout of a Latin-1 name, a new file with such a name.
+/// A child layer: a whiteout of a Latin-1 name, a new file with such a
+/// name, and the directory of such a name made opaque (listing it is what
+/// WASI cannot do).
 fn child_tar() -> Vec<u8> {
     let dir = tempfile::tempdir().unwrap();
     let src = dir.path();
     std::fs::write(at(src, b".wh.caf\xe9"), b"").unwrap();
     std::fs::write(at(src, b"n\xf6"), b"new\n").unwrap();
+    std::fs::create_dir(at(src, b"d\xff")).unwrap();
+    std::fs::write(at(src, b"d\xff/.wh..wh..opq"), b"").unwrap();
+    std::fs::write(at(src, b"d\xff/fresh"), b"fresh\n").unwrap();
     tar_of(src, "@1700000100")
 }
 
@@ -257,7 +262,17 @@ fn non_utf8_names_match_containers_storage() {
         lines
     };
     let lines = sorted_lines(ours.text(&["changes", "child"]));
-    assert_eq!(lines, [r#"Add "/n\xf6""#, r#"Delete "/caf\xe9""#]);
+    assert_eq!(
+        lines,
+        [
+            r#"Add "/d\xff/fresh""#,
+            r#"Add "/n\xf6""#,
+            r#"Delete "/caf\xe9""#,
+            r#"Delete "/d\xff/inner""#,
+            r#"Delete "/d\xff/n\xe8me""#,
+            r#"Modify "/d\xff""#,
+        ]
+    );
     assert_eq!(lines, sorted_lines(theirs.text(&["changes", "child"])));
     let json = ours.text(&["changes", "--json", "child"]);
     assert!(json.contains(r#"{"Path":"/n\ufffd","Kind":1}"#), "{json}");
