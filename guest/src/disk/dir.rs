@@ -6,7 +6,7 @@ use super::backend::{DirHandle, DirOps, FileOps};
 use super::error::{DiskError, DiskResult, Errno};
 use super::io::Output;
 use super::types::{DirEntry, EntryKind, FileInfo, Metadata, NodeKind, Stat, Timespec};
-use super::{DIR_MODE, FILE_MODE, IO_CHUNK, TEMP_PREFIX, byte_names, check_component};
+use super::{DIR_MODE, FILE_MODE, IO_CHUNK, TEMP_PREFIX, byte_names, check_entry_name};
 use crate::error::{Result, StoreError};
 use std::io::Read as _;
 
@@ -106,7 +106,7 @@ impl Dir {
         name: &str,
         operation: impl FnOnce(&DirHandle) -> Result<T, Errno>,
     ) -> DiskResult<T> {
-        check_component(name)?;
+        check_entry_name(name)?;
         self.on_self_or(op, name, operation)
     }
 
@@ -119,7 +119,7 @@ impl Dir {
         operation: impl FnOnce(&DirHandle) -> Result<T, Errno>,
     ) -> DiskResult<T> {
         if name != "." {
-            check_component(name)?;
+            check_entry_name(name)?;
         }
         if !DirHandle::BYTE_NAMES && byte_names::is_encoded(name) {
             return Err(self.error(op, name, Errno::IllegalByteSequence));
@@ -235,7 +235,7 @@ impl Dir {
     /// killed writer may have left beside `name`; returns its name. The
     /// caller holds the lock that guards `name` exclusively.
     pub fn remove_stale_temporary(&self, name: &str) -> DiskResult<String> {
-        check_component(name)?;
+        check_entry_name(name)?;
         let temp_name = format!("{TEMP_PREFIX}{name}");
         self.remove_file(&temp_name)?;
         Ok(temp_name)
@@ -245,7 +245,7 @@ impl Dir {
     /// [`AtomicFile::append`], publish with [`AtomicFile::commit`]; dropping
     /// it without committing removes the temporary file.
     pub fn begin_atomic(&self, name: &str) -> DiskResult<AtomicFile<'_>> {
-        check_component(name)?;
+        check_entry_name(name)?;
         loop {
             let suffix = u32::from_le_bytes(crate::platform::random_bytes::<4>());
             let temp_name = format!("{TEMP_PREFIX}{name}{suffix}");
@@ -301,7 +301,7 @@ impl Dir {
         target_name: &str,
         metadata: &Metadata,
     ) -> DiskResult<()> {
-        check_component(name)?;
+        check_entry_name(name)?;
         target.on("copy to", target_name, |to| {
             self.handle.copy_file(name, to, target_name, metadata)
         })
@@ -391,7 +391,7 @@ impl Dir {
 
     /// Makes `target_name` in `target` another link to file `name` here.
     pub fn hard_link(&self, name: &str, target: &Dir, target_name: &str) -> DiskResult<()> {
-        check_component(name)?;
+        check_entry_name(name)?;
         target.on("link", target_name, |to| {
             self.handle.hard_link(name, to, target_name)
         })
@@ -399,7 +399,7 @@ impl Dir {
 
     /// Renames `name` to `target_name` in `target`, replacing it.
     pub fn rename(&self, name: &str, target: &Dir, target_name: &str) -> DiskResult<()> {
-        check_component(name)?;
+        check_entry_name(name)?;
         target.on("rename", target_name, |to| {
             self.handle.rename(name, to, target_name)
         })
@@ -465,7 +465,7 @@ impl Dir {
         name: &str,
         read_only: bool,
     ) -> DiskResult<<DirHandle as DirOps>::Lock> {
-        check_component(name)?;
+        check_entry_name(name)?;
         self.handle.open_lock(name, read_only).map_err(|message| {
             DiskError::Lock(format!("opening lock {}: {message}", self.child_path(name)))
         })
@@ -525,7 +525,7 @@ impl AtomicFile<'_> {
     /// Like `commit`, but publishes under `target` (a name only known once
     /// the content is written, e.g. its digest).
     pub fn commit_as(mut self, target: &str) -> DiskResult<()> {
-        check_component(target)?;
+        check_entry_name(target)?;
         self.file
             .sync_data()
             .map_err(|errno| self.dir.error("sync", &self.temp_name, errno))?;
