@@ -401,3 +401,39 @@ fn tar_listing(tar: &[u8]) -> Vec<String> {
     }
     members
 }
+
+/// A name too long for the ustar header travels in a PAX `path` record
+/// holding the raw bytes: extracted as its bytes and rebuilt byte for
+/// byte, as 1.43 does.
+#[test]
+fn pax_records_carry_names_that_are_not_utf8() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut long = vec![b'x'; 120];
+    long.push(0xe9);
+    std::fs::write(at(dir.path(), &long), b"long\n").unwrap();
+    let out = Command::new("tar")
+        .args(["--format=pax", "--sort=name", "--owner=0", "--group=0"])
+        .args(["--mtime=@1700000000", "-C"])
+        .arg(dir.path())
+        .args(["-cf", "-", "."])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let tar = out.stdout;
+    let ours = Side::new(common::graphstore_cli());
+    let theirs = Side::new(common::reference_cli());
+    for side in [&ours, &theirs] {
+        side.ok(&["import-layer", "-i", "pax"], Some(&tar));
+        assert!(
+            side.ok(&["diff", "-u", "pax"], None) == tar,
+            "{}",
+            side.cli.display()
+        );
+    }
+    let tree = byte_tree(&ours.layer_dir("pax"));
+    assert_eq!(tree, byte_tree(&theirs.layer_dir("pax")));
+    assert_eq!(
+        tree,
+        [format!("{} 644 0:0 \"long\\n\"", common_quote(&long))]
+    );
+}
