@@ -13,8 +13,13 @@ use rustix::io::Errno;
 use std::fs::File;
 use std::io::{self, Read};
 use wasmtime::component::{HasData, Resource, ResourceTable};
+use wasmtime_wasi::filesystem as wasi_fs;
 use wasmtime_wasi::p2::DynOutputStream;
 use wasmtime_wasi::p2::bindings::sync::filesystem::types::{Descriptor, ErrorCode};
+
+/// Whether descriptors the host opens may block the calling thread: as
+/// the sandbox's own (`allow_blocking_current_thread`).
+const BLOCKING_ALLOWED: bool = true;
 
 /// Chunk size of `send-file`.
 const READ_BUFFER: usize = 1 << 20;
@@ -26,7 +31,8 @@ pub fn io_error_code(error: io::Error) -> ErrorCode {
         None => match error.kind() {
             // An escape refused, by cap-primitives or graphstore-posix: no errno.
             io::ErrorKind::PermissionDenied => ErrorCode::NotPermitted,
-            // A name or symlink target that is not UTF-8.
+            // Data the crate cannot represent (none of its calls makes one
+            // today: names that are not UTF-8 travel encoded).
             io::ErrorKind::InvalidData => ErrorCode::IllegalByteSequence,
             // A write that made no progress.
             io::ErrorKind::WriteZero => ErrorCode::InsufficientSpace,
@@ -377,6 +383,131 @@ impl Host for PosixView<'_> {
             os::list_xattrs(root, &path).map_err(io_error_code)
         })
     }
+
+    fn open_dir(
+        &mut self,
+        dir: Resource<Descriptor>,
+        path: String,
+    ) -> Outcome<Resource<Descriptor>> {
+        self.open_beneath(
+            &dir,
+            false,
+            |root| os::open_dir(root, &path),
+            |file, parent| {
+                Descriptor::Dir(wasi_fs::Dir::new(
+                    file,
+                    parent.perms,
+                    parent.open_mode,
+                    BLOCKING_ALLOWED,
+                ))
+            },
+        )
+    }
+
+    fn open_read(
+        &mut self,
+        dir: Resource<Descriptor>,
+        path: String,
+    ) -> Outcome<Resource<Descriptor>> {
+        self.open_beneath(
+            &dir,
+            false,
+            |root| os::open_read(root, &path),
+            |file, parent| {
+                Descriptor::File(wasi_fs::File::new(
+                    file,
+                    parent.perms,
+                    wasi_fs::OpenMode::READ,
+                    BLOCKING_ALLOWED,
+                ))
+            },
+        )
+    }
+
+    fn create_new(
+        &mut self,
+        dir: Resource<Descriptor>,
+        path: String,
+        mode: u32,
+    ) -> Outcome<Resource<Descriptor>> {
+        self.open_beneath(
+            &dir,
+            true,
+            |root| os::create_new(root, &path, mode),
+            |file, parent| {
+                Descriptor::File(wasi_fs::File::new(
+                    file,
+                    parent.perms,
+                    wasi_fs::OpenMode::WRITE,
+                    BLOCKING_ALLOWED,
+                ))
+            },
+        )
+    }
+
+    fn hard_link(
+        &mut self,
+        from_dir: Resource<Descriptor>,
+        from_path: String,
+        dir: Resource<Descriptor>,
+        path: String,
+    ) -> Outcome<()> {
+        let from = match directory(self.table, &from_dir, false)? {
+            Ok(from) => from,
+            Err(code) => return Ok(Err(code)),
+        };
+        self.in_dir(&dir, true, |root| {
+            os::hard_link(&from, &from_path, root, &path).map_err(io_error_code)
+        })
+    }
+
+    fn rename(
+        &mut self,
+        from_dir: Resource<Descriptor>,
+        from_path: String,
+        dir: Resource<Descriptor>,
+        path: String,
+    ) -> Outcome<()> {
+        let from = match directory(self.table, &from_dir, true)? {
+            Ok(from) => from,
+            Err(code) => return Ok(Err(code)),
+        };
+        self.in_dir(&dir, true, |root| {
+            os::rename(&from, &from_path, root, &path).map_err(io_error_code)
+        })
+    }
+
+    fn unlink(&mut self, dir: Resource<Descriptor>, path: String) -> Outcome<()> {
+        self.in_dir(&dir, true, |root| {
+            os::unlink(root, &path).map_err(io_error_code)
+        })
+    }
+}
+
+impl PosixView<'_> {
+    /// Opens something beneath the directory behind `dir` (writable when
+    /// `write`) and gives the component a descriptor for it, made by `wrap`
+    /// with the rights of `dir`'s descriptor.
+    fn open_beneath(
+        &mut self,
+        dir: &Resource<Descriptor>,
+        write: bool,
+        open: impl FnOnce(&File) -> io::Result<File>,
+        wrap: impl FnOnce(File, &wasi_fs::Dir) -> Descriptor,
+    ) -> Outcome<Resource<Descriptor>> {
+        let parent = match self.table.get(dir)? {
+            Descriptor::Dir(parent) => parent.clone(),
+            Descriptor::File(_) => return Ok(Err(ErrorCode::NotDirectory)),
+        };
+        if write && parent.perms.write_not_permitted() {
+            return Ok(Err(ErrorCode::ReadOnly));
+        }
+        let opened = match open(&parent.dir) {
+            Ok(opened) => opened,
+            Err(error) => return Ok(Err(io_error_code(error))),
+        };
+        Ok(Ok(self.table.push(wrap(opened, &parent))?))
+    }
 }
 
 /// Writes all of `file` to `out`, flushing as `blocking-write-and-flush`
@@ -421,6 +552,109 @@ mod tests {
         assert!(view.read_dir(missing(), ".".into()).is_err());
     }
     use std::fs::File;
+
+    /// Names that are not UTF-8 (encoded) go through the `posix` calls that
+    /// stand in for WASI's: opened descriptors carry the parent's rights.
+    #[test]
+    fn encoded_names_open_link_rename_and_unlink() {
+        use std::ffi::OsStr;
+        use std::os::unix::ffi::OsStrExt;
+        let temp = tempfile::tempdir().unwrap();
+        let at = |path: &[u8]| temp.path().join(OsStr::from_bytes(path));
+        std::fs::create_dir(at(b"d\xff")).unwrap();
+        std::fs::write(at(b"d\xff/caf\xe9"), b"latin-1").unwrap();
+        let mut table = ResourceTable::new();
+        let policy = Policy {
+            allow_device_nodes: false,
+            memory_bytes: 1 << 20,
+        };
+        let mut view = PosixView {
+            table: &mut table,
+            policy: &policy,
+        };
+        let descriptor = |perms| {
+            Descriptor::Dir(wasi_fs::Dir::new(
+                File::open(temp.path()).unwrap(),
+                perms,
+                wasi_fs::OpenMode::READ | wasi_fs::OpenMode::WRITE,
+                BLOCKING_ALLOWED,
+            ))
+        };
+        let root = view
+            .table
+            .push(descriptor(wasi_fs::FsPerms::ReadWrite))
+            .unwrap();
+        let borrow =
+            |handle: &Resource<Descriptor>| Resource::<Descriptor>::new_borrow(handle.rep());
+
+        let dir = view
+            .open_dir(borrow(&root), "\0d\u{ff}".into())
+            .unwrap()
+            .unwrap();
+        assert!(matches!(view.table.get(&dir).unwrap(), Descriptor::Dir(_)));
+        let names: Vec<String> = view
+            .read_dir(borrow(&dir), ".".into())
+            .unwrap()
+            .unwrap()
+            .into_iter()
+            .map(|entry| entry.name)
+            .collect();
+        assert_eq!(names, ["\0caf\u{e9}"]);
+        let file = view
+            .open_read(borrow(&dir), "\0caf\u{e9}".into())
+            .unwrap()
+            .unwrap();
+        match view.table.get(&file).unwrap() {
+            Descriptor::File(file) => assert_eq!(file.open_mode, wasi_fs::OpenMode::READ),
+            Descriptor::Dir(_) => panic!("a file was opened"),
+        }
+        let created = view
+            .create_new(borrow(&dir), "\0n\u{e8}".into(), 0o640)
+            .unwrap()
+            .unwrap();
+        assert!(matches!(
+            view.table.get(&created).unwrap(),
+            Descriptor::File(_)
+        ));
+        assert!(at(b"d\xff/n\xe8").is_file());
+        view.hard_link(
+            borrow(&dir),
+            "\0caf\u{e9}".into(),
+            borrow(&root),
+            "\0l\u{e9}".into(),
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(std::fs::read(at(b"l\xe9")).unwrap(), b"latin-1");
+        view.rename(
+            borrow(&root),
+            "\0l\u{e9}".into(),
+            borrow(&dir),
+            "\0r\u{e9}".into(),
+        )
+        .unwrap()
+        .unwrap();
+        assert!(at(b"d\xff/r\xe9").is_file() && !at(b"l\xe9").exists());
+        view.unlink(borrow(&dir), "\0r\u{e9}".into())
+            .unwrap()
+            .unwrap();
+        assert!(!at(b"d\xff/r\xe9").exists());
+        // A malformed encoding is an escape; a read-only parent stays read-only.
+        let malformed = view.open_dir(borrow(&root), "\0plain".into()).unwrap();
+        assert_eq!(malformed.unwrap_err(), ErrorCode::NotPermitted);
+        let read_only = view
+            .table
+            .push(descriptor(wasi_fs::FsPerms::ReadOnly))
+            .unwrap();
+        let refused = view
+            .create_new(borrow(&read_only), "x".into(), 0o600)
+            .unwrap();
+        assert_eq!(refused.unwrap_err(), ErrorCode::ReadOnly);
+        assert!(
+            view.open_dir(Resource::new_borrow(4242), "x".into())
+                .is_err()
+        );
+    }
 
     #[test]
     fn io_errors_map_to_wasi_codes() {

@@ -1,12 +1,15 @@
 //! Directory entries: creating, opening, listing, linking, renaming and
 //! removing them.
 
+use crate::byte_names::{encode_component, encode_path};
 use crate::metadata::{stat_record, xattr_names_in};
-use crate::resolve::{Parent, open_parent};
+use crate::resolve::{Parent, open_parent, path_bytes};
 use crate::types::{DirEntry, NodeKind};
 use rustix::fs::{AtFlags, FileType, Mode, OFlags};
+use std::ffi::OsStr;
 use std::fs::File;
 use std::io;
+use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
 /// What one [`read_dir`] entry is counted as besides its name and xattr
@@ -21,7 +24,7 @@ pub fn mkdir(dir: &File, path: &str, mode: u32) -> io::Result<()> {
     if name == "." {
         return Err(rustix::io::Errno::EXIST.into());
     }
-    rustix::fs::mkdirat(&parent, name, Mode::from_raw_mode(mode))?;
+    rustix::fs::mkdirat(&parent, &name, Mode::from_raw_mode(mode))?;
     Ok(())
 }
 
@@ -46,7 +49,7 @@ pub fn open_dir(dir: &File, path: &str) -> io::Result<File> {
     let (parent, name) = open_parent(dir, path)?;
     let opened = rustix::fs::openat(
         &parent,
-        name,
+        &name,
         OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
         Mode::empty(),
     )?;
@@ -56,16 +59,17 @@ pub fn open_dir(dir: &File, path: &str) -> io::Result<File> {
 /// Every entry of directory `path` beneath `dir` (not `.` and `..`) with its
 /// `lstat` and extended attribute names. A listing that would take more than
 /// about `max_bytes` (each entry counted as [`DIR_ENTRY_COST`] plus its
-/// strings) fails with kind `OutOfMemory`; a name that is not UTF-8 with
-/// kind `InvalidData`. An entry whose xattrs cannot be listed (a file system
+/// strings) fails with kind `OutOfMemory`. Names that are not UTF-8 come in
+/// the string form of [`crate::byte_names`]. An entry whose xattrs cannot be listed (a file system
 /// without them, say) is described without any.
 pub fn read_dir(dir: &File, path: &str, max_bytes: usize) -> io::Result<Vec<DirEntry>> {
     let listed = Parent::Opened(open_dir(dir, path)?);
     let mut entries = Vec::new();
     let mut listed_bytes = 0usize;
-    for_each_entry(&listed, path, |name, _| {
+    for_each_entry(&listed, |name, _| {
         let stat = rustix::fs::statat(&listed, name, AtFlags::SYMLINK_NOFOLLOW)?;
-        let xattrs = xattr_names_in(&listed, name).unwrap_or_default();
+        let xattrs = xattr_names_in(&listed, OsStr::from_bytes(name)).unwrap_or_default();
+        let name = encode_component(name);
         listed_bytes += DIR_ENTRY_COST + name.len() + xattrs.iter().map(String::len).sum::<usize>();
         if listed_bytes > max_bytes {
             return Err(io::Error::new(
@@ -74,7 +78,7 @@ pub fn read_dir(dir: &File, path: &str, max_bytes: usize) -> io::Result<Vec<DirE
             ));
         }
         entries.push(DirEntry {
-            name: name.to_string(),
+            name: name.into_owned(),
             stat: stat_record(&stat),
             xattrs,
         });
@@ -89,25 +93,24 @@ pub fn read_dir(dir: &File, path: &str, max_bytes: usize) -> io::Result<Vec<DirE
 pub fn list(dir: &File, path: &str) -> io::Result<Vec<(String, u32)>> {
     let listed = Parent::Opened(open_dir(dir, path)?);
     let mut entries = Vec::new();
-    for_each_entry(&listed, path, |name, file_type| {
+    for_each_entry(&listed, |name, file_type| {
         let file_type = match file_type {
             FileType::Unknown => FileType::from_raw_mode(
                 rustix::fs::statat(&listed, name, AtFlags::SYMLINK_NOFOLLOW)?.st_mode,
             ),
             known => known,
         };
-        entries.push((name.to_string(), file_type.as_raw_mode()));
+        entries.push((encode_component(name).into_owned(), file_type.as_raw_mode()));
         Ok(())
     })?;
     Ok(entries)
 }
 
 /// Calls `each` with the name and recorded type of every entry of
-/// `listed` except `.` and `..`; a name that is not UTF-8 is an error.
+/// `listed` except `.` and `..`.
 fn for_each_entry(
     listed: &Parent<'_>,
-    path: &str,
-    mut each: impl FnMut(&str, FileType) -> io::Result<()>,
+    mut each: impl FnMut(&[u8], FileType) -> io::Result<()>,
 ) -> io::Result<()> {
     let mut listing = rustix::fs::Dir::read_from(listed)?;
     while let Some(entry) = listing.read() {
@@ -116,13 +119,7 @@ fn for_each_entry(
         if raw == b"." || raw == b".." {
             continue;
         }
-        let name = std::str::from_utf8(raw).map_err(|_| {
-            io::Error::new(
-                io::ErrorKind::InvalidData,
-                format!("directory {path:?} holds a name that is not UTF-8"),
-            )
-        })?;
-        each(name, entry.file_type())?;
+        each(raw, entry.file_type())?;
     }
     Ok(())
 }
@@ -132,7 +129,7 @@ fn for_each_entry(
 /// the descriptor at any depth); a missing `path` is fine.
 pub fn remove_tree(dir: &File, path: &str) -> io::Result<()> {
     let (parent, name) = open_parent(dir, path)?;
-    match cap_primitives::fs::remove_dir_all(parent.as_file(), Path::new(name)) {
+    match cap_primitives::fs::remove_dir_all(parent.as_file(), Path::new(&name)) {
         Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(()),
         other => other,
     }
@@ -157,36 +154,33 @@ pub fn mknod(
     };
     let (parent, name) = open_parent(dir, path)?;
     let device = rustix::fs::makedev(major, minor);
-    rustix::fs::mknodat(&parent, name, file_type, Mode::from_raw_mode(mode), device)?;
+    rustix::fs::mknodat(&parent, &name, file_type, Mode::from_raw_mode(mode), device)?;
     Ok(())
 }
 
-/// Creates symlink `path` beneath `dir` with content `target`, which may be
-/// absolute or lead anywhere: nothing here ever follows it.
+/// Creates symlink `path` beneath `dir` with content `target` (in the
+/// string form of [`crate::byte_names`]), which may be absolute or lead
+/// anywhere: nothing here ever follows it.
 pub fn symlink(dir: &File, path: &str, target: &str) -> io::Result<()> {
     let (parent, name) = open_parent(dir, path)?;
-    rustix::fs::symlinkat(target, &parent, name)?;
+    let target = path_bytes(target)?;
+    rustix::fs::symlinkat(&*target, &parent, &name)?;
     Ok(())
 }
 
-/// The content of symlink `path` beneath `dir`; one that is not UTF-8 fails
-/// with kind `InvalidData`.
+/// The content of symlink `path` beneath `dir`, in the string form of
+/// [`crate::byte_names`].
 pub fn readlink(dir: &File, path: &str) -> io::Result<String> {
     let (parent, name) = open_parent(dir, path)?;
-    let target = rustix::fs::readlinkat(&parent, name, Vec::new())?;
-    target.into_string().map_err(|_| {
-        io::Error::new(
-            io::ErrorKind::InvalidData,
-            format!("symlink {path:?} has a target that is not UTF-8"),
-        )
-    })
+    let target = rustix::fs::readlinkat(&parent, &name, Vec::new())?;
+    Ok(encode_path(target.as_bytes()).into_owned())
 }
 
 /// Removes the file or symlink `path` beneath `dir` (a symlink itself, never
 /// its target).
 pub fn unlink(dir: &File, path: &str) -> io::Result<()> {
     let (parent, name) = open_parent(dir, path)?;
-    rustix::fs::unlinkat(&parent, name, AtFlags::empty())?;
+    rustix::fs::unlinkat(&parent, &name, AtFlags::empty())?;
     Ok(())
 }
 
@@ -195,7 +189,7 @@ pub fn unlink(dir: &File, path: &str) -> io::Result<()> {
 pub fn rename(from_dir: &File, from: &str, to_dir: &File, to: &str) -> io::Result<()> {
     let (from_parent, from_name) = open_parent(from_dir, from)?;
     let (to_parent, to_name) = open_parent(to_dir, to)?;
-    rustix::fs::renameat(&from_parent, from_name, &to_parent, to_name)?;
+    rustix::fs::renameat(&from_parent, &from_name, &to_parent, &to_name)?;
     Ok(())
 }
 
@@ -206,9 +200,9 @@ pub fn hard_link(from_dir: &File, from: &str, to_dir: &File, to: &str) -> io::Re
     let (to_parent, to_name) = open_parent(to_dir, to)?;
     rustix::fs::linkat(
         &from_parent,
-        from_name,
+        &from_name,
         &to_parent,
-        to_name,
+        &to_name,
         AtFlags::empty(),
     )?;
     Ok(())

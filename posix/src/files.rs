@@ -21,7 +21,7 @@ pub fn open_regular(dir: &File, path: &str) -> io::Result<(File, u64)> {
     let (parent, name) = open_parent(dir, path)?;
     let file = rustix::fs::openat(
         &parent,
-        name,
+        &name,
         OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::NOCTTY | OFlags::CLOEXEC,
         Mode::empty(),
     )?;
@@ -113,7 +113,7 @@ fn create_with(
     }
     let file = rustix::fs::openat(
         &parent,
-        name,
+        &name,
         OFlags::CREATE | OFlags::EXCL | OFlags::WRONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
         Mode::from_raw_mode(NEW_FILE_MODE),
     )?;
@@ -121,7 +121,7 @@ fn create_with(
     match fill(&mut file) {
         Ok(()) => Ok(file),
         Err(error) => {
-            let _ = rustix::fs::unlinkat(&parent, name, AtFlags::empty());
+            let _ = rustix::fs::unlinkat(&parent, &name, AtFlags::empty());
             Err(error)
         }
     }

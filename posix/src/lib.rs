@@ -19,8 +19,13 @@
 //! Functions return [`std::io::Result`]: OS failures carry their errno;
 //! errors made here carry one too where a natural errno exists (`EEXIST`,
 //! `EISDIR`, `EINVAL`, `EFBIG`, `EPERM`, `EOPNOTSUPP`), else a distinct kind
-//! (`InvalidData` for a name that is not UTF-8, `OutOfMemory` for a listing
-//! over budget, `InvalidInput` for misuse of a [`LockFile`]).
+//! (`OutOfMemory` for a listing over budget, `InvalidInput` for misuse of
+//! a [`LockFile`]).
+//!
+//! Names that are not UTF-8 travel in the string paths in the form of
+//! [`byte_names`]: every path is decoded to bytes before it is resolved
+//! (a malformed encoding is refused as an escape), and listed names and
+//! symlink targets are encoded.
 
 //!
 //! The plain records ([`Stat`], [`Metadata`], …) build for every target (the
@@ -29,6 +34,7 @@
 #![warn(missing_docs, missing_debug_implementations)]
 #![deny(unsafe_code)]
 
+pub mod byte_names;
 #[cfg(not(target_arch = "wasm32"))]
 mod dedupe;
 #[cfg(not(target_arch = "wasm32"))]

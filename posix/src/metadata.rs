@@ -4,6 +4,7 @@
 use crate::resolve::{Parent, magic_path, open_object, open_object_in, open_parent, path_in};
 use crate::types::{Metadata, Stat, Timespec};
 use rustix::fs::{AtFlags, FileType, Gid, Mode, Uid, XattrFlags};
+use std::ffi::OsStr;
 use std::fs::File;
 use std::io;
 use std::os::fd::{AsFd, OwnedFd};
@@ -22,7 +23,7 @@ pub fn lstat(dir: &File, path: &str) -> io::Result<Stat> {
         rustix::fs::fstat(dir)?
     } else {
         let (parent, name) = open_parent(dir, path)?;
-        rustix::fs::statat(&parent, name, AtFlags::SYMLINK_NOFOLLOW)?
+        rustix::fs::statat(&parent, &name, AtFlags::SYMLINK_NOFOLLOW)?
     };
     Ok(stat_record(&stat))
 }
@@ -51,14 +52,14 @@ pub fn set_times(
     modification: Timespec,
 ) -> io::Result<()> {
     let (parent, name) = open_parent(dir, path)?;
-    set_times_at(&parent, name, access, modification)
+    set_times_at(&parent, &name, access, modification)
 }
 
 /// Applies `metadata` to `path` beneath `dir` (a final symlink itself):
 /// owner, extended attributes, permission bits (not on a symlink), times.
 pub fn set_metadata(dir: &File, path: &str, metadata: &Metadata) -> io::Result<()> {
     let (parent, name) = open_parent(dir, path)?;
-    let target = open_object_in(&parent, name)?;
+    let target = open_object_in(&parent, &name)?;
     chown_object(&target, metadata.uid, metadata.gid)?;
     let magic = magic_path(&target);
     for (key, value) in &metadata.xattrs {
@@ -68,7 +69,7 @@ pub fn set_metadata(dir: &File, path: &str, metadata: &Metadata) -> io::Result<(
         chmod_object(&target, metadata.mode)?;
     }
     if let Some((access, modification)) = metadata.times {
-        set_times_at(&parent, name, access, modification)?;
+        set_times_at(&parent, &name, access, modification)?;
     }
     Ok(())
 }
@@ -90,9 +91,9 @@ pub fn set_xattr(dir: &File, path: &str, name: &str, value: &[u8]) -> io::Result
 /// symlink itself); `None` when it is not set.
 pub fn get_xattr(dir: &File, path: &str, name: &str) -> io::Result<Option<Vec<u8>>> {
     let (parent, object) = open_parent(dir, path)?;
-    let target = path_in(&parent, object);
+    let target = path_in(&parent, &object);
     match read_xattr_data(MAX_XATTR_VALUE, |buffer| {
-        rustix::fs::lgetxattr(target.as_str(), name, buffer)
+        rustix::fs::lgetxattr(target.as_os_str(), name, buffer)
     }) {
         Ok(value) => Ok(Some(value)),
         Err(rustix::io::Errno::NODATA) => Ok(None),
@@ -104,14 +105,14 @@ pub fn get_xattr(dir: &File, path: &str, name: &str) -> io::Result<Option<Vec<u8
 /// symlink itself).
 pub fn list_xattrs(dir: &File, path: &str) -> io::Result<Vec<String>> {
     let (parent, object) = open_parent(dir, path)?;
-    Ok(xattr_names_in(&parent, object)?)
+    Ok(xattr_names_in(&parent, &object)?)
 }
 
 /// Names of the extended attributes of `name` in `parent`.
-pub(crate) fn xattr_names_in(parent: &Parent<'_>, name: &str) -> rustix::io::Result<Vec<String>> {
+pub(crate) fn xattr_names_in(parent: &Parent<'_>, name: &OsStr) -> rustix::io::Result<Vec<String>> {
     let target = path_in(parent, name);
     let list = read_xattr_data(MAX_XATTR_LIST, |buffer| {
-        rustix::fs::llistxattr(target.as_str(), buffer)
+        rustix::fs::llistxattr(target.as_os_str(), buffer)
     })?;
     Ok(list
         .split(|b| *b == 0)
@@ -166,7 +167,7 @@ fn chown_object(target: &OwnedFd, uid: u32, gid: u32) -> io::Result<()> {
 /// Sets the times of `name` in `parent`, not following a final symlink.
 fn set_times_at(
     parent: &impl AsFd,
-    name: &str,
+    name: &OsStr,
     access: Timespec,
     modification: Timespec,
 ) -> io::Result<()> {

@@ -2,10 +2,14 @@
 //! into its parent and final component, open the parent beneath the
 //! directory handle, act on the final component with one `*at` call.
 
+use crate::byte_names;
 use rustix::fs::{Mode, OFlags};
+use std::borrow::Cow;
+use std::ffi::{OsStr, OsString};
 use std::fs::File;
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
 /// Where the kernel exposes this process's descriptors by number.
@@ -25,18 +29,38 @@ pub(crate) fn escape(path: &str) -> io::Error {
 /// empty paths, NUL and a final `..` (a `PermissionDenied` error without an
 /// errno). A final `.` is kept: it names the parent itself.
 pub fn split_beneath(path: &str) -> io::Result<(&str, &str)> {
-    if path.is_empty() || path.starts_with('/') || path.contains('\0') {
+    if path.contains('\0') {
         return Err(escape(path));
     }
-    let trimmed = path.trim_end_matches('/');
-    let (parent, name) = match trimmed.rsplit_once('/') {
-        Some((parent, name)) => (parent, name),
-        None => (".", trimmed),
+    let (parent, name) = split_bytes(path.as_bytes()).ok_or_else(|| escape(path))?;
+    // Both halves end at a `/` or at the ends of `path`: char boundaries.
+    fn text<'a>(bytes: &'a [u8], path: &str) -> io::Result<&'a str> {
+        std::str::from_utf8(bytes).map_err(|_| escape(path))
+    }
+    Ok((text(parent, path)?, text(name, path)?))
+}
+
+/// [`split_beneath`] of a path's bytes; `None` where it refuses.
+fn split_bytes(path: &[u8]) -> Option<(&[u8], &[u8])> {
+    if path.is_empty() || path.starts_with(b"/") || path.contains(&0) {
+        return None;
+    }
+    let end = path.iter().rposition(|&b| b != b'/')? + 1;
+    let trimmed = &path[..end];
+    let (parent, name) = match trimmed.iter().rposition(|&b| b == b'/') {
+        Some(slash) => (&trimmed[..slash], &trimmed[slash + 1..]),
+        None => (&b"."[..], trimmed),
     };
-    if name.is_empty() || name == ".." {
-        return Err(escape(path));
+    if name == b".." {
+        return None;
     }
-    Ok((if parent.is_empty() { "." } else { parent }, name))
+    Some((if parent.is_empty() { b"." } else { parent }, name))
+}
+
+/// The bytes `path` stands for (names that are not UTF-8 arrive encoded,
+/// see [`crate::byte_names`]); a malformed encoding is refused as an escape.
+pub(crate) fn path_bytes(path: &str) -> io::Result<Cow<'_, [u8]>> {
+    byte_names::decode_path(path).ok_or_else(|| escape(path))
 }
 
 /// The directory holding a path's final component: the directory handle
@@ -65,15 +89,14 @@ impl AsFd for Parent<'_> {
 /// Opens the parent directory of `path` beneath `root`; returns it and the
 /// final name. The final name is never `/`-separated, so every `*at` call on
 /// it stays in the parent.
-pub(crate) fn open_parent<'r, 'p>(
-    root: &'r File,
-    path: &'p str,
-) -> io::Result<(Parent<'r>, &'p str)> {
-    let (parent, name) = split_beneath(path)?;
-    if parent == "." {
+pub(crate) fn open_parent<'r>(root: &'r File, path: &str) -> io::Result<(Parent<'r>, OsString)> {
+    let bytes = path_bytes(path)?;
+    let (parent, name) = split_bytes(&bytes).ok_or_else(|| escape(path))?;
+    let name = OsStr::from_bytes(name).to_os_string();
+    if parent == b"." {
         return Ok((Parent::Root(root), name));
     }
-    let parent = cap_primitives::fs::open_dir(root, Path::new(parent))?;
+    let parent = cap_primitives::fs::open_dir(root, Path::new(OsStr::from_bytes(parent)))?;
     Ok((Parent::Opened(parent), name))
 }
 
@@ -89,12 +112,12 @@ pub(crate) fn open_object(root: &File, path: &str) -> io::Result<OwnedFd> {
         )?);
     }
     let (parent, name) = open_parent(root, path)?;
-    open_object_in(&parent, name)
+    open_object_in(&parent, &name)
 }
 
 /// Opens `name` in `parent` as an `O_PATH` descriptor, not following a
 /// final symlink.
-pub(crate) fn open_object_in(parent: &Parent<'_>, name: &str) -> io::Result<OwnedFd> {
+pub(crate) fn open_object_in(parent: &Parent<'_>, name: &OsStr) -> io::Result<OwnedFd> {
     Ok(rustix::fs::openat(
         parent,
         name,
@@ -115,8 +138,10 @@ pub(crate) fn magic_path(fd: &OwnedFd) -> String {
 /// `l*xattr` calls, which take no directory descriptor. `name` is one
 /// component (see [`split_beneath`]), so nothing beyond `parent` is resolved,
 /// and the `l*` calls do not follow a final symlink.
-pub(crate) fn path_in(parent: &Parent<'_>, name: &str) -> String {
-    format!("{PROC_SELF_FD}/{}/{name}", parent.as_fd().as_raw_fd())
+pub(crate) fn path_in(parent: &Parent<'_>, name: &OsStr) -> OsString {
+    let mut path = OsString::from(format!("{PROC_SELF_FD}/{}/", parent.as_fd().as_raw_fd()));
+    path.push(name);
+    path
 }
 
 #[cfg(test)]
@@ -134,5 +159,16 @@ mod tests {
             assert_eq!(error.kind(), io::ErrorKind::PermissionDenied, "{bad:?}");
             assert_eq!(error.raw_os_error(), None, "{bad:?}");
         }
+    }
+
+    #[test]
+    fn encoded_names_split_as_their_bytes() {
+        assert_eq!(
+            split_bytes(b"d\xff/caf\xe9"),
+            Some((&b"d\xff"[..], &b"caf\xe9"[..]))
+        );
+        assert_eq!(&*path_bytes("\0d\u{ff}/x").unwrap(), b"d\xff/x");
+        let malformed = path_bytes("\0plain").unwrap_err();
+        assert_eq!(malformed.kind(), io::ErrorKind::PermissionDenied);
     }
 }

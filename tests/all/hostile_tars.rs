@@ -870,6 +870,17 @@ fn entries(layer: &Path) -> Vec<String> {
     names
 }
 
+/// The byte names in directory `dir`, sorted.
+fn entries_of(dir: &Path) -> Vec<Vec<u8>> {
+    use std::os::unix::ffi::OsStrExt;
+    let mut names: Vec<Vec<u8>> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().as_bytes().to_vec())
+        .collect();
+    names.sort();
+    names
+}
+
 fn bomb_limit(options: &mut StoreOptions) {
     options.max_diff_bytes = Some(BOMB_LIMIT);
 }
@@ -1310,10 +1321,25 @@ cases! {
         .confined(|layer, _| assert_eq!(entries(layer), ["gs"]));
     nul_in_a_pax_path_is_refused: Case::new(|_| raw(tar(&[file("a", b"a").pax("path", b"gs\0../../x")])))
         .fails(InvalidInput, "invalid tar header");
-    non_utf8_name_is_refused: Case::new(|_| plain(&[file(b"caf\xe9", b"x")]))
-        .fails(InvalidInput, "not UTF-8");
-    non_utf8_symlink_target_is_refused: Case::new(|_| plain(&[symlink("s", b"caf\xe9")]))
-        .fails(InvalidInput, "not UTF-8");
+    non_utf8_name_is_extracted_as_its_bytes: Case::new(|_| plain(&[file(b"caf\xe9", b"x")]))
+        .confined(|layer, _| {
+            use std::os::unix::ffi::OsStrExt;
+            let path = layer.join(std::ffi::OsStr::from_bytes(b"caf\xe9"));
+            assert_eq!(std::fs::read(path).unwrap(), b"x");
+        });
+    non_utf8_symlink_target_is_kept_as_its_bytes: Case::new(|_| plain(&[symlink("s", b"caf\xe9")]))
+        .confined(|layer, _| {
+            use std::os::unix::ffi::OsStrExt;
+            let target = std::fs::read_link(layer.join("s")).unwrap();
+            assert_eq!(target.as_os_str().as_bytes(), b"caf\xe9");
+        });
+    non_utf8_byte_and_its_utf8_char_are_two_names: Case::new(|_| plain(&[
+        file(b"\xff", b"byte"), file("\u{ff}", b"char"),
+    ]))
+        .confined(|layer, _| {
+            assert_eq!(entries_of(layer), [&b"\xc3\xbf"[..], &b"\xff"[..]]);
+            assert_eq!(std::fs::read(layer.join("\u{ff}")).unwrap(), b"char");
+        });
     component_of_300_bytes_is_refused: Case::new(|_| plain(&[file("x".repeat(300), b"x")]))
         .fails(ErrorKind::Io, "file name too long");
     path_of_10000_bytes_is_extracted: Case::new(|_| {

@@ -18,6 +18,7 @@ mod hostile_tars;
 mod interop;
 mod layers;
 mod newer_commands;
+mod non_utf8_names;
 mod portable;
 mod real_clients;
 mod store_api;

@@ -690,7 +690,8 @@ fn portable_status_names_its_profile() {
     assert_eq!(
         status[5].1,
         "owners, permission bits, setuid/setgid/sticky bits, extended attributes, \
-         device nodes and FIFOs, absolute symlinks, cross-process locks"
+         device nodes and FIFOs, absolute symlinks, names that are not UTF-8, \
+         cross-process locks"
     );
     // The full build reports 1.43's rows only.
     let host_status = roots.open().status().unwrap();
@@ -830,5 +831,52 @@ fn measure_portable_import() {
     println!(
         "portable component under wasmtime, {} bytes: put-layer {streamed:?}, put-layer-chunked {chunked:?}",
         tar.len()
+    );
+}
+
+/// WASI 0.2 paths are strings: a member name that is not UTF-8 cannot be
+/// created there, so the portable component refuses it by name (the full
+/// host extracts it as its bytes), and keeps no layer.
+#[test]
+fn portable_component_refuses_names_that_are_not_utf8() {
+    let roots = Roots::new();
+    let dir = tempfile::tempdir().unwrap();
+    use std::os::unix::ffi::OsStrExt;
+    std::fs::write(
+        dir.path().join(std::ffi::OsStr::from_bytes(b"caf\xe9")),
+        b"x",
+    )
+    .unwrap();
+    let tar = common::gnu_tar(dir.path(), &["--owner=0", "--group=0"]);
+    let (mut wasm, instance) = instantiate(&roots);
+    let api = instance.graphstore_store_store_api().store();
+    let handle = api
+        .call_open(&mut wasm, &store_options(&roots, &[]))
+        .unwrap()
+        .unwrap();
+    let input: DynInputStream = Box::new(ReaderStream::new(std::io::Cursor::new(tar)));
+    let input = wasm.data_mut().table.push(input).unwrap();
+    let error = api
+        .call_put_layer(
+            &mut wasm,
+            handle,
+            Some("base"),
+            None,
+            &[],
+            &layer_options(),
+            input,
+        )
+        .unwrap()
+        .unwrap_err();
+    let text = format!("{error:?}");
+    assert!(
+        text.starts_with("Error::UnsupportedByProfile(") && text.contains("is not UTF-8"),
+        "{text}"
+    );
+    assert!(
+        api.call_layers(&mut wasm, handle)
+            .unwrap()
+            .unwrap()
+            .is_empty()
     );
 }

@@ -3,6 +3,7 @@
 
 use super::snapshot::{EntryInfo, EntryKind, IdMaps, Snapshot, ancestors, parent};
 use crate::format::timestamp::Timestamp;
+use graphstore_posix::byte_names;
 use serde::{Serialize, Serializer};
 use std::collections::{BTreeMap, HashSet};
 
@@ -54,7 +55,8 @@ impl Serialize for ChangeKind {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Change {
-    /// Cleaned absolute path (`/etc/hosts`).
+    /// Cleaned absolute path (`/etc/hosts`); names that are not UTF-8 in
+    /// the string form of [`byte_names`].
     pub path: String,
     /// What happened to it.
     pub kind: ChangeKind,
@@ -110,13 +112,22 @@ pub fn changes(
             found.entry(dir).or_insert(ChangeKind::Modify);
         }
     }
-    found
+    let mut list: Vec<Change> = found
         .into_iter()
         .map(|(path, kind)| Change {
             path: path.to_string(),
             kind,
         })
-        .collect()
+        .collect();
+    // Byte order of the names, not of their string forms.
+    list.sort_by(|a, b| path_order(&a.path, &b.path));
+    list
+}
+
+/// The order of two snapshot paths by the bytes they stand for (names that
+/// are not UTF-8 are encoded in them, see [`byte_names`]).
+pub(crate) fn path_order(a: &str, b: &str) -> std::cmp::Ordering {
+    byte_names::display_bytes(a).cmp(&byte_names::display_bytes(b))
 }
 
 /// 1.43's `ChangesSize`: the sizes of the non-directory entries of `new`

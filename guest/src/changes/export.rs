@@ -2,6 +2,7 @@
 //! naive diff (`ExportChanges` / `TarWithOptions` with `addTarFile`), and
 //! writing them with [`TarWriter`] while the caller opens file contents.
 
+use super::compare::path_order;
 use super::compare::{CAPABILITY_XATTR, Change, ChangeKind, USER_XATTR_PREFIX};
 use super::error::{ChangesError, Result};
 use super::snapshot::{EntryInfo, EntryKind, IdMaps, Snapshot, parent};
@@ -11,6 +12,7 @@ use crate::archive::path::is_whiteout;
 use crate::archive::pax::PaxRecords;
 use crate::archive::writer::{TarWriter, whiteout_member};
 use crate::format::timestamp::Timestamp;
+use graphstore_posix::byte_names;
 use std::collections::{BTreeMap, HashMap, hash_map};
 use std::io::{self, Read, Write};
 
@@ -100,7 +102,7 @@ pub fn plan_diff(
     whiteout_mtime: Timestamp,
 ) -> ExportPlan {
     let mut sorted: Vec<&Change> = changes.iter().collect();
-    sorted.sort_by(|a, b| a.path.cmp(&b.path));
+    sorted.sort_by(|a, b| path_order(&a.path, &b.path));
     let mut appender = Appender::new(layer, maps, names);
     for change in sorted {
         match change.kind {
@@ -116,7 +118,11 @@ pub fn plan_diff(
 /// names in byte order, headers built as for [`plan_diff`].
 pub fn plan_tree(layer: &Snapshot, maps: &IdMaps, names: &dyn NameLookup) -> ExportPlan {
     let mut paths: Vec<&str> = layer.iter().map(|(path, _)| path).collect();
-    paths.sort_by(|a, b| a.split('/').cmp(b.split('/')));
+    paths.sort_by(|a, b| {
+        let bytes = |path| byte_names::display_bytes(path).into_owned();
+        let (a, b) = (bytes(a), bytes(b));
+        a.split(|&c| c == b'/').cmp(b.split(|&c| c == b'/'))
+    });
     let mut appender = Appender::new(layer, maps, names);
     for path in paths {
         appender.add_entry(path);
@@ -216,8 +222,12 @@ impl<'a> Appender<'a> {
     fn add_whiteout(&mut self, path: &str, mtime: Timestamp) {
         let dir = parent(path).trim_start_matches('/');
         let name = &path[path.rfind('/').map_or(0, |slash| slash + 1)..];
+        let (dir, name) = (
+            byte_names::display_bytes(dir),
+            byte_names::display_bytes(name),
+        );
         self.plan.ops.push(TarOp {
-            header: whiteout_member(dir.as_bytes(), name.as_bytes(), mtime),
+            header: whiteout_member(&dir, &name, mtime),
             source: None,
         });
     }
@@ -234,7 +244,7 @@ impl<'a> Appender<'a> {
 /// numbers, a canonical name) with its xattrs and a truncated mtime; IDs
 /// still the on-disk ones. `None` for a socket, which tar cannot hold.
 fn file_info_header(path: &str, info: &EntryInfo, names: &dyn NameLookup) -> Option<Member> {
-    let mut name = path.trim_start_matches('/').as_bytes().to_vec();
+    let mut name = byte_names::display_bytes(path.trim_start_matches('/')).into_owned();
     let (flag, size, link_target) = match info.kind {
         EntryKind::Directory => {
             name.push(b'/');
@@ -260,7 +270,7 @@ fn file_info_header(path: &str, info: &EntryInfo, names: &dyn NameLookup) -> Opt
     Some(Member {
         typeflag: flag,
         path: name,
-        link_target: link_target.as_bytes().to_vec(),
+        link_target: byte_names::display_bytes(link_target).into_owned(),
         mode: i64::from(info.permissions() | info.kind.type_bits()),
         uid: i64::from(info.uid),
         gid: i64::from(info.gid),

@@ -158,7 +158,9 @@ impl Snapshot {
             .is_some_and(|entry| entry.kind == EntryKind::Directory)
     }
 
-    /// All entries, by path in byte order.
+    /// All entries, by path in byte order of the string form (a name that
+    /// is not UTF-8 is encoded, see `graphstore_posix::byte_names`; callers
+    /// that need the order of the bytes sort by the decoded paths).
     pub fn iter(&self) -> impl Iterator<Item = (&str, &EntryInfo)> {
         self.entries
             .iter()

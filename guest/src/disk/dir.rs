@@ -6,7 +6,7 @@ use super::backend::{DirHandle, DirOps, FileOps};
 use super::error::{DiskError, DiskResult, Errno};
 use super::io::Output;
 use super::types::{DirEntry, EntryKind, FileInfo, Metadata, NodeKind, Stat, Timespec};
-use super::{DIR_MODE, FILE_MODE, IO_CHUNK, TEMP_PREFIX, check_component};
+use super::{DIR_MODE, FILE_MODE, IO_CHUNK, TEMP_PREFIX, byte_names, check_entry_name};
 use crate::error::{Result, StoreError};
 use std::io::Read as _;
 
@@ -59,6 +59,12 @@ impl Dir {
         DirHandle::SYNCS_FILESYSTEM
     }
 
+    /// Whether names that are not UTF-8 can be created and found in this
+    /// build (WASI alone cannot carry them).
+    pub fn carries_byte_names() -> bool {
+        super::PROFILE.byte_names
+    }
+
     /// Writes everything dirty on this directory's file system to its
     /// device (`syncfs`).
     pub fn sync_filesystem(&self) -> DiskResult<()> {
@@ -70,12 +76,18 @@ impl Dir {
         &self.path
     }
 
-    /// The host path of `name` inside this directory.
+    /// The host path of `name` inside this directory (a name that is not
+    /// UTF-8 shown with U+FFFD for its invalid bytes).
     pub fn child_path(&self, name: &str) -> String {
         if name == "." {
             return self.path.clone();
         }
-        format!("{}/{name}", self.path.trim_end_matches('/'))
+        let parent = self.path.trim_end_matches('/');
+        if byte_names::is_encoded(name) {
+            let shown = String::from_utf8_lossy(&byte_names::display_bytes(name)).into_owned();
+            return format!("{parent}/{shown}");
+        }
+        format!("{parent}/{name}")
     }
 
     /// The error of operation `op` on `name`.
@@ -94,7 +106,7 @@ impl Dir {
         name: &str,
         operation: impl FnOnce(&DirHandle) -> Result<T, Errno>,
     ) -> DiskResult<T> {
-        check_component(name)?;
+        check_entry_name(name)?;
         self.on_self_or(op, name, operation)
     }
 
@@ -107,7 +119,10 @@ impl Dir {
         operation: impl FnOnce(&DirHandle) -> Result<T, Errno>,
     ) -> DiskResult<T> {
         if name != "." {
-            check_component(name)?;
+            check_entry_name(name)?;
+        }
+        if !Self::carries_byte_names() && byte_names::is_encoded(name) {
+            return Err(self.error(op, name, Errno::IllegalByteSequence));
         }
         operation(&self.handle).map_err(|errno| self.error(op, name, errno))
     }
@@ -233,7 +248,7 @@ impl Dir {
     /// killed writer may have left beside `name`; returns its name. The
     /// caller holds the lock that guards `name` exclusively.
     pub fn remove_stale_temporary(&self, name: &str) -> DiskResult<String> {
-        check_component(name)?;
+        check_entry_name(name)?;
         let temp_name = format!("{TEMP_PREFIX}{name}");
         self.remove_file(&temp_name)?;
         Ok(temp_name)
@@ -243,7 +258,7 @@ impl Dir {
     /// [`AtomicFile::append`], publish with [`AtomicFile::commit`]; dropping
     /// it without committing removes the temporary file.
     pub fn begin_atomic(&self, name: &str) -> DiskResult<AtomicFile<'_>> {
-        check_component(name)?;
+        check_entry_name(name)?;
         loop {
             let suffix = u32::from_le_bytes(crate::platform::random_bytes::<4>());
             let temp_name = format!("{TEMP_PREFIX}{name}{suffix}");
@@ -299,7 +314,7 @@ impl Dir {
         target_name: &str,
         metadata: &Metadata,
     ) -> DiskResult<()> {
-        check_component(name)?;
+        check_entry_name(name)?;
         target.on("copy to", target_name, |to| {
             self.handle.copy_file(name, to, target_name, metadata)
         })
@@ -427,7 +442,7 @@ impl Dir {
 
     /// Makes `target_name` in `target` another link to file `name` here.
     pub fn hard_link(&self, name: &str, target: &Dir, target_name: &str) -> DiskResult<()> {
-        check_component(name)?;
+        check_entry_name(name)?;
         target.on("link", target_name, |to| {
             self.handle.hard_link(name, to, target_name)
         })
@@ -435,7 +450,7 @@ impl Dir {
 
     /// Renames `name` to `target_name` in `target`, replacing it.
     pub fn rename(&self, name: &str, target: &Dir, target_name: &str) -> DiskResult<()> {
-        check_component(name)?;
+        check_entry_name(name)?;
         target.on("rename", target_name, |to| {
             self.handle.rename(name, to, target_name)
         })
@@ -501,7 +516,7 @@ impl Dir {
         name: &str,
         read_only: bool,
     ) -> DiskResult<<DirHandle as DirOps>::Lock> {
-        check_component(name)?;
+        check_entry_name(name)?;
         self.handle.open_lock(name, read_only).map_err(|message| {
             DiskError::Lock(format!("opening lock {}: {message}", self.child_path(name)))
         })
@@ -563,7 +578,7 @@ impl AtomicFile<'_> {
     /// Like `commit`, but publishes under `target` (a name only known once
     /// the content is written, e.g. its digest).
     pub fn commit_as(mut self, target: &str) -> DiskResult<()> {
-        check_component(target)?;
+        check_entry_name(target)?;
         if self.sync_data {
             self.file
                 .sync_data()

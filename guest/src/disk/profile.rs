@@ -20,6 +20,9 @@ pub struct Profile {
     pub device_nodes: bool,
     /// Symlinks with absolute targets.
     pub absolute_symlinks: bool,
+    /// File names and symlink targets that are not UTF-8 (Linux names are
+    /// bytes; WASI 0.2 paths are strings).
+    pub byte_names: bool,
     /// Lock files that exclude other processes (fcntl locks shared with
     /// containers/storage).
     pub cross_process_locks: bool,
@@ -36,6 +39,7 @@ impl Profile {
         xattrs: true,
         device_nodes: true,
         absolute_symlinks: true,
+        byte_names: true,
         cross_process_locks: true,
     };
 
@@ -50,6 +54,7 @@ impl Profile {
         xattrs: false,
         device_nodes: false,
         absolute_symlinks: false,
+        byte_names: false,
         cross_process_locks: false,
     };
 
@@ -63,6 +68,7 @@ impl Profile {
             (self.xattrs, "extended attributes"),
             (self.device_nodes, "device nodes and FIFOs"),
             (self.absolute_symlinks, "absolute symlinks"),
+            (self.byte_names, "names that are not UTF-8"),
             (self.cross_process_locks, "cross-process locks"),
         ]
         .into_iter()
@@ -103,7 +109,8 @@ mod tests {
                 (
                     "Profile Lacks".to_string(),
                     "owners, permission bits, setuid/setgid/sticky bits, extended attributes, \
-                     device nodes and FIFOs, absolute symlinks, cross-process locks"
+                     device nodes and FIFOs, absolute symlinks, names that are not UTF-8, \
+                     cross-process locks"
                         .to_string()
                 ),
             ]

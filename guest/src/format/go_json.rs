@@ -115,6 +115,22 @@ impl Formatter for GoFormatter {
     }
 }
 
+/// The JSON string Go's encoder writes for a Go string holding `bytes`:
+/// valid UTF-8 as [`to_string`] writes it, each byte that is not as
+/// `\ufffd` (as `encoding/json` replaces them).
+pub fn bytes_literal(bytes: &[u8]) -> String {
+    let mut literal = String::from("\"");
+    for chunk in bytes.utf8_chunks() {
+        let valid = to_string(chunk.valid());
+        literal.push_str(&valid[1..valid.len() - 1]);
+        for _ in chunk.invalid() {
+            literal.push_str("\\ufffd");
+        }
+    }
+    literal.push('"');
+    literal
+}
+
 /// Parses a metadata file's JSON. Go's decoder would turn invalid UTF-8
 /// into U+FFFD and the next save would write the replacement back; here
 /// such a file is an error, so it is refused and left as it is.
@@ -196,6 +212,13 @@ mod tests {
             to_string(&value),
             r#"{"a":[1,2.5,{"z":1e+21}],"b":2,"c":true}"#
         );
+    }
+
+    #[test]
+    fn invalid_bytes_become_replacement_escapes() {
+        assert_eq!(bytes_literal(b"/caf\xe9<"), r#""/caf\ufffd\u003c""#);
+        assert_eq!(bytes_literal(b"\xe9\xa9"), r#""\ufffd\ufffd""#);
+        assert_eq!(bytes_literal("ok\u{fffd}".as_bytes()), "\"ok\u{fffd}\"");
     }
 
     #[test]

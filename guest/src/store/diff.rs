@@ -5,7 +5,7 @@
 use super::extract::{DirCache, components};
 use super::{Access, Store};
 use crate::archive::{ArchiveError, TarSplitReader, ZstdWriter, assemble, gzip_writer};
-use crate::disk::{Dir, Errno, Output};
+use crate::disk::{Dir, Errno, Output, byte_names};
 use crate::error::{ErrorKind, Result, StoreError};
 use crate::records::Compression;
 use std::io::{BufWriter, Read, Write};
@@ -38,14 +38,15 @@ fn open_member(
     name: &[u8],
 ) -> std::result::Result<Box<dyn Read>, ArchiveError> {
     let io = |message: String| ArchiveError::Io(std::io::Error::other(message));
-    let text = std::str::from_utf8(name).map_err(|_| io("file name is not UTF-8".into()))?;
-    let cleaned =
-        String::from_utf8(crate::archive::path::clean(text.as_bytes())).unwrap_or_default();
+    let cleaned = byte_names::encode_path(&crate::archive::path::clean(name)).into_owned();
     let parts = components(&cleaned);
     let not_found = || {
         ArchiveError::Io(std::io::Error::new(
             std::io::ErrorKind::NotFound,
-            format!("{text}: no such file in the layer"),
+            format!(
+                "{}: no such file in the layer",
+                String::from_utf8_lossy(name)
+            ),
         ))
     };
     let (file, parent) = parts.split_last().ok_or_else(not_found)?;

@@ -9,7 +9,7 @@
 //! links but never write through them to anything outside the layer.
 
 use crate::archive::{Member, MemberKind, path as tar_path};
-use crate::disk::{Dir, EntryKind, Errno, Metadata, NodeKind, Profile, Timespec};
+use crate::disk::{Dir, EntryKind, Errno, Metadata, NodeKind, Profile, Timespec, byte_names};
 use crate::error::{ErrorKind, Result, StoreError};
 use crate::format::timestamp::Timestamp;
 use crate::records::IdMap;
@@ -62,6 +62,30 @@ pub fn to_host(id: i64, maps: &[IdMap]) -> Result<u32> {
     crate::ident::id_map::to_host(id, maps).ok_or_else(|| {
         StoreError::invalid(format!("Container ID {id} cannot be mapped to a host ID"))
     })
+}
+
+/// The string form of a member's name or link target (names that are not
+/// UTF-8 encoded, see [`byte_names`]); refused with a named error where
+/// the build cannot carry such names (WASI alone).
+pub(super) fn name_text(bytes: &[u8], what: &str) -> Result<String> {
+    if std::str::from_utf8(bytes).is_err() && !Dir::carries_byte_names() {
+        return Err(StoreError::custom(
+            ErrorKind::UnsupportedByProfile,
+            format!(
+                "{what} {:?} in archive is not UTF-8: this build (WASI only) cannot represent it",
+                String::from_utf8_lossy(bytes)
+            ),
+        ));
+    }
+    Ok(byte_names::encode_path(bytes).into_owned())
+}
+
+/// Component `name` (string form) without the byte prefix `prefix`, in
+/// string form; `None` when it does not start with it.
+pub(crate) fn strip_name_prefix(name: &str, prefix: &str) -> Option<String> {
+    let bytes = byte_names::decode_component(name)?;
+    let rest = bytes.strip_prefix(prefix.as_bytes())?;
+    Some(byte_names::encode_component(rest).into_owned())
 }
 
 /// Splits a cleaned relative path into components.
@@ -310,12 +334,7 @@ impl<'a> Extractor<'a> {
             ));
         }
         let cleaned = tar_path::clean(&member.path);
-        let text = String::from_utf8(cleaned).map_err(|_| {
-            StoreError::invalid(format!(
-                "unsupported file name {:?} in archive: not UTF-8",
-                String::from_utf8_lossy(&member.path)
-            ))
-        })?;
+        let text = name_text(&cleaned, "file name")?;
         let parts = components(&text);
         if parts.first().is_some_and(|p| p == "..") {
             return Err(StoreError::invalid(format!(
@@ -350,19 +369,22 @@ impl<'a> Extractor<'a> {
             self.dir_times.push((Vec::new(), member_times(member)));
             return Ok(self.root.set_metadata(".", &metadata)?);
         };
-        if self.layer_rules && text.starts_with(WHITEOUT_META_PREFIX) && text != OPAQUE_MARKER {
+        if self.layer_rules
+            && cleaned.starts_with(WHITEOUT_META_PREFIX.as_bytes())
+            && cleaned != OPAQUE_MARKER.as_bytes()
+        {
             // AUFS metadata at the top: skipped after its parent exists, as
             // 1.43 does (so `.wh..wh.plnk/N` leaves an empty `.wh..wh.plnk`).
             self.parent(parent_parts)?;
-            if text.starts_with(AUFS_LINK_DIR) && kind == MemberKind::Regular {
+            if cleaned.starts_with(AUFS_LINK_DIR.as_bytes()) && kind == MemberKind::Regular {
                 self.hold_aufs_link(name, member, content)?;
             }
             return Ok(());
         }
         if self.layer_rules
-            && let Some(hidden) = name.strip_prefix(WHITEOUT_PREFIX)
+            && let Some(hidden) = strip_name_prefix(name, WHITEOUT_PREFIX)
         {
-            return self.apply_whiteout(parent_parts, name, hidden);
+            return self.apply_whiteout(parent_parts, name, &hidden);
         }
         let parent = self.parent(parent_parts)?;
         let existing = parent.entry_kind(name)?;
@@ -434,9 +456,7 @@ impl<'a> Extractor<'a> {
             // An existing directory stays (`apply` removed anything else).
             MemberKind::Directory => parent.make_dir(name, metadata.mode)?,
             MemberKind::Symlink => {
-                let target = String::from_utf8(member.link_target.clone()).map_err(|_| {
-                    StoreError::invalid(format!("symlink {name:?} has a target that is not UTF-8"))
-                })?;
+                let target = name_text(&member.link_target, "symlink target")?;
                 parent.symlink(name, &target)?;
             }
             _ => {
@@ -522,10 +542,9 @@ impl<'a> Extractor<'a> {
         name: &str,
         member: &Member,
     ) -> Result<()> {
-        let target = String::from_utf8(tar_path::clean(&member.link_target)).map_err(|_| {
-            StoreError::invalid(format!("hard link {name:?} has a target that is not UTF-8"))
-        })?;
-        if self.layer_rules && target.starts_with(AUFS_LINK_DIR) {
+        let cleaned = tar_path::clean(&member.link_target);
+        let target = name_text(&cleaned, "hard link target")?;
+        if self.layer_rules && cleaned.starts_with(AUFS_LINK_DIR.as_bytes()) {
             return self.create_aufs_link(parent_parts, name, &target);
         }
         let target_parts = components(&target);
@@ -684,6 +703,24 @@ mod tests {
         assert_eq!(
             check(regular, 0o644, (0, 0), true, b""),
             Some("extended attributes")
+        );
+    }
+
+    #[test]
+    fn whiteout_prefixes_are_stripped_from_the_bytes() {
+        let encoded = byte_names::encode_component(b".wh.caf\xe9");
+        assert_eq!(
+            strip_name_prefix(&encoded, WHITEOUT_PREFIX).unwrap(),
+            "\0caf\u{e9}"
+        );
+        assert_eq!(
+            strip_name_prefix(".wh.plain", WHITEOUT_PREFIX).unwrap(),
+            "plain"
+        );
+        assert_eq!(strip_name_prefix("\0caf\u{e9}", WHITEOUT_PREFIX), None);
+        assert_eq!(
+            name_text(b"a/caf\xe9", "file name").unwrap(),
+            "a/\0caf\u{e9}"
         );
     }
 

@@ -2,13 +2,18 @@
 //! graphstore's host imports for what WASI lacks (`posix`: owners, modes,
 //! xattrs, devices, whole-file calls; `locking`: fcntl locks that
 //! interlock with containers/storage; `host-info`). Full fidelity.
+//!
+//! Names that are not UTF-8 reach this backend encoded (see
+//! [`graphstore_posix::byte_names`]); WASI cannot carry them, so every
+//! operation on such a name goes through `posix`.
 
 use super::wasi::{self, WasiFile, errno};
 use super::{DirOps, LockOps, copy_to_output};
 use crate::bindings::graphstore::store::{host_info, locking, posix};
-use crate::disk::error::FsResult;
+use crate::disk::error::{Errno, FsResult};
 use crate::disk::io::Output;
 use crate::disk::types::{DirEntry, EntryKind, Metadata, NodeKind, Stat, Timespec};
+use graphstore_posix::byte_names::is_encoded;
 use wasip2::filesystem::types::Descriptor;
 
 /// What this backend keeps on disk.
@@ -89,6 +94,9 @@ impl DirOps for HostDir {
     }
 
     fn open_dir(&self, name: &str) -> FsResult<Self> {
+        if is_encoded(name) {
+            return posix::open_dir(&self.0, name).map(HostDir).map_err(errno);
+        }
         wasi::open_dir(&self.0, name).map(HostDir)
     }
 
@@ -113,7 +121,15 @@ impl DirOps for HostDir {
     }
 
     fn list(&self) -> FsResult<Vec<(String, EntryKind)>> {
-        wasi::list(&self.0)
+        match wasi::list(&self.0) {
+            // A name WASI cannot carry: the host lists them encoded.
+            Err(Errno::IllegalByteSequence) => Ok(self
+                .read_dir()?
+                .into_iter()
+                .map(|entry| (entry.name, EntryKind::of(&entry.stat)))
+                .collect()),
+            other => other,
+        }
     }
 
     fn read_file(&self, name: &str, max_size: u64) -> FsResult<Vec<u8>> {
@@ -121,10 +137,18 @@ impl DirOps for HostDir {
     }
 
     fn open_read(&self, name: &str) -> FsResult<WasiFile> {
+        if is_encoded(name) {
+            return posix::open_read(&self.0, name).map(WasiFile).map_err(errno);
+        }
         wasi::open_read(&self.0, name)
     }
 
     fn create_new(&self, name: &str, mode: u32) -> FsResult<WasiFile> {
+        if is_encoded(name) {
+            return posix::create_new(&self.0, name, mode)
+                .map(WasiFile)
+                .map_err(errno);
+        }
         let file = wasi::create_new(&self.0, name)?;
         if let Err(code) = posix::chmod(&self.0, name, mode) {
             let _ = wasi::unlink(&self.0, name);
@@ -206,14 +230,23 @@ impl DirOps for HostDir {
     }
 
     fn hard_link(&self, name: &str, target: &Self, target_name: &str) -> FsResult<()> {
+        if is_encoded(name) || is_encoded(target_name) {
+            return posix::hard_link(&self.0, name, &target.0, target_name).map_err(errno);
+        }
         wasi::hard_link(&self.0, name, &target.0, target_name)
     }
 
     fn rename(&self, name: &str, target: &Self, target_name: &str) -> FsResult<()> {
+        if is_encoded(name) || is_encoded(target_name) {
+            return posix::rename(&self.0, name, &target.0, target_name).map_err(errno);
+        }
         wasi::rename(&self.0, name, &target.0, target_name)
     }
 
     fn unlink(&self, name: &str) -> FsResult<()> {
+        if is_encoded(name) {
+            return posix::unlink(&self.0, name).map_err(errno);
+        }
         wasi::unlink(&self.0, name)
     }
 

@@ -5,6 +5,8 @@
 //! line as upstream words it: `+/path` (there but not described), `-/path`
 //! (described but gone), `/path(size:1￫2,…)` (attributes differ).
 
+use crate::disk::byte_names;
+use crate::store::extract::strip_name_prefix;
 use std::collections::BTreeMap;
 
 /// Tar type flags the comparison treats specially.
@@ -240,7 +242,7 @@ impl Tree {
             mode: header.mode,
             mtime: header.mtime,
         };
-        if let Some(hidden) = base.strip_prefix(WHITEOUT_PREFIX) {
+        if let Some(hidden) = strip_name_prefix(base, WHITEOUT_PREFIX) {
             if base == OPAQUE_WHITEOUT {
                 let dir = clean(dir);
                 self.remove(&dir);
@@ -272,7 +274,7 @@ impl Tree {
             let (dir, file) = split(&header.name);
             let kind = if file == OPAQUE_WHITEOUT {
                 0
-            } else if file.starts_with(WHITEOUT_PREFIX) {
+            } else if strip_name_prefix(file, WHITEOUT_PREFIX).is_some() {
                 1
             } else {
                 2
@@ -348,13 +350,13 @@ fn compare_directories(
         let here = format!("{path}/{name}");
         match actual.directories.get(name) {
             None => {
-                out.push(format!("-{here}/"));
+                out.push(format!("-{}/", shown(&here)));
                 compare_directories(&here, Some(directory), None, now, ignore, out);
             }
             Some(found) => {
                 let attributes = compare_info(&directory.info, &found.info, ignore);
                 if !attributes.is_empty() {
-                    out.push(format!("{here}({attributes})"));
+                    out.push(format!("{}({attributes})", shown(&here)));
                 }
                 compare_directories(&here, Some(directory), Some(found), now, ignore, out);
             }
@@ -363,32 +365,47 @@ fn compare_directories(
     for (name, directory) in &actual.directories {
         if !expected.directories.contains_key(name) {
             let here = format!("{path}/{name}");
-            out.push(format!("+{here}/"));
+            out.push(format!("+{}/", shown(&here)));
             compare_directories(&here, None, Some(directory), now, ignore, out);
         }
     }
     for (name, info) in &expected.files {
         match actual.files.get(name) {
-            None => out.push(format!("-{path}/{name}")),
+            None => out.push(format!("-{}", shown(&format!("{path}/{name}")))),
             Some(found) => {
                 let attributes = compare_info(info, found, ignore);
                 if !attributes.is_empty() {
-                    out.push(format!("{path}/{name}({attributes})"));
+                    out.push(format!(
+                        "{}({attributes})",
+                        shown(&format!("{path}/{name}"))
+                    ));
                 }
             }
         }
     }
     for (name, found) in &actual.files {
         match expected.files.get(name) {
-            None => out.push(format!("+{path}/{name}")),
+            None => out.push(format!("+{}", shown(&format!("{path}/{name}")))),
             Some(info) => {
                 let attributes = compare_info(info, found, ignore);
                 if !attributes.is_empty() {
-                    out.push(format!("+{path}/{name}({attributes})"));
+                    out.push(format!(
+                        "+{}({attributes})",
+                        shown(&format!("{path}/{name}"))
+                    ));
                 }
             }
         }
     }
+}
+
+/// `path` as a report shows it: names that are not UTF-8 (encoded, see
+/// [`byte_names`]) with U+FFFD for their invalid bytes.
+fn shown(path: &str) -> std::borrow::Cow<'_, str> {
+    if !path.contains(byte_names::ENCODED_MARK) {
+        return std::borrow::Cow::Borrowed(path);
+    }
+    std::borrow::Cow::Owned(String::from_utf8_lossy(&byte_names::display_bytes(path)).into_owned())
 }
 
 /// Every difference between the described tree and the one on disk, in
@@ -475,6 +492,12 @@ mod tests {
                 "/etc/hosts(size:10￫11,mode:0644￫4600)",
             ]
         );
+    }
+
+    #[test]
+    fn names_that_are_not_utf8_are_reported_readably() {
+        assert_eq!(shown("/d/\0caf\u{e9}"), "/d/caf\u{fffd}");
+        assert_eq!(shown("/plain"), "/plain");
     }
 
     #[test]

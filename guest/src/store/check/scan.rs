@@ -10,7 +10,7 @@ use super::{
     missing_image_layer, missing_parent, note,
 };
 use crate::archive::{Disassembler, Entry, EntryKind, EntrySink, TarSplitReader};
-use crate::disk::{Dir, EntryKind as EntryKindOnDisk};
+use crate::disk::{Dir, EntryKind as EntryKindOnDisk, byte_names};
 use crate::error::Result;
 use crate::format::timestamp::Timestamp;
 use crate::platform::Sha256Hasher;
@@ -275,9 +275,10 @@ impl Store {
         let mut headers = Vec::new();
         while let Some(member) = tar.next_member().ok()? {
             headers.push(EntryHeader {
-                name: String::from_utf8_lossy(&member.path).into_owned(),
+                // Names that are not UTF-8 as the tree walk reports them.
+                name: byte_names::encode_path(&member.path).into_owned(),
                 typeflag: member.typeflag,
-                link_name: String::from_utf8_lossy(&member.link_target).into_owned(),
+                link_name: byte_names::encode_path(&member.link_target).into_owned(),
                 uid: member.uid,
                 gid: member.gid,
                 size: member.size,

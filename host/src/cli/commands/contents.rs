@@ -5,6 +5,7 @@
 use super::layers::{layer_options, print_layer_created};
 use super::{CommandResult, Ctx, Failure, names_option, non_empty, output};
 use crate::{ChangeKind, Compression, DiffOptions};
+use graphstore_posix::byte_names;
 use std::fs::File;
 use std::io::Read;
 
@@ -77,22 +78,24 @@ pub(super) fn diff(ctx: &mut Ctx<'_>) -> CommandResult {
 pub(super) fn changes(ctx: &mut Ctx<'_>) -> CommandResult {
     let from = ctx.inv.args.get(1).map(String::as_str);
     let list = ctx.store.changes(from, ctx.arg(0))?;
+    // Names that are not UTF-8 come encoded; 1.43 prints their bytes.
+    let path = |change: &crate::Change| byte_names::display_bytes(&change.path).into_owned();
     if ctx.json() {
-        #[derive(serde::Serialize)]
-        struct Entry<'a> {
-            #[serde(rename = "Path")]
-            path: &'a str,
-            #[serde(rename = "Kind")]
-            kind: u8,
+        if list.is_empty() {
+            ctx.print("null\n");
+            return Ok(());
         }
-        let entries: Vec<Entry> = list
+        let entries: Vec<String> = list
             .iter()
-            .map(|c| Entry {
-                path: &c.path,
-                kind: change_code(c.kind),
+            .map(|c| {
+                format!(
+                    r#"{{"Path":{},"Kind":{}}}"#,
+                    graphstore_guest::format::go_json::bytes_literal(&path(c)),
+                    change_code(c.kind)
+                )
             })
             .collect();
-        ctx.print_json_array(&entries, true);
+        ctx.print(format!("[{}]\n", entries.join(",")));
     } else {
         let text: String = list
             .iter()
@@ -100,7 +103,7 @@ pub(super) fn changes(ctx: &mut Ctx<'_>) -> CommandResult {
                 format!(
                     "{} {}\n",
                     change_label(change.kind),
-                    graphstore_guest::format::go::quote(&change.path)
+                    graphstore_guest::format::go::quote(path(change))
                 )
             })
             .collect();
