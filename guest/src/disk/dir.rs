@@ -325,7 +325,7 @@ impl Dir {
     /// bytes shared. [`Errno::Unsupported`] where the file system (or the
     /// portable component) cannot share extents.
     pub fn dedupe_file(&self, name: &str, target: &Dir, target_name: &str) -> DiskResult<u64> {
-        check_component(name)?;
+        check_entry_name(name)?;
         target.on("dedupe to", target_name, |to| {
             self.handle.dedupe_file(name, to, target_name)
         })
