@@ -63,10 +63,9 @@ fn installed(program: &Path) -> bool {
 /// when `python3` is not installed.
 fn composed_client() -> Option<&'static Path> {
     static COMPOSED: OnceLock<Option<PathBuf>> = OnceLock::new();
-    COMPOSED
+    let composed = COMPOSED
         .get_or_init(|| {
             if !installed(Path::new("python3")) {
-                println!("SKIPPED: python3 is not installed (scripts/install-test-deps installs it)");
                 return None;
             }
             let componentize = client_tool("componentize-py");
@@ -103,7 +102,11 @@ fn composed_client() -> Option<&'static Path> {
             std::fs::write(&path, composed).unwrap();
             Some(path)
         })
-        .as_deref()
+        .as_deref();
+    if composed.is_none() {
+        println!("SKIPPED: python3 is not installed (scripts/install-test-deps installs it)");
+    }
+    composed
 }
 
 /// `client` with its store imports satisfied by `store`'s exports (`wac
