@@ -8,7 +8,8 @@
 //! 1.43. It is run by three runners: this host's wasmtime with a WASI-only
 //! linker, the wasmtime CLI (`--invoke`) and wasmtime-py; each must print
 //! the report computed here from the CLIs' `images --json` and
-//! `layers --json`. A test is skipped, saying so, only when `python3` is
+//! `layers --json`; the store's errors and a parent loop in damaged
+//! records come back as the report's `err`. A test is skipped, saying so, only when `python3` is
 //! not installed; missing packages fail it with the command that installs
 //! them.
 
@@ -409,4 +410,35 @@ fn composed_client_passes_the_stores_error_on() {
     std::fs::write(roots.graph().join("vfs-images/images.json"), b"{not json").unwrap();
     let error = report_by_host(composed, &roots).unwrap_err();
     assert!(error.starts_with("corrupt: "), "{error}");
+}
+
+#[test]
+fn composed_client_reports_a_parent_loop_instead_of_following_it() {
+    let Some(composed) = composed_client() else {
+        return;
+    };
+    let roots = Roots::new();
+    let layer = tar(&[file("data", b"loop\n")]);
+    roots
+        .graphstore_with_input(&["import-layer", "-i", "base"], &layer)
+        .ok();
+    roots
+        .graphstore_with_input(&["import-layer", "-i", "top", "base"], &layer)
+        .ok();
+    roots
+        .graphstore(&["create-image", "-n", "loop:1", "top"])
+        .ok();
+    // Damaged records: the base layer's parent is its own child.
+    let records = roots.graph().join("vfs-layers/layers.json");
+    let mut layers = common::json(&std::fs::read_to_string(&records).unwrap());
+    for layer in layers.as_array_mut().unwrap() {
+        if layer["id"] == "base" {
+            layer["parent"] = "top".into();
+        }
+    }
+    std::fs::write(&records, layers.to_string()).unwrap();
+    assert_eq!(
+        report_by_host(composed, &roots),
+        Err("corrupt: layer top is its own ancestor".to_string())
+    );
 }
