@@ -9,9 +9,9 @@
 //! linker, the wasmtime CLI (`--invoke`) and wasmtime-py; each must print
 //! the report computed here from the CLIs' `images --json` and
 //! `layers --json`; the store's errors and a parent loop in damaged
-//! records come back as the report's `err`. A test is skipped, saying so, only when `python3` is
-//! not installed; missing packages fail it with the command that installs
-//! them.
+//! records come back as the report's `err`. A test is skipped, saying so,
+//! only when `python3` is not installed; missing packages fail it with the
+//! command that installs them.
 
 use crate::common;
 use crate::hostile_tars::{dir, file, tar};
