@@ -352,6 +352,20 @@ fn composed_client_imports_only_wasi() {
         .filter(|name| !name.starts_with(WASI_NAMESPACE))
         .collect();
     assert!(foreign.is_empty(), "non-WASI imports left: {foreign:?}");
+    // The client's WASI (componentize-py's 0.2.x) and the store's (0.2.12)
+    // are unified: no interface is imported at two versions.
+    let mut unversioned: Vec<&str> = imports
+        .iter()
+        .map(|name| name.split_once('@').map_or(name.as_str(), |(bare, _)| bare))
+        .collect();
+    unversioned.sort_unstable();
+    let count = unversioned.len();
+    unversioned.dedup();
+    assert_eq!(
+        unversioned.len(),
+        count,
+        "an interface imported twice: {imports:?}"
+    );
     // The client's exports (`report`; componentize-py adds its runtime's
     // `exports` instance), and none of the store's: it is inside.
     let exports: Vec<String> = ty
