@@ -9,6 +9,7 @@ mod common;
 mod blobs_leases;
 mod check;
 mod compat143;
+mod composed_client;
 mod concurrency;
 mod crash;
 mod differential;
