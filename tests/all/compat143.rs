@@ -2,7 +2,7 @@
 //! tools (issue 12): each test gives both the same input (or the same root)
 //! and compares what they print or leave on disk.
 
-use crate::common::{Roots, gnu_tar};
+use crate::common::{Roots, gnu_tar, tar_meta};
 use std::os::unix::fs::{MetadataExt, symlink};
 use std::path::{Path, PathBuf};
 
@@ -200,17 +200,6 @@ fn container_layer_diff_is_byte_identical_to_the_reference() {
     );
 }
 
-/// Tar metadata with `mode`, owner `uid:uid` and modification time `mtime`.
-fn tar_meta(mode: i64, uid: i64, mtime: i64) -> graphstore_guest::archive::writer::Metadata {
-    graphstore_guest::archive::writer::Metadata {
-        mode,
-        uid,
-        gid: uid,
-        mtime: graphstore_guest::format::timestamp::Timestamp::utc(mtime, 0),
-        ..Default::default()
-    }
-}
-
 /// A diff with AUFS hard-link emulation: the linked file lives in
 /// `.wh..wh.plnk/` and two hard links elsewhere point into it.
 fn aufs_tar(link_target: &[u8]) -> Vec<u8> {
@@ -302,36 +291,7 @@ fn an_aufs_hard_link_to_a_missing_file_is_refused_as_the_reference_does() {
 /// its tar-split) and recorded digests are the same.
 #[test]
 fn hard_link_entries_give_the_shared_inode_their_metadata_as_the_reference_does() {
-    use graphstore_guest::archive::writer::TarWriter;
-    let mut base = TarWriter::new(Vec::new());
-    base.append_dir(b"bin", &tar_meta(0o755, 0, 1_600_000_000))
-        .unwrap();
-    base.append_file(
-        b"bin/busybox",
-        &tar_meta(0o755, 0, 1_600_000_000),
-        4,
-        &mut &b"elf!"[..],
-    )
-    .unwrap();
-    base.append_symlink(b"bin/sh", b"busybox", &tar_meta(0o777, 0, 1_600_000_000))
-        .unwrap();
-    let base = base.finish().unwrap();
-    let mut child = TarWriter::new(Vec::new());
-    child
-        .append_dir(b"bin", &tar_meta(0o755, 0, 1_650_000_000))
-        .unwrap();
-    child
-        .append_hardlink(
-            b"bin/ls",
-            b"bin/busybox",
-            &tar_meta(0o4711, 1000, 1_700_000_000),
-        )
-        .unwrap();
-    child
-        .append_hardlink(b"bin/sh2", b"bin/sh", &tar_meta(0o777, 2000, 1_700_000_000))
-        .unwrap();
-    let child = child.finish().unwrap();
-
+    let (base, child) = crate::layers::hard_link_layers(0o4711);
     let (ours, theirs) = (Roots::new(), Roots::new());
     for (roots, reference) in [(&ours, false), (&theirs, true)] {
         for (args, tar) in [

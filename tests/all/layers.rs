@@ -526,19 +526,15 @@ fn id_mapped_layers_and_containers_match_the_reference() {
     assert_eq!(strip_ids(layers(&ours)), strip_ids(layers(&theirs)));
 }
 
-/// A later layer hard-linking a file of a lower layer with its own mode,
-/// owner and time: 1.43 gives the shared inode the link entry's metadata.
-#[test]
-fn hard_links_to_lower_files_carry_their_own_metadata() {
-    use graphstore_guest::archive::writer::{Metadata, TarWriter};
-    use graphstore_guest::format::timestamp::Timestamp;
-    let meta = |mode, uid, mtime| Metadata {
-        mode,
-        uid,
-        gid: uid,
-        mtime: Timestamp::utc(mtime, 0),
-        ..Metadata::default()
-    };
+/// A base layer (`bin/busybox`, `bin/sh` → busybox, all 0:0, 2020) and a
+/// child that hard-links both with metadata of its own: `bin/ls` →
+/// `bin/busybox` with `link_mode`, owner 1000 and a 2023 mtime, `bin/sh2`
+/// → `bin/sh` owned by 2000. The child carries `bin` itself too: else both
+/// tools date it when they link into it, and two imports a second apart
+/// differ.
+pub(crate) fn hard_link_layers(link_mode: i64) -> (Vec<u8>, Vec<u8>) {
+    use crate::common::tar_meta as meta;
+    use graphstore_guest::archive::writer::TarWriter;
     let mut base = TarWriter::new(Vec::new());
     base.append_dir(b"bin", &meta(0o755, 0, 1_600_000_000))
         .unwrap();
@@ -553,19 +549,27 @@ fn hard_links_to_lower_files_carry_their_own_metadata() {
         .unwrap();
     let base = base.finish().unwrap();
     let mut child = TarWriter::new(Vec::new());
-    // `bin` itself too: else both tools date it when they link into it,
-    // and two imports a second apart differ.
     child
         .append_dir(b"bin", &meta(0o755, 0, 1_650_000_000))
         .unwrap();
     child
-        .append_hardlink(b"bin/ls", b"bin/busybox", &meta(0o644, 1000, 1_700_000_000))
+        .append_hardlink(
+            b"bin/ls",
+            b"bin/busybox",
+            &meta(link_mode, 1000, 1_700_000_000),
+        )
         .unwrap();
     child
         .append_hardlink(b"bin/sh2", b"bin/sh", &meta(0o777, 2000, 1_700_000_000))
         .unwrap();
-    let child = child.finish().unwrap();
+    (base, child.finish().unwrap())
+}
 
+/// A later layer hard-linking a file of a lower layer with its own mode,
+/// owner and time: 1.43 gives the shared inode the link entry's metadata.
+#[test]
+fn hard_links_to_lower_files_carry_their_own_metadata() {
+    let (base, child) = hard_link_layers(0o644);
     let (_, tree) = import_base_and_child(&base, &child);
     assert!(
         tree.iter()

@@ -233,6 +233,18 @@ pub fn gnu_tar(src: &Path, options: &[&str]) -> Vec<u8> {
     std::fs::read(out.path()).expect("read the tar")
 }
 
+/// Tar metadata (for `graphstore_guest`'s `TarWriter`) with `mode`, owner
+/// `uid:uid` and modification time `mtime` (seconds since the epoch).
+pub fn tar_meta(mode: i64, uid: i64, mtime: i64) -> graphstore_guest::archive::writer::Metadata {
+    graphstore_guest::archive::writer::Metadata {
+        mode,
+        uid,
+        gid: uid,
+        mtime: graphstore_guest::format::timestamp::Timestamp::utc(mtime, 0),
+        ..Default::default()
+    }
+}
+
 /// Parses JSON text.
 pub fn json(text: &str) -> serde_json::Value {
     serde_json::from_str(text).unwrap_or_else(|e| panic!("invalid JSON ({e}): {text}"))
