@@ -368,9 +368,17 @@ fn aufs_metadata_names_below_the_top_are_whiteouts_as_in_the_reference() {
         run(&["create-layer", "-i", "base"], &[]).ok();
         // Names no diff can create, written into the layer directly.
         let base = roots.graph().join("vfs/dir/base");
+        // Fixed times: the two roots are written at different moments.
         std::fs::create_dir(base.join("a")).unwrap();
-        std::fs::write(base.join("a/.wh.gone"), b"x").unwrap();
-        std::fs::write(base.join(".wh.kept"), b"y").unwrap();
+        for (name, contents) in [("a/.wh.gone", b"x"), (".wh.kept", b"y")] {
+            std::fs::write(base.join(name), contents).unwrap();
+            std::fs::File::options()
+                .write(true)
+                .open(base.join(name))
+                .unwrap()
+                .set_modified(std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_500_000_000))
+                .unwrap();
+        }
         run(&["import-layer", "-i", "child", "base"], &child).ok();
     }
     let tree = crate::layers::describe_tree(&ours.graph().join("vfs/dir/child"));
