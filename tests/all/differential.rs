@@ -5,7 +5,7 @@
 
 use crate::common;
 
-use common::{Roots, Run, json, tree};
+use common::{Roots, Run, json, run_binary, tree};
 use std::collections::HashMap;
 
 /// One command of a scenario: arguments and optional standard input.
@@ -510,43 +510,6 @@ fn a_refused_container_leaves_no_mapped_copy() {
     };
     assert_eq!(layers(&reference), 2, "1.43 keeps its mapped copy");
     assert_eq!(layers(&roots), 1, "graphstore made none");
-}
-
-/// Runs `program` (a CLI) on `roots` with binary standard output: (stdout,
-/// stderr, exit code).
-fn run_binary(
-    program: &std::path::Path,
-    roots: &Roots,
-    args: &[&str],
-    stdin: Option<&[u8]>,
-) -> (Vec<u8>, String, i32) {
-    use std::io::Write;
-    use std::process::{Command, Stdio};
-    let mut child = Command::new(program)
-        .args(roots.flags())
-        .args(args)
-        .stdin(if stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start the CLI");
-    if let Some(input) = stdin {
-        let mut pipe = child.stdin.take().expect("piped");
-        // A CLI that refuses the input may stop reading it early.
-        if let Err(error) = pipe.write_all(input) {
-            assert_eq!(error.kind(), std::io::ErrorKind::BrokenPipe, "write stdin");
-        }
-    }
-    let out = child.wait_with_output().expect("wait for the CLI");
-    (
-        out.stdout,
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-        out.status.code().unwrap_or(-1),
-    )
 }
 
 /// Pipes `input` through a filter program (`zstd -d`, …).

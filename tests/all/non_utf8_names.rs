@@ -6,13 +6,12 @@
 
 use crate::common;
 
-use common::Roots;
+use common::{Roots, run_binary};
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 /// Size of the file streamed (not written in one host call) on import.
 const BIG_FILE_SIZE: usize = 9 << 20;
@@ -69,33 +68,6 @@ fn child_tar() -> Vec<u8> {
     tar_of(src, "@1700000100")
 }
 
-/// Runs a CLI on `roots` with binary standard output.
-fn run(cli: &Path, roots: &Roots, args: &[&str], stdin: Option<&[u8]>) -> (Vec<u8>, String, i32) {
-    use std::io::Write;
-    let mut child = Command::new(cli)
-        .arg0(common::REFERENCE_CLI)
-        .args(roots.flags())
-        .args(args)
-        .stdin(if stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start the CLI");
-    if let Some(input) = stdin {
-        child.stdin.take().unwrap().write_all(input).unwrap();
-    }
-    let out = child.wait_with_output().unwrap();
-    (
-        out.stdout,
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-        out.status.code().unwrap_or(-1),
-    )
-}
-
 /// One implementation's roots and CLI.
 struct Side {
     roots: Roots,
@@ -113,7 +85,7 @@ impl Side {
 
     /// Runs a command that must succeed; its standard output.
     fn ok(&self, args: &[&str], stdin: Option<&[u8]>) -> Vec<u8> {
-        let (stdout, stderr, code) = run(&self.cli, &self.roots, args, stdin);
+        let (stdout, stderr, code) = run_binary(&self.cli, &self.roots, args, stdin);
         assert_eq!(code, 0, "{} {args:?}: {stderr}", self.cli.display());
         stdout
     }
@@ -348,7 +320,7 @@ fn non_utf8_names_match_containers_storage() {
         .unwrap();
     std::os::unix::fs::symlink(OsStr::from_bytes(b"caf\xe9"), at(&layer_dir, b"sym\xe9")).unwrap();
     let reference = |args: &[&str]| {
-        let (stdout, stderr, code) = run(&theirs.cli, &ours.roots, args, None);
+        let (stdout, stderr, code) = run_binary(&theirs.cli, &ours.roots, args, None);
         assert_eq!(code, 0, "1.43 {args:?}: {stderr}");
         stdout
     };
@@ -368,7 +340,7 @@ fn non_utf8_names_match_containers_storage() {
 
     // A file of such a name gone from a layer is reported readably.
     std::fs::remove_file(at(&ours.layer_dir("applied"), b"d\xff/n\xe8me")).unwrap();
-    let (report, _, code) = run(&ours.cli, &ours.roots, &["check"], None);
+    let (report, _, code) = run_binary(&ours.cli, &ours.roots, &["check"], None);
     assert_eq!(code, 1);
     let report = String::from_utf8(report).unwrap();
     assert!(

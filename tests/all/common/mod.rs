@@ -178,6 +178,44 @@ fn run(program: PathBuf, flags: &[String], args: &[&str], stdin: Option<&[u8]>) 
     }
 }
 
+/// Runs `program` (a CLI, named `containers-storage` in argv[0] as every
+/// run here) on `roots` with binary standard output: (stdout, stderr, exit
+/// code). A CLI that refuses `stdin` may stop reading it early.
+pub fn run_binary(
+    program: &Path,
+    roots: &Roots,
+    args: &[&str],
+    stdin: Option<&[u8]>,
+) -> (Vec<u8>, String, i32) {
+    use std::io::Write;
+    use std::os::unix::process::CommandExt;
+    let mut child = Command::new(program)
+        .arg0(REFERENCE_CLI)
+        .args(roots.flags())
+        .args(args)
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the CLI");
+    if let Some(input) = stdin {
+        let mut pipe = child.stdin.take().expect("piped");
+        if let Err(error) = pipe.write_all(input) {
+            assert_eq!(error.kind(), std::io::ErrorKind::BrokenPipe, "write stdin");
+        }
+    }
+    let out = child.wait_with_output().expect("wait for the CLI");
+    (
+        out.stdout,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        out.status.code().unwrap_or(-1),
+    )
+}
+
 /// Every file and directory below `root`, as sorted relative paths with a
 /// kind and permission summary (`d 700 vfs-images`).
 pub fn tree(root: &Path) -> Vec<String> {
