@@ -5,8 +5,8 @@ use crate::bindings::exports::graphstore::store::store_api::{
     StoreOptions,
 };
 use crate::bindings::exports::graphstore::store::types as wit;
-use crate::disk::Output;
 use crate::disk::wasi_streams::StreamReader;
+use crate::disk::{Input, Output};
 use crate::error::{ErrorKind, StoreError};
 use crate::format::timestamp::Timestamp;
 use crate::records::{self, Compression, IdMap};
@@ -140,7 +140,7 @@ impl GuestStore for StoreResource {
                 parent.as_deref(),
                 names,
                 &options,
-                &mut StreamReader::new(&diff),
+                Input::stream(diff),
             )
         })
         .map(layer_to_wit)
@@ -473,7 +473,7 @@ impl GuestStore for StoreResource {
     }
 
     fn apply_diff(&self, to: String, diff: InputStream) -> WitResult<i64> {
-        self.with(|s| s.apply_diff(&to, &mut StreamReader::new(&diff)))
+        self.with(|s| s.apply_diff(&to, Input::stream(diff)))
     }
 
     fn diff(

@@ -1,8 +1,15 @@
 //! What the store asks of its environment besides files: randomness, the
 //! wall clock and SHA-256. In a component these are WASI imports and (with
 //! the host backend) the host's `hashing`; natively, the OS and `sha2`.
+//! With the host backend, the host also decodes gzip and zstd layer diffs
+//! (`HostDecoder`, the `decoding` import).
 
 use crate::format::timestamp::Timestamp;
+
+#[cfg(all(target_arch = "wasm32", not(feature = "wasi-only")))]
+mod host_decoder;
+#[cfg(all(target_arch = "wasm32", not(feature = "wasi-only")))]
+pub use host_decoder::HostDecoder;
 
 /// `N` bytes from a cryptographically secure random source.
 pub fn random_bytes<const N: usize>() -> [u8; N] {

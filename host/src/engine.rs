@@ -68,7 +68,7 @@ impl Runtime {
         let mut linker = Linker::<HostState>::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
             .map_err(|e| Error::setup("linking WASI", e))?;
-        use crate::bindings::graphstore::store::{hashing, host_info, locking, posix};
+        use crate::bindings::graphstore::store::{decoding, hashing, host_info, locking, posix};
         locking::add_to_linker::<_, crate::locking::Locking>(&mut linker, HostState::locking)
             .map_err(|e| Error::setup("linking locking", e))?;
         host_info::add_to_linker::<_, crate::host_info::HostInfo>(
@@ -80,6 +80,8 @@ impl Runtime {
             .map_err(|e| Error::setup("linking posix", e))?;
         hashing::add_to_linker::<_, crate::hashing::Hashing>(&mut linker, HostState::hashing)
             .map_err(|e| Error::setup("linking hashing", e))?;
+        decoding::add_to_linker::<_, crate::decoding::Decoding>(&mut linker, HostState::decoding)
+            .map_err(|e| Error::setup("linking decoding", e))?;
         let instance_pre = linker
             .instantiate_pre(&component)
             .map_err(|e| Error::setup("linking the component", e))?;

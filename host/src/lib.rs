@@ -7,7 +7,7 @@
 //! (read-only), granted as WASI preopens. The host adds what WASI lacks —
 //! fcntl locks compatible with containers/storage and POSIX metadata, one
 //! private module per WIT interface (`locking`, `posix`, `hashing`,
-//! `host_info`), each reaching only its view of the tenant's state — always
+//! `decoding`, `host_info`), each reaching only its view of the tenant's state — always
 //! beneath a directory descriptor the component already holds, never
 //! through a path of the component's choosing (the OS code is the
 //! `graphstore-posix` crate; those modules are its glue).
@@ -23,6 +23,7 @@
 pub mod async_store;
 mod bindings;
 pub mod cli;
+mod decoding;
 pub mod engine;
 pub mod error;
 pub mod fds;

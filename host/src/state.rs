@@ -2,6 +2,7 @@
 //! filesystem access is the tenant's preopened roots), the resource table
 //! and resource limits.
 
+use crate::decoding::DecodingView;
 use crate::hashing::HashingView;
 use crate::host_info::HostInfoView;
 use crate::locking::LockingView;
@@ -64,7 +65,8 @@ pub struct Policy {
 }
 
 /// What a tenant's wasmtime store holds. Each host interface reaches only
-/// its part, through its view (`posix`, `locking`, `hashing`, `host_info`).
+/// its part, through its view (`posix`, `locking`, `hashing`, `decoding`,
+/// `host_info`).
 pub struct HostState {
     table: ResourceTable,
     wasi: WasiCtx,
@@ -148,6 +150,13 @@ impl HostState {
     /// The `hashing` interface's view.
     pub(crate) fn hashing(&mut self) -> HashingView<'_> {
         HashingView {
+            table: &mut self.table,
+        }
+    }
+
+    /// The `decoding` interface's view.
+    pub(crate) fn decoding(&mut self) -> DecodingView<'_> {
+        DecodingView {
             table: &mut self.table,
         }
     }

@@ -3,10 +3,14 @@
 //!
 //! The store runs synchronously (blocking calls are allowed on its thread),
 //! so these streams are always "ready" and simply block in `read`/`write`.
+//! The other way, [`InputStreamReader`] reads a stream the component handed
+//! back to the host (a layer diff the host decodes).
 
 use bytes::Bytes;
 use std::io::{Read, Write};
-use wasmtime_wasi::p2::{InputStream, OutputStream, Pollable, StreamError, StreamResult};
+use wasmtime_wasi::p2::{
+    DynInputStream, InputStream, OutputStream, Pollable, StreamError, StreamResult,
+};
 
 /// Largest chunk handed to the component per read.
 pub const READ_CHUNK: usize = 256 * 1024;
@@ -55,6 +59,50 @@ impl InputStream for ReaderStream {
                 Ok(count) => return Ok(Bytes::copy_from_slice(&self.buffer[..count])),
                 Err(err) if err.kind() == std::io::ErrorKind::Interrupted => continue,
                 Err(err) => return Err(StreamError::LastOperationFailed(err.into())),
+            }
+        }
+    }
+}
+
+/// A blocking reader over any `wasi:io` input stream (one that answers
+/// with empty reads until it is ready is waited for).
+pub struct InputStreamReader {
+    stream: DynInputStream,
+    closed: bool,
+}
+
+impl InputStreamReader {
+    /// Reads `stream`.
+    pub fn new(stream: DynInputStream) -> Self {
+        InputStreamReader {
+            stream,
+            closed: false,
+        }
+    }
+}
+
+impl Read for InputStreamReader {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        if self.closed || out.is_empty() {
+            return Ok(0);
+        }
+        loop {
+            match self.stream.read(out.len()) {
+                Ok(bytes) if bytes.is_empty() => {
+                    wasmtime_wasi::runtime::in_tokio(self.stream.ready());
+                }
+                Ok(bytes) => {
+                    let count = bytes.len().min(out.len());
+                    out[..count].copy_from_slice(&bytes[..count]);
+                    return Ok(count);
+                }
+                Err(StreamError::Closed) => {
+                    self.closed = true;
+                    return Ok(0);
+                }
+                Err(StreamError::LastOperationFailed(err) | StreamError::Trap(err)) => {
+                    return Err(std::io::Error::other(format!("{err:?}")));
+                }
             }
         }
     }

@@ -12,7 +12,7 @@ use crate::report::{Measurement, Outcome, Row, Section, Target, format_duration}
 use crate::stats::Summary;
 use crate::tools::Root;
 use graphstore::{DiffOptions, LayerOptions};
-use graphstore_guest::disk::Output;
+use graphstore_guest::disk::{Input, Output};
 use graphstore_guest::store::{self as native, Store as NativeStore};
 use std::fs::File;
 use std::io::BufReader;
@@ -117,8 +117,15 @@ fn native_layer(root: &Root, data: &LayerData, id: &str) -> Result<(Sample, Samp
     let mut store = open_native(root).map_err(|e| format!("native open: {e}"))?;
     let mut tar = BufReader::new(File::open(&data.tar).map_err(|e| e.to_string())?);
     let options = native::LayerOptions::default();
-    let (imported, import) =
-        time_call(|| store.put_layer(Some(id), None, Vec::new(), &options, &mut tar));
+    let (imported, import) = time_call(|| {
+        store.put_layer(
+            Some(id),
+            None,
+            Vec::new(),
+            &options,
+            Input::reader(&mut tar),
+        )
+    });
     imported.map_err(|e| format!("native put_layer: {e}"))?;
     let mut sink = std::io::sink();
     let (diffed, diff) = time_call(|| store.diff(None, id, None, &mut Output::writer(&mut sink)));

@@ -55,6 +55,18 @@ impl<R: Read> SniffingReader<R> {
         &self.prefix
     }
 
+    /// The sniffed bytes not read yet (they come first) and the input.
+    pub fn into_parts(self) -> (Vec<u8>, R) {
+        let SniffingReader {
+            inner,
+            mut prefix,
+            replayed,
+            ..
+        } = self;
+        prefix.drain(..replayed);
+        (prefix, inner)
+    }
+
     /// The whole input decompressed. As Go's `DecompressStream`, the choice
     /// of decompressor looks at the first 10 bytes of the stream, reading
     /// more if the single sniffing read returned fewer.

@@ -10,7 +10,7 @@ use crate::bindings::exports::graphstore::store::store_api::{
     GuestBlobWriter, GuestByteReader, GuestLayerWriter,
 };
 use crate::bindings::exports::graphstore::store::types as wit;
-use crate::disk::{FileReader, Output, Spool};
+use crate::disk::{FileReader, Input, Output, Spool};
 use crate::error::{ErrorKind, StoreError};
 use crate::store::{self, Store};
 use std::cell::RefCell;
@@ -119,10 +119,10 @@ impl GuestLayerWriter for LayerWriter {
                 parent.as_deref(),
                 names.clone(),
                 options,
-                &mut diff,
+                Input::reader(&mut diff),
             ),
             LayerTarget::Existing(to) => store
-                .apply_diff(to, &mut diff)
+                .apply_diff(to, Input::reader(&mut diff))
                 .and_then(|_| store.layer(to)),
         };
         layer.map(layer_to_wit).map_err(error_to_wit)

@@ -8,10 +8,10 @@
 //! directory it belongs to. The backends resolve each name beneath its
 //! directory and never follow a final symlink.
 //!
-//! The rules in `crate::store` see only [`Dir`], [`Lock`], [`Output`] and
-//! the plain values of [`types`]; which [`backend`] runs underneath (the
-//! component with host imports, WASI alone, or native) is chosen at build
-//! time.
+//! The rules in `crate::store` see only [`Dir`], [`Lock`], [`Input`],
+//! [`Output`] and the plain values of [`types`]; which [`backend`] runs
+//! underneath (the component with host imports, WASI alone, or native) is
+//! chosen at build time.
 
 mod backend;
 mod dir;
@@ -28,7 +28,7 @@ pub use backend::PROFILE;
 pub use dir::{AtomicFile, Dir, FileReader, Spool};
 pub use error::{DiskError, DiskResult, Errno};
 pub use graphstore_posix::byte_names;
-pub use io::Output;
+pub use io::{Input, InputFailure, Output};
 pub use lock::{Lock, LockGuard};
 pub use profile::Profile;
 #[cfg(not(target_arch = "wasm32"))]

@@ -3,6 +3,7 @@
 //! what failed, not which side; callers add "reading input" and the like.
 
 use crate::error::{Result, StoreError};
+use std::borrow::Borrow;
 use wasip2::io::streams::{InputStream, OutputStream, StreamError};
 
 /// Largest chunk requested from an input stream at once.
@@ -48,28 +49,37 @@ pub fn flush(stream: &OutputStream) -> Result<()> {
         .map_err(|_| StoreError::io("the stream failed"))
 }
 
-/// `std::io::Read` over a `wasi:io` input stream.
-pub struct StreamReader<'a> {
-    stream: &'a InputStream,
+/// `std::io::Read` over a `wasi:io` input stream, borrowed or owned (`S`).
+pub struct StreamReader<S: Borrow<InputStream>> {
+    stream: S,
     buffer: Vec<u8>,
     offset: usize,
 }
 
-impl<'a> StreamReader<'a> {
+impl<S: Borrow<InputStream>> StreamReader<S> {
     /// Reads `stream`.
-    pub fn new(stream: &'a InputStream) -> Self {
+    pub fn new(stream: S) -> Self {
         StreamReader {
             stream,
             buffer: Vec::new(),
             offset: 0,
         }
     }
+
+    /// The stream, and the bytes already taken from it that were not read
+    /// yet (they come before the stream's next bytes).
+    pub fn into_parts(mut self) -> (S, Vec<u8>) {
+        self.buffer.drain(..self.offset);
+        (self.stream, self.buffer)
+    }
 }
 
-impl std::io::Read for StreamReader<'_> {
+impl<S: Borrow<InputStream>> std::io::Read for StreamReader<S> {
     fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
         if self.offset == self.buffer.len() {
-            match read_chunk(self.stream).map_err(|err| std::io::Error::other(err.message))? {
+            match read_chunk(self.stream.borrow())
+                .map_err(|err| std::io::Error::other(err.message))?
+            {
                 Some(chunk) => {
                     self.buffer = chunk;
                     self.offset = 0;

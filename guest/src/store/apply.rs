@@ -1,17 +1,17 @@
 //! Applying layer diffs: `put-layer` (create, then apply) and `apply-diff`
 //! (§5.1, §5.2). The diff streams through compression detection, a digest
-//! of the input as supplied, decompression, the tar-split recorder and the
-//! extractor; nothing holds the whole diff in memory.
+//! of the input as supplied and decompression (`decoding`: in the component,
+//! or by the host), the tar-split recorder and the extractor; nothing holds
+//! the whole diff in memory.
 
+use super::decoding::Decoding;
 use super::extract::Extractor;
 use super::layer_store::TAR_SPLIT_SUFFIX;
 use super::layers::LayerOptions;
 use super::{Access, LayerView, Store};
-use crate::archive::{
-    DigestingReader, Disassembler, Disassembly, SniffingReader, TarSplitWriter, decompressor,
-};
+use crate::archive::{Disassembler, Disassembly, SniffingReader, TarSplitWriter};
+use crate::disk::{Input, InputFailure};
 use crate::error::{ErrorKind, Result, StoreError};
-use crate::records::Compression;
 use std::io::Read;
 
 /// Limits on what one diff may expand to (decompression bombs, inode floods).
@@ -23,29 +23,6 @@ pub struct DiffLimits {
     pub max_entries: Option<u64>,
 }
 
-/// Marks an error of reading the caller's stream, as opposed to bad data.
-#[derive(Debug)]
-struct InputFailure(String);
-
-impl std::fmt::Display for InputFailure {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for InputFailure {}
-
-/// The caller's stream, its errors tagged as [`InputFailure`].
-struct TaggedInput<R>(R);
-
-impl<R: Read> Read for TaggedInput<R> {
-    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
-        self.0
-            .read(out)
-            .map_err(|err| std::io::Error::new(err.kind(), InputFailure(err.to_string())))
-    }
-}
-
 /// The decoded stream: every error not from the caller's stream is bad data
 /// (an early end stays an early end, which the tar reader reports itself).
 struct DataErrors<R>(R);
@@ -53,10 +30,7 @@ struct DataErrors<R>(R);
 impl<R: Read> Read for DataErrors<R> {
     fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
         self.0.read(out).map_err(|err| {
-            let from_input = err
-                .get_ref()
-                .is_some_and(|inner| inner.is::<InputFailure>());
-            if from_input || err.kind() == std::io::ErrorKind::UnexpectedEof {
+            if InputFailure::is_cause_of(&err) || err.kind() == std::io::ErrorKind::UnexpectedEof {
                 err
             } else {
                 std::io::Error::new(std::io::ErrorKind::InvalidData, err.to_string())
@@ -95,7 +69,7 @@ impl Store {
         parent: Option<&str>,
         names: Vec<String>,
         options: &LayerOptions,
-        diff: &mut dyn Read,
+        diff: Input<'_>,
     ) -> Result<LayerView> {
         self.check_writable()?;
         let _held = self.hold(Access::Write, Access::None, Access::Read)?;
@@ -110,7 +84,7 @@ impl Store {
     /// Applies `diff` to existing layer `to`; returns the uncompressed size.
     /// On failure whatever was extracted stays and the record is unchanged
     /// (as in 1.43).
-    pub fn apply_diff(&mut self, to: &str, diff: &mut dyn Read) -> Result<i64> {
+    pub fn apply_diff(&mut self, to: &str, diff: Input<'_>) -> Result<i64> {
         self.check_writable()?;
         let _held = self.hold(Access::Write, Access::None, Access::Read)?;
         let (_, id) = self.layers()?.resolve_primary(to)?;
@@ -128,7 +102,7 @@ impl Store {
     /// Extracts `diff` into layer `id`, replaces its tar-split and records
     /// digests, sizes, compression and ID sets (in memory: the caller
     /// publishes the record).
-    fn apply_to_layer(&mut self, id: &str, diff: &mut dyn Read) -> Result<()> {
+    fn apply_to_layer(&mut self, id: &str, diff: Input<'_>) -> Result<()> {
         let limits = self.options.diff_limits;
         let layers = self.layers()?;
         let position = layers
@@ -144,19 +118,12 @@ impl Store {
         })?;
 
         let reading = |err| StoreError::io(format!("reading the diff: {err}"));
-        let mut sniffed = SniffingReader::new(TaggedInput(diff)).map_err(reading)?;
+        let mut sniffed = SniffingReader::new(diff).map_err(reading)?;
         let compression = sniffed.compression();
         let format = sniffed.stream_compression().map_err(reading)?;
-        // A compressed diff is digested as supplied; an uncompressed one is
-        // its own expansion, whose digest the disassembler computes anyway.
-        let mut supplied = None;
-        let decoded: Box<dyn Read + '_> = if format == Compression::None {
-            Box::new(&mut sniffed)
-        } else {
-            decompressor(format, supplied.insert(DigestingReader::new(&mut sniffed)))?
-        };
+        let mut decoding = Decoding::choose(sniffed, format)?;
         let expanded = DataErrors(Bounded {
-            inner: decoded,
+            inner: decoding.decoded()?,
             remaining: limits.max_bytes,
         });
         let tar_split = layers
@@ -190,10 +157,7 @@ impl Store {
             gids,
         } = tar.finish()?;
         sink.finish()?.commit()?;
-        let supplied = match supplied {
-            Some(reader) => reader.finish().map_err(reading)?,
-            None => expanded,
-        };
+        let supplied = decoding.finish(expanded).map_err(reading)?;
 
         layers.file.update(position, |layer| {
             layer.compressed_digest = supplied.digest_string();

@@ -11,6 +11,7 @@ mod blobs;
 mod check;
 mod containers;
 mod copy;
+mod decoding;
 mod dedup;
 mod delete;
 mod diff;

@@ -1,5 +1,6 @@
 //! A store on a fresh temporary graph root and run root.
 
+use crate::disk::Input;
 use crate::error::ErrorKind;
 use crate::records::Container;
 use crate::store::{
@@ -76,7 +77,7 @@ impl TestStore {
                 parent,
                 Vec::new(),
                 &LayerOptions::default(),
-                &mut &tar[..],
+                Input::reader(&mut &tar[..]),
             )
             .expect("import layer")
     }

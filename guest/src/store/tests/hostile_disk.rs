@@ -4,6 +4,7 @@
 
 use super::fixture::{TestStore, failure};
 use super::tar::TarBuilder;
+use crate::disk::Input;
 use crate::error::ErrorKind;
 use crate::store::LayerOptions;
 
@@ -87,7 +88,7 @@ fn a_member_with_an_empty_name_is_refused() {
         None,
         Vec::new(),
         &LayerOptions::default(),
-        &mut &tar[..],
+        Input::reader(&mut &tar[..]),
     );
     assert_eq!(
         failure(result),

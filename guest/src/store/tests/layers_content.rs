@@ -7,7 +7,7 @@
 use super::fixture::{TestStore, failure, sha256, strings};
 use super::tar::{MTIME_SECONDS, TarBuilder, meta};
 use crate::changes::{Change, ChangeKind};
-use crate::disk::Output;
+use crate::disk::{Input, Output};
 use crate::error::ErrorKind;
 use crate::records::Compression;
 use crate::store::LayerOptions;
@@ -359,7 +359,7 @@ fn archives_reaching_outside_the_layer_are_refused_and_leave_nothing() {
             None,
             Vec::new(),
             &LayerOptions::default(),
-            &mut &tar[..],
+            Input::reader(&mut &tar[..]),
         );
         assert_eq!(
             failure(refused),

@@ -5,7 +5,7 @@
 use super::fixture::{TestStore, failure, sha256};
 use super::tar::TarBuilder;
 use crate::archive::{ZstdWriter, decompressor};
-use crate::disk::Output;
+use crate::disk::{Input, Output};
 use crate::error::ErrorKind;
 use crate::records::Compression;
 use std::io::{Read, Write};
@@ -117,7 +117,7 @@ fn header_only_members_with_a_negative_size_are_refused() {
             None,
             Vec::new(),
             &Default::default(),
-            &mut &tar[..],
+            Input::reader(&mut &tar[..]),
         );
         assert_eq!(
             failure(result),
@@ -249,7 +249,7 @@ fn old_gnu_sparse_members_are_refused_as_1_43_does() {
         None,
         Vec::new(),
         &Default::default(),
-        &mut &tar[..],
+        Input::reader(&mut &tar[..]),
     );
     let (kind, message) = failure(result);
     assert_eq!(kind, ErrorKind::InvalidInput);
