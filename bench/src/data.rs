@@ -389,10 +389,14 @@ pub struct LayerData {
     pub tar: PathBuf,
     /// The same archive, gzip-compressed.
     pub tar_gz: PathBuf,
+    /// The same archive, zstd-compressed (the `zstd` CLI, default level).
+    pub tar_zst: PathBuf,
     /// Size of the tar archive.
     pub tar_bytes: u64,
-    /// Size of the compressed archive.
+    /// Size of the gzip-compressed archive.
     pub tar_gz_bytes: u64,
+    /// Size of the zstd-compressed archive.
+    pub tar_zst_bytes: u64,
     /// `sha256:<hex>` of the tar archive.
     pub tar_digest: String,
     /// Regular files, directories and symlinks in the archive.
@@ -403,7 +407,8 @@ pub struct LayerData {
     pub symlinks: usize,
 }
 
-/// Writes `layer.tar` and `layer.tar.gz` for `spec` into `dir`.
+/// Writes `layer.tar`, `layer.tar.gz` and `layer.tar.zst` for `spec` into
+/// `dir`.
 pub fn generate(spec: &LayerSpec, dir: &Path) -> io::Result<LayerData> {
     let entries = plan_tree(spec);
     let tar = dir.join("layer.tar");
@@ -415,18 +420,37 @@ pub fn generate(spec: &LayerSpec, dir: &Path) -> io::Result<LayerData> {
     );
     io::copy(&mut File::open(&tar)?, &mut encoder)?;
     encoder.finish()?.flush()?;
+    let tar_zst = dir.join("layer.tar.zst");
+    zstd_compress(&tar, &tar_zst)?;
     let count = |wanted: fn(&Kind) -> bool| entries.iter().filter(|e| wanted(&e.kind)).count();
     Ok(LayerData {
         spec: *spec,
         tar_gz_bytes: std::fs::metadata(&tar_gz)?.len(),
+        tar_zst_bytes: std::fs::metadata(&tar_zst)?.len(),
         tar,
         tar_gz,
+        tar_zst,
         tar_bytes,
         tar_digest,
         files: count(|kind| matches!(kind, Kind::File { .. })),
         directories: count(|kind| matches!(kind, Kind::Directory)),
         symlinks: count(|kind| matches!(kind, Kind::Symlink { .. })),
     })
+}
+
+/// Compresses `from` into `to` with the `zstd` CLI at its default level,
+/// as images are usually compressed.
+fn zstd_compress(from: &Path, to: &Path) -> io::Result<()> {
+    let status = std::process::Command::new("zstd")
+        .args(["-q", "-f", "-o"])
+        .arg(to)
+        .arg(from)
+        .status()
+        .map_err(|err| io::Error::new(err.kind(), format!("running zstd: {err}")))?;
+    if !status.success() {
+        return Err(io::Error::other(format!("zstd failed: {status}")));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

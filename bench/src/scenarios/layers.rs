@@ -1,5 +1,5 @@
 //! Scenario 4: layer contents — importing a generated distro-like layer
-//! (plain and gzip), `applydiff`, `diff`, `changes`, `diffsize`, vfs copies
+//! (plain, gzip and zstd), `applydiff`, `diff`, `changes`, `diffsize`, vfs copies
 //! and deletes, next to physical references on the same data (`tar -xf`,
 //! `cp -a`, `cat`, `tar -cf - | cat`, `sha256sum`, `gzip -dc | sha256sum`,
 //! `rm -rf`).
@@ -23,6 +23,7 @@ use std::process::Command;
 
 const IMPORT_TAR: &str = "import-layer (tar)";
 const IMPORT_GZIP: &str = "import-layer (tar.gz)";
+const IMPORT_ZSTD: &str = "import-layer (tar.zst)";
 /// The cost of durability: graphstore alone (1.43 has no such option).
 const IMPORT_TAR_SYNCED: &str = "graphstore: import-layer (tar), vfs.sync=filesystem";
 const APPLY_DIFF: &str = "applydiff (tar, empty layer)";
@@ -54,6 +55,7 @@ const ROW_ORDER: &[&str] = &[
     TAR_EXTRACT,
     IMPORT_GZIP,
     GUNZIP_SHA256,
+    IMPORT_ZSTD,
     COPY_LAYER,
     COPY_TREE,
     DIFF,
@@ -71,6 +73,7 @@ struct Ids {
     plain: String,
     synced: String,
     gzip: String,
+    zstd: String,
     applied: String,
     copy: String,
 }
@@ -82,6 +85,7 @@ impl Ids {
             plain: id("plain"),
             synced: id("synced"),
             gzip: id("gzip"),
+            zstd: id("zstd"),
             applied: id("applied"),
             copy: id("copy"),
         }
@@ -224,6 +228,15 @@ fn writes(ctx: &Context<'_>, results: &mut Results, rep: &Rep<'_>) {
     compared_step(ctx, results, rep, IMPORT_GZIP, None, |ids| {
         os_args(&[&"import-layer", &"--id", &ids.gzip, &"-f", tar_gz])
     });
+    compared_step(ctx, results, rep, IMPORT_ZSTD, None, |ids| {
+        os_args(&[
+            &"import-layer",
+            &"--id",
+            &ids.zstd,
+            &"-f",
+            &rep.data.tar_zst,
+        ])
+    });
 
     // applydiff needs an empty layer first (created untimed).
     for tool in Tool::order(rep.index) {
@@ -336,17 +349,18 @@ pub fn run(ctx: &mut Context<'_>) -> Section {
         }
     };
     section.notes.push(format!(
-        "layer: {} files, {} dirs, {} symlinks; tar {} MiB ({}), tar.gz {} MiB; generated in {}",
+        "layer: {} files, {} dirs, {} symlinks; tar {} MiB ({}), tar.gz {} MiB, tar.zst {} MiB; generated in {}",
         data.files,
         data.directories,
         data.symlinks,
         data.tar_bytes >> 20,
         data.tar_digest,
         data.tar_gz_bytes >> 20,
+        data.tar_zst_bytes >> 20,
         format_duration(took.wall)
     ));
     // Both archives in the page cache before anything is timed.
-    for path in [&data.tar, &data.tar_gz] {
+    for path in [&data.tar, &data.tar_gz, &data.tar_zst] {
         let _ = measure::run_timed(&mut command("cat", &[path]));
     }
     let roots = Tool::BOTH.map(|tool| Root::under(&dir.join(tool.label())));
