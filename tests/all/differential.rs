@@ -531,8 +531,11 @@ fn filter(program: &str, args: &[&str], input: &[u8]) -> Vec<u8> {
     out.stdout
 }
 
-/// The layer record fields 1.43 derives from an applied diff.
-fn diff_fields(layer: &serde_json::Value) -> Vec<String> {
+/// The layer record fields 1.43 derives from an applied diff, from the
+/// output of `layer --json` (a list of the one record).
+fn diff_fields(output: &serde_json::Value) -> Vec<String> {
+    assert_eq!(output.as_array().map(Vec::len), Some(1), "{output}");
+    let layer = &output[0];
     [
         "compressed-diff-digest",
         "compressed-size",

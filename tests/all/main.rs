@@ -10,6 +10,7 @@ mod blobs_leases;
 mod check;
 mod compat143;
 mod composed_client;
+mod compressed_imports;
 mod concurrency;
 mod crash;
 mod differential;
