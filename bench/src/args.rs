@@ -24,8 +24,8 @@ against fresh roots and prints a table of medians (stdout).
   --reference PATH   containers-storage CLI (default: containers-storage on PATH)
   --workdir DIR      where scratch stores and data go (default: $TMPDIR or /tmp)
   --keep             keep the scratch directory
-  --write-layer DIR  only write the generated layer (layer.tar, layer.tar.gz)
-                     to DIR, e.g. to profile one command by hand
+  --write-layer DIR  only write the generated layer (layer.tar, layer.tar.gz,
+                     layer.tar.zst) to DIR, e.g. to profile one command by hand
 ";
 
 /// Parsed options.
