@@ -158,6 +158,75 @@ mod tests {
         assert!(matches!(stream.read(100), Err(StreamError::Closed)));
     }
 
+    /// A stream that is not ready `pauses` times before each chunk, then
+    /// closes or fails.
+    struct Hesitant {
+        chunks: Vec<&'static [u8]>,
+        pauses: usize,
+        paused: usize,
+        fail_at_end: bool,
+    }
+
+    #[wasmtime_wasi::async_trait]
+    impl Pollable for Hesitant {
+        async fn ready(&mut self) {}
+    }
+
+    impl InputStream for Hesitant {
+        fn read(&mut self, size: usize) -> StreamResult<Bytes> {
+            if self.paused < self.pauses {
+                self.paused += 1;
+                return Ok(Bytes::new());
+            }
+            self.paused = 0;
+            if self.chunks.is_empty() {
+                return Err(if self.fail_at_end {
+                    StreamError::LastOperationFailed(wasmtime::format_err!("the pipe broke"))
+                } else {
+                    StreamError::Closed
+                });
+            }
+            let chunk = self.chunks.remove(0);
+            let count = chunk.len().min(size);
+            if count < chunk.len() {
+                self.chunks.insert(0, &chunk[count..]);
+            }
+            Ok(Bytes::from_static(&chunk[..count]))
+        }
+    }
+
+    #[test]
+    fn input_stream_reader_waits_for_a_stream_that_is_not_ready() {
+        let stream = Hesitant {
+            chunks: vec![b"abc", b"defgh"],
+            pauses: 3,
+            paused: 0,
+            fail_at_end: false,
+        };
+        let mut reader = InputStreamReader::new(Box::new(stream));
+        let mut small = [0u8; 4];
+        assert_eq!(reader.read(&mut small).unwrap(), 3);
+        let mut out = small[..3].to_vec();
+        reader.read_to_end(&mut out).unwrap();
+        assert_eq!(out, b"abcdefgh");
+        assert_eq!(reader.read(&mut small).unwrap(), 0, "stays closed");
+    }
+
+    #[test]
+    fn input_stream_reader_reports_a_failing_stream() {
+        let stream = Hesitant {
+            chunks: vec![b"abc"],
+            pauses: 0,
+            paused: 0,
+            fail_at_end: true,
+        };
+        let mut reader = InputStreamReader::new(Box::new(stream));
+        let mut out = Vec::new();
+        let err = reader.read_to_end(&mut out).unwrap_err();
+        assert_eq!(out, b"abc");
+        assert!(err.to_string().contains("the pipe broke"), "{err}");
+    }
+
     #[test]
     fn writer_stream_passes_bytes_through() {
         let shared = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));

@@ -149,3 +149,39 @@ impl Write for Output<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A reader that fails every read.
+    struct Broken;
+
+    impl Read for Broken {
+        fn read(&mut self, _: &mut [u8]) -> std::io::Result<usize> {
+            Err(std::io::Error::new(
+                std::io::ErrorKind::ConnectionReset,
+                "the pipe broke",
+            ))
+        }
+    }
+
+    #[test]
+    fn input_errors_are_marked_as_the_callers() {
+        let mut broken = Broken;
+        let err = Input::reader(&mut broken).read(&mut [0; 8]).unwrap_err();
+        assert!(InputFailure::is_cause_of(&err));
+        assert_eq!(err.kind(), std::io::ErrorKind::ConnectionReset);
+        assert_eq!(err.to_string(), "the pipe broke");
+        let plain = std::io::Error::other("bad data");
+        assert!(!InputFailure::is_cause_of(&plain));
+    }
+
+    #[test]
+    fn input_passes_bytes_through() {
+        let mut bytes = &b"layer"[..];
+        let mut out = Vec::new();
+        Input::reader(&mut bytes).read_to_end(&mut out).unwrap();
+        assert_eq!(out, b"layer");
+    }
+}

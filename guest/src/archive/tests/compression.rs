@@ -309,3 +309,19 @@ fn zstd_writer_reports_write_errors() {
     let writer = ZstdWriter::new(Failing);
     assert!(writer.finish().is_err());
 }
+
+#[test]
+fn sniffing_reader_parts_are_the_unread_bytes_then_the_input() {
+    let mut sniffed = SniffingReader::new(Trickle {
+        data: GNU_B1_TAR,
+        chunk: 700,
+    })
+    .unwrap();
+    let mut head = [0u8; 100];
+    sniffed.read_exact(&mut head).unwrap();
+    let (unread, mut rest) = sniffed.into_parts();
+    assert_eq!(unread, &GNU_B1_TAR[100..700]);
+    let mut tail = Vec::new();
+    rest.read_to_end(&mut tail).unwrap();
+    assert_eq!([&head[..], &unread, &tail].concat(), GNU_B1_TAR);
+}
