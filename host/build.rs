@@ -1,5 +1,8 @@
-//! Builds the store component (`guest/`) for wasm32-wasip2 and places it in
-//! OUT_DIR so the host embeds it; also copies it to
+//! Builds the store component (`guest/`) for wasm32-wasip2, compiles it
+//! ahead of time for each engine configuration the host runs it under
+//! (`src/engine_config.rs`, shared with the host) and places the artifacts
+//! in OUT_DIR so the host embeds them and needs no compiler; also copies
+//! the component to
 //! `target/graphstore-component/graphstore.wasm` for other runtimes, next
 //! to `graphstore-portable.wasm`, the WASI-only build.
 //!
@@ -10,6 +13,10 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+#[allow(dead_code, missing_docs)]
+#[path = "src/engine_config.rs"]
+mod engine_config;
+
 const WASM_TARGET: &str = "wasm32-wasip2";
 const GUEST_PACKAGE: &str = "graphstore-guest";
 const GUEST_ARTIFACT: &str = "graphstore_guest.wasm";
@@ -19,9 +26,13 @@ const PORTABLE_NAME: &str = "graphstore-portable.wasm";
 /// Compile-time variable naming the portable build's path (empty when a
 /// prebuilt component was supplied and no portable one was built).
 const PORTABLE_ENV: &str = "GRAPHSTORE_PORTABLE_WASM";
-/// File in OUT_DIR holding the hex sha256 of the embedded component (the
-/// compiled-code cache key), so the host never hashes it at run time.
-const DIGEST_NAME: &str = "graphstore.wasm.sha256";
+/// Suffix of the file in OUT_DIR holding an artifact's hex sha256 (its
+/// cache key), so the host never hashes it at run time.
+const DIGEST_SUFFIX: &str = ".sha256";
+/// Target triple to compile the artifacts for instead of this machine's CPU
+/// (e.g. `x86_64-unknown-linux-gnu`: any x86-64 CPU, without the build
+/// machine's optional instruction-set extensions).
+const AOT_TARGET_ENV: &str = "GRAPHSTORE_AOT_TARGET";
 
 fn main() {
     let manifest_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("set by cargo"));
@@ -29,27 +40,34 @@ fn main() {
         .parent()
         .expect("host/ sits in the workspace")
         .to_path_buf();
-    for watched in ["guest/src", "guest/Cargo.toml", "wit", "Cargo.lock"] {
+    for watched in [
+        "guest/src",
+        "guest/Cargo.toml",
+        "wit",
+        "Cargo.lock",
+        "host/src/engine_config.rs",
+    ] {
         println!(
             "cargo:rerun-if-changed={}",
             workspace.join(watched).display()
         );
     }
     println!("cargo:rerun-if-env-changed=GRAPHSTORE_GUEST_WASM");
+    println!("cargo:rerun-if-env-changed={AOT_TARGET_ENV}");
 
     let out_dir = PathBuf::from(std::env::var("OUT_DIR").expect("set by cargo"));
     let embedded = out_dir.join(EMBEDDED_NAME);
     // A prebuilt component may be supplied (e.g. by a packager).
     if let Ok(prebuilt) = std::env::var("GRAPHSTORE_GUEST_WASM") {
         std::fs::copy(&prebuilt, &embedded).expect("copy GRAPHSTORE_GUEST_WASM");
-        write_digest(&embedded, &out_dir);
+        precompile(&embedded, &out_dir);
         println!("cargo:rustc-env={PORTABLE_ENV}=");
         return;
     }
     ensure_wasm_target();
     let built = build_guest(&workspace, "guest-build", &[]);
     std::fs::copy(&built, &embedded).expect("copy the guest component into OUT_DIR");
-    write_digest(&embedded, &out_dir);
+    precompile(&embedded, &out_dir);
     publish_copy(&workspace, &built, EMBEDDED_NAME);
     // The same store for runtimes that provide only WASI (not embedded).
     let portable = build_guest(
@@ -94,15 +112,31 @@ fn build_guest(workspace: &Path, target_dir: &str, extra: &[&str]) -> PathBuf {
         .join(GUEST_ARTIFACT)
 }
 
-/// Writes the component's sha256 (hex) next to it.
-fn write_digest(component: &Path, out_dir: &Path) {
+/// Compiles `component` for each engine flavor into OUT_DIR, each artifact
+/// with its sha256 (hex) next to it.
+fn precompile(component: &Path, out_dir: &Path) {
     use sha2::{Digest, Sha256};
-    let bytes = std::fs::read(component).expect("read the component");
-    std::fs::write(
-        out_dir.join(DIGEST_NAME),
-        hex::encode(Sha256::digest(&bytes)),
-    )
-    .expect("write the component digest");
+    let wasm = std::fs::read(component).expect("read the component");
+    let target = std::env::var(AOT_TARGET_ENV).ok().filter(|t| !t.is_empty());
+    for flavor in engine_config::Flavor::ALL {
+        let mut config = engine_config::engine_config(flavor);
+        if let Some(target) = &target {
+            config
+                .target(target)
+                .unwrap_or_else(|e| panic!("{AOT_TARGET_ENV}={target}: {e}"));
+        }
+        let engine = wasmtime::Engine::new(&config).expect("create a wasmtime engine");
+        let artifact = engine
+            .precompile_component(&wasm)
+            .expect("compile the component ahead of time");
+        let name = flavor.artifact_name();
+        std::fs::write(out_dir.join(name), &artifact).expect("write the compiled artifact");
+        std::fs::write(
+            out_dir.join(format!("{name}{DIGEST_SUFFIX}")),
+            hex::encode(Sha256::digest(&artifact)),
+        )
+        .expect("write the artifact's digest");
+    }
 }
 
 /// Adds the wasm32-wasip2 standard library with rustup when it is missing.

@@ -1,30 +1,60 @@
-//! The process-wide wasmtime engine, the embedded store component and its
-//! compiled-code cache.
+//! The process-wide wasmtime engines and the store component, compiled
+//! ahead of time.
 //!
-//! Compiling the component with Cranelift takes ~100 ms or more; the
-//! compiled artifact is cached under `$GRAPHSTORE_CACHE_DIR` (default
-//! `$XDG_CACHE_HOME/graphstore`, else `~/.cache/graphstore`), keyed by the
-//! sha256 of the component and wasmtime's compatibility hash, and
-//! memory-mapped on later runs (well under a millisecond). Set
-//! `GRAPHSTORE_CACHE_DIR=` (empty) to disable the cache. Artifacts older
-//! than 30 days are removed whenever a new one is written.
+//! The build script compiles the component once per engine configuration
+//! ([`crate::engine_config`]) and this file embeds the artifacts, so the
+//! host links wasmtime's runtime only, without a compiler, and no run
+//! compiles anything. Loading an artifact copies it into executable memory
+//! (a few MB); to skip that copy the artifact is written once to
+//! `$GRAPHSTORE_CACHE_DIR` (default `$XDG_CACHE_HOME/graphstore`, else
+//! `~/.cache/graphstore`), named by its sha256, and memory-mapped from there
+//! on later runs. Set `GRAPHSTORE_CACHE_DIR=` (empty) to load from the
+//! binary every time. Cached artifacts older than 30 days are removed
+//! whenever a new one is written.
+//!
+//! wasmtime checks that an artifact matches the engine it is loaded into
+//! (version, settings, CPU features): a binary copied to a CPU that lacks
+//! features of the build machine's fails with [`Error`] kind `setup`,
+//! naming `GRAPHSTORE_AOT_TARGET` (build with it set to a target triple to
+//! compile for any CPU of that architecture).
 
 use crate::bindings::GraphstorePre;
+use crate::engine_config::{Flavor, engine_config};
 use crate::error::Error;
 use crate::state::HostState;
-use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
+use wasmtime::Engine;
 use wasmtime::component::{Component, Linker};
-use wasmtime::{Config, Engine};
 
-/// The store component, built from `guest/` by the build script.
+/// The store component (`guest/`, wasm), built by the build script: what
+/// the compiled artifacts were compiled from.
 pub static COMPONENT_WASM: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/graphstore.wasm"));
-/// Hex sha256 of [`COMPONENT_WASM`], computed by the build script.
-pub const COMPONENT_SHA256: &str =
-    include_str!(concat!(env!("OUT_DIR"), "/graphstore.wasm.sha256"));
 
-/// Environment variable naming the compiled-code cache directory.
+/// A compiled artifact embedded in the binary.
+struct Artifact {
+    bytes: &'static [u8],
+    /// Hex sha256 of `bytes` (computed by the build script).
+    sha256: &'static str,
+}
+
+/// The artifact compiled for `flavor`.
+fn artifact(flavor: Flavor) -> Artifact {
+    macro_rules! embedded {
+        ($name:literal) => {
+            Artifact {
+                bytes: include_bytes!(concat!(env!("OUT_DIR"), "/", $name)),
+                sha256: include_str!(concat!(env!("OUT_DIR"), "/", $name, ".sha256")),
+            }
+        };
+    }
+    match flavor {
+        Flavor::Plain => embedded!("graphstore-plain.cwasm"),
+        Flavor::Interruptible => embedded!("graphstore-interruptible.cwasm"),
+    }
+}
+
+/// Environment variable naming the artifact cache directory.
 pub const CACHE_DIR_ENV: &str = "GRAPHSTORE_CACHE_DIR";
 const CACHE_SUBDIR: &str = "graphstore";
 const CACHE_EXTENSION: &str = "cwasm";
@@ -45,26 +75,21 @@ impl Runtime {
     /// cancellation); the checks cost 5–25 % of the component's CPU time,
     /// so stores that never stop a call (the CLI) run without them.
     pub fn get(interruptible: bool) -> Result<&'static Runtime, Error> {
-        let cell = if interruptible {
-            &INTERRUPTIBLE
+        let (cell, flavor) = if interruptible {
+            (&INTERRUPTIBLE, Flavor::Interruptible)
         } else {
-            &PLAIN
+            (&PLAIN, Flavor::Plain)
         };
-        cell.get_or_init(|| Runtime::new(interruptible))
+        cell.get_or_init(|| Runtime::new(flavor))
             .as_ref()
             .map_err(Clone::clone)
     }
 
-    fn new(interruptible: bool) -> Result<Runtime, Error> {
+    fn new(flavor: Flavor) -> Result<Runtime, Error> {
         crate::fds::raise_limit();
-        let mut config = Config::new();
-        config.epoch_interruption(interruptible);
-        if interruptible {
-            dense(&mut config);
-        }
-        let engine =
-            Engine::new(&config).map_err(|e| Error::setup("creating the wasmtime engine", e))?;
-        let component = load_component(&engine, cache_dir().as_deref())?;
+        let engine = Engine::new(&engine_config(flavor))
+            .map_err(|e| Error::setup("creating the wasmtime engine", e))?;
+        let component = load_component(&engine, &artifact(flavor), cache_dir().as_deref())?;
         let mut linker = Linker::<HostState>::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
             .map_err(|e| Error::setup("linking WASI", e))?;
@@ -129,39 +154,13 @@ pub struct BareInstance {
     _instance: crate::bindings::Graphstore,
 }
 
-/// Memory settings of the tenants' (interruptible) runtime, for many live
-/// instances in one process.
-///
-/// Each linear memory keeps wasmtime's 64-bit defaults: a 4 GiB reservation
-/// plus 32 MiB guards, so the compiled code needs no explicit bounds checks
-/// (reservations sized from the tenant's memory cap would make them
-/// explicit: measured +10 points of CPU on a large listing and on
-/// `create_image`, on top of the epoch checks' 5-10 %, for address space
-/// that only runs out beyond ~31,000 live instances: 128 TiB / 4.06 GiB).
-///
-/// What runs out first is the kernel's count of memory mappings
-/// (`vm.max_map_count`, 65,530 by default): with copy-on-write memory
-/// images an instance's memory is 4 mappings (its stack, the data image
-/// mapped from the compiled artifact, the heap, the inaccessible rest), so
-/// the process stops at 16,370 instances and can then not even start a
-/// thread. Without them the data segments (164 KiB) are copied in at
-/// instantiation and the memory is 2 mappings (accessible, inaccessible):
-/// 32,000 instances fit, 10,000 use 20,000 mappings. The copy adds about
-/// 0.14 ms to a bare instantiation (0.09 -> 0.23 ms, 1,000 instances) and
-/// nothing to an open store's resident memory (opening touches those pages
-/// anyway: 220 KiB either way). The CLI's plain runtime
-/// keeps the copy-on-write images (one instance per process).
-fn dense(config: &mut Config) {
-    config.memory_init_cow(false);
-}
-
-/// Age after which another build's compiled artifact is removed from the
-/// cache (each graphstore build adds one of a few MB).
+/// Age after which another build's artifact is removed from the cache
+/// (each graphstore build adds two of a few MB).
 const STALE_ARTIFACT_AGE: std::time::Duration = std::time::Duration::from_secs(30 * 24 * 3600);
 
-/// Removes compiled artifacts not written for [`STALE_ARTIFACT_AGE`]. Runs
-/// only when an artifact is compiled (rare); a build still in use after
-/// that just compiles once more.
+/// Removes artifacts not written for [`STALE_ARTIFACT_AGE`]. Runs only when
+/// an artifact is written (rare); a build still in use after that just
+/// writes its artifact once more.
 fn prune_stale_artifacts(dir: &Path, now: std::time::SystemTime) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
@@ -182,7 +181,7 @@ fn prune_stale_artifacts(dir: &Path, now: std::time::SystemTime) {
     }
 }
 
-/// Where compiled components are cached; `None` disables caching.
+/// Where artifacts are cached; `None` disables caching.
 pub fn cache_dir() -> Option<PathBuf> {
     match std::env::var_os(CACHE_DIR_ENV) {
         Some(dir) if dir.is_empty() => None,
@@ -195,46 +194,47 @@ pub fn cache_dir() -> Option<PathBuf> {
     }
 }
 
-/// The cache file for the embedded component under this engine.
-fn cache_file(engine: &Engine, dir: &Path) -> PathBuf {
-    let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    engine.precompile_compatibility_hash().hash(&mut hasher);
-    let engine_key = hasher.finish();
-    dir.join(format!(
-        "{}-{engine_key:016x}.{CACHE_EXTENSION}",
-        &COMPONENT_SHA256[..32]
-    ))
+/// The cache file holding `artifact`.
+fn cache_file(artifact: &Artifact, dir: &Path) -> PathBuf {
+    dir.join(format!("{}.{CACHE_EXTENSION}", &artifact.sha256[..32]))
 }
 
-/// Loads the component: from the cache when present, else compiles it and
-/// stores the artifact (best effort: a read-only cache just means compiling).
-fn load_component(engine: &Engine, cache: Option<&Path>) -> Result<Component, Error> {
+/// Loads `artifact` into `engine`: memory-mapped from the cache when a copy
+/// is there (written now when it is not), else from the binary.
+fn load_component(
+    engine: &Engine,
+    artifact: &Artifact,
+    cache: Option<&Path>,
+) -> Result<Component, Error> {
     if let Some(dir) = cache {
-        let path = cache_file(engine, dir);
-        if path.exists() {
-            // SAFETY: the artifact was written by this program into the user's
-            // own cache directory, under a key that covers the exact component
-            // and engine configuration; wasmtime still checks its header.
+        let path = cache_file(artifact, dir);
+        if path.exists() || store_artifact(dir, &path, artifact.bytes) {
+            // SAFETY: the file is a copy of an artifact compiled by this
+            // build's build script, written by this program into the user's
+            // own cache directory under its sha256; wasmtime still checks its
+            // header and that it matches the engine.
             if let Ok(component) = unsafe { Component::deserialize_file(engine, &path) } {
                 return Ok(component);
             }
         }
-        let compiled = engine
-            .precompile_component(COMPONENT_WASM)
-            .map_err(|e| Error::setup("compiling the component", e))?;
-        store_artifact(dir, &path, &compiled);
-        // SAFETY: bytes produced by `precompile_component` of this engine.
-        return unsafe { Component::deserialize(engine, &compiled) }
-            .map_err(|e| Error::setup("loading the compiled component", e));
     }
-    Component::new(engine, COMPONENT_WASM).map_err(|e| Error::setup("compiling the component", e))
+    // SAFETY: bytes produced by `Engine::precompile_component` in the build
+    // script, embedded unchanged; wasmtime checks they match the engine.
+    unsafe { Component::deserialize(engine, artifact.bytes) }.map_err(|e| {
+        Error::setup(
+            "loading the store component compiled into graphstore (a binary built \
+             for another CPU? build it with GRAPHSTORE_AOT_TARGET=<target triple> \
+             to compile for any CPU of that architecture)",
+            e,
+        )
+    })
 }
 
-/// Writes a compiled artifact atomically (temp file + rename) and prunes
-/// stale ones; failures are ignored.
-fn store_artifact(dir: &Path, path: &Path, bytes: &[u8]) {
+/// Writes an artifact atomically (temp file + rename) and prunes stale
+/// ones; returns whether it was written (failures are otherwise ignored).
+fn store_artifact(dir: &Path, path: &Path, bytes: &[u8]) -> bool {
     if std::fs::create_dir_all(dir).is_err() {
-        return;
+        return false;
     }
     prune_stale_artifacts(dir, std::time::SystemTime::now());
     let temp = dir.join(format!(
@@ -244,15 +244,17 @@ fn store_artifact(dir: &Path, path: &Path, bytes: &[u8]) {
             .map_or_else(Default::default, |n| n.to_string_lossy())
     ));
     if std::fs::write(&temp, bytes).is_ok() && std::fs::rename(&temp, path).is_ok() {
-        return;
+        return true;
     }
     let _ = std::fs::remove_file(&temp);
+    false
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::time::{Duration, SystemTime};
+    use wasmtime::Config;
 
     /// The WASI-only build (`--features wasi-only`) must run on runtimes
     /// that know nothing of graphstore's host interfaces.
@@ -319,6 +321,80 @@ mod tests {
         drop(live);
         eprintln!("{per_instance:.2} mappings per instance");
         assert!(per_instance < 2.5, "{per_instance}");
+    }
+
+    /// A first run with an empty cache loads the embedded artifact and
+    /// leaves a copy named by its digest (no compiling: the host has no
+    /// compiler outside tests); later runs map that copy.
+    #[test]
+    fn a_first_run_caches_the_embedded_artifact() {
+        let dir = tempfile::tempdir().unwrap();
+        let flavor = Flavor::Plain;
+        let engine = Engine::new(&engine_config(flavor)).unwrap();
+        let embedded = artifact(flavor);
+        load_component(&engine, &embedded, Some(dir.path())).unwrap();
+        let cached = cache_file(&embedded, dir.path());
+        assert_eq!(std::fs::read(&cached).unwrap(), embedded.bytes);
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name())
+            .collect();
+        assert_eq!(names, [cached.file_name().unwrap()]);
+        load_component(&engine, &embedded, Some(dir.path())).unwrap();
+    }
+
+    /// A damaged cached copy is not trusted: the embedded artifact loads.
+    #[test]
+    fn a_damaged_cached_artifact_falls_back_to_the_embedded_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let flavor = Flavor::Interruptible;
+        let engine = Engine::new(&engine_config(flavor)).unwrap();
+        let embedded = artifact(flavor);
+        let cached = cache_file(&embedded, dir.path());
+        std::fs::write(&cached, &embedded.bytes[..embedded.bytes.len() / 2]).unwrap();
+        load_component(&engine, &embedded, Some(dir.path())).unwrap();
+    }
+
+    /// Each artifact loads only under the configuration it was compiled
+    /// for: wasmtime refuses the other flavor's (epoch checks and memory
+    /// layout differ), so a mix-up fails instead of running unchecked code.
+    #[test]
+    fn an_artifact_loads_only_under_its_own_configuration() {
+        for flavor in Flavor::ALL {
+            let engine = Engine::new(&engine_config(flavor)).unwrap();
+            for other in Flavor::ALL {
+                let loaded = load_component(&engine, &artifact(other), None);
+                assert_eq!(
+                    loaded.is_ok(),
+                    flavor == other,
+                    "{flavor:?} engine, {other:?} artifact"
+                );
+            }
+        }
+    }
+
+    /// What `GRAPHSTORE_AOT_TARGET` builds: the component compiled for the
+    /// architecture's baseline loads on this CPU (which may have more).
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn an_artifact_for_the_baseline_cpu_loads_here() {
+        let flavor = Flavor::Plain;
+        let mut config = engine_config(flavor);
+        config.target("x86_64-unknown-linux-gnu").unwrap();
+        let compiled = Engine::new(&config)
+            .unwrap()
+            .precompile_component(COMPONENT_WASM)
+            .unwrap();
+        if option_env!("GRAPHSTORE_AOT_TARGET").is_none() {
+            // The build compiled for this CPU's features: another artifact.
+            assert_ne!(compiled, artifact(flavor).bytes);
+        }
+        let engine = Engine::new(&engine_config(flavor)).unwrap();
+        let baseline = Artifact {
+            bytes: Box::leak(compiled.into_boxed_slice()),
+            sha256: "baseline-test-artifact-not-cached-0",
+        };
+        load_component(&engine, &baseline, None).unwrap();
     }
 
     #[test]

@@ -25,6 +25,7 @@ mod bindings;
 pub mod cli;
 mod decoding;
 pub mod engine;
+pub mod engine_config;
 pub mod error;
 pub mod fds;
 mod hashing;
