@@ -99,9 +99,21 @@ pub(super) fn components(path: &str) -> Vec<String> {
 /// Opens the directory at logical path `parts` beneath `root`, following
 /// symlinks inside the root, creating missing directories when `create`.
 pub fn resolve_dir(root: &Dir, parts: &[String], create: bool) -> Result<Option<Dir>> {
+    Ok(walk(root, root.reopen()?, Vec::new(), parts, create)?.map(|(dir, _)| dir))
+}
+
+/// Walks `parts` from `start`, the directory at symlink-free path
+/// `logical` beneath `root` (see [`resolve_dir`]); returns the directory
+/// reached and its symlink-free path.
+fn walk(
+    root: &Dir,
+    start: Dir,
+    mut logical: Vec<String>,
+    parts: &[String],
+    create: bool,
+) -> Result<Option<(Dir, Vec<String>)>> {
     let mut pending: Vec<String> = parts.iter().rev().cloned().collect();
-    let mut logical: Vec<String> = Vec::new();
-    let mut current = root.reopen()?;
+    let mut current = start;
     let mut followed = 0;
     while let Some(part) = pending.pop() {
         if part == ".." {
@@ -141,29 +153,49 @@ pub fn resolve_dir(root: &Dir, parts: &[String], create: bool) -> Result<Option<
             .ok_or_else(|| StoreError::io(format!("{} vanished", current.child_path(&part))))?;
         logical.push(part);
     }
-    Ok(Some(current))
+    Ok(Some((current, logical)))
 }
 
 /// The directory most recently resolved beneath one root, kept open: tar
 /// members and tar-split entries come grouped by directory, so most
-/// lookups hit it and cost no host call.
+/// lookups hit it and cost no host call, and a lookup below it (the next
+/// directory down, after a directory member) walks on from it.
 #[derive(Default)]
 pub struct DirCache {
-    last: Option<(Vec<String>, Dir)>,
+    last: Option<CachedDir>,
+}
+
+/// The directory [`DirCache`] holds.
+struct CachedDir {
+    /// The path it was asked for.
+    parts: Vec<String>,
+    /// Its symlink-free path.
+    logical: Vec<String>,
+    dir: Dir,
 }
 
 impl DirCache {
     /// The directory at `parts` beneath `root` (see [`resolve_dir`]).
     pub fn resolve(&mut self, root: &Dir, parts: &[String], create: bool) -> Result<Option<&Dir>> {
-        let cached = matches!(&self.last, Some((path, _)) if path.as_slice() == parts);
-        if !cached {
-            self.last = None;
-            let Some(dir) = resolve_dir(root, parts, create)? else {
+        let hit = matches!(&self.last, Some(cached) if cached.parts.as_slice() == parts);
+        if !hit {
+            let resolved = match self.last.take() {
+                Some(cached) if parts.starts_with(&cached.parts) => {
+                    let below = &parts[cached.parts.len()..];
+                    walk(root, cached.dir, cached.logical, below, create)?
+                }
+                _ => walk(root, root.reopen()?, Vec::new(), parts, create)?,
+            };
+            let Some((dir, logical)) = resolved else {
                 return Ok(None);
             };
-            self.last = Some((parts.to_vec(), dir));
+            self.last = Some(CachedDir {
+                parts: parts.to_vec(),
+                logical,
+                dir,
+            });
         }
-        Ok(self.last.as_ref().map(|(_, dir)| dir))
+        Ok(self.last.as_ref().map(|cached| &cached.dir))
     }
 
     /// Forgets the cached directory (after a change that may have replaced it).
@@ -631,13 +663,14 @@ impl<'a> Extractor<'a> {
     }
 
     /// Applies the deferred directory times.
-    pub fn finish(self) -> Result<()> {
+    /// Siblings come one after another, so their parent stays open.
+    pub fn finish(mut self) -> Result<()> {
         for (path, (access, modification)) in self.dir_times.iter().rev() {
-            let (dir, name) = match path.split_last() {
-                Some((name, parent)) => (resolve_dir(self.root, parent, false)?, name.as_str()),
-                None => (Some(self.root.reopen()?), "."),
+            let (parent, name) = match path.split_last() {
+                Some((name, parent)) => (parent, name.as_str()),
+                None => (&[][..], "."),
             };
-            if let Some(dir) = dir {
+            if let Some(dir) = self.dirs.resolve(self.root, parent, false)? {
                 dir.set_times(name, *access, *modification)?;
             }
         }

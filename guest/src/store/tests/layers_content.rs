@@ -416,6 +416,36 @@ fn links_planted_by_an_archive_are_followed_inside_the_layer_only() {
     );
 }
 
+/// Members below the directory last written to walk on from it (the
+/// extractor's directory cache); links met on the way still resolve from
+/// the layer's root, never above it.
+#[test]
+fn links_below_the_last_directory_resolve_inside_the_layer() {
+    let mut test = TestStore::new();
+    let tar = TarBuilder::new()
+        .dir("a", 0o755)
+        .dir("a/b", 0o755)
+        .file("a/b/one", 0o644, b"1")
+        .symlink("a/b/up", "../../..")
+        .file("a/b/up/top", 0o644, b"top")
+        .dir("a/b/c", 0o755)
+        .file("a/b/c/two", 0o644, b"2")
+        .symlink("a/b/c/sibling", "../../d")
+        .file("a/b/c/sibling/three", 0o644, b"3")
+        .file("a/b/c/e/four", 0o644, b"4")
+        .file("a/b/c/sibling/five", 0o644, b"5")
+        .finish();
+    test.put_layer("walk", None, &tar);
+    let layer = "graph/vfs/dir/walk";
+    assert_eq!(test.read(&format!("{layer}/a/b/one")), b"1");
+    assert_eq!(test.read(&format!("{layer}/top")), b"top");
+    assert_eq!(test.read(&format!("{layer}/a/b/c/two")), b"2");
+    assert_eq!(test.read(&format!("{layer}/a/d/three")), b"3");
+    assert_eq!(test.read(&format!("{layer}/a/b/c/e/four")), b"4");
+    assert_eq!(test.read(&format!("{layer}/a/d/five")), b"5");
+    assert!(!test.exists("top"));
+}
+
 #[test]
 fn diff_refuses_a_file_changed_since_the_diff_was_applied() {
     let mut test = TestStore::new();
