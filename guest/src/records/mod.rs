@@ -104,6 +104,11 @@ pub fn encode_records<T: Record>(records: &[T]) -> Vec<u8> {
     go_json::to_vec(records)
 }
 
+/// One record's compact JSON, as it appears in [`encode_records`]'s array.
+pub fn encode_record<T: Record>(record: &T) -> Vec<u8> {
+    go_json::to_vec(record)
+}
+
 /// [`encode_records`] of records held by reference (a subset of a store's).
 pub fn encode_records_of<T: Record>(records: &[&T]) -> Vec<u8> {
     go_json::to_vec(records)

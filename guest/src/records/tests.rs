@@ -70,6 +70,23 @@ fn real_files_round_trip_byte_for_byte() {
     );
 }
 
+/// A record file's array is its records' own encodings joined (what the
+/// record file's per-record encoding cache relies on).
+#[test]
+fn a_record_array_is_its_records_encodings_joined() {
+    fn joined<T: Record>(records: &[T]) -> Vec<u8> {
+        let parts: Vec<Vec<u8>> = records.iter().map(encode_record).collect();
+        [b"[".to_vec(), parts.join(&b","[..]), b"]".to_vec()].concat()
+    }
+    let layers: Vec<Layer> = parse_records(LAYERS_JSON.as_bytes()).unwrap();
+    assert_eq!(joined(&layers), encode_records(&layers));
+    let mut images: Vec<Image> = parse_records(IMAGES_JSON.as_bytes()).unwrap();
+    images[0].metadata = "<&> \u{2028} \"quoted\"".into();
+    assert_eq!(joined(&images), encode_records(&images));
+    let containers: Vec<Container> = parse_records(CONTAINERS_JSON.as_bytes()).unwrap();
+    assert_eq!(joined(&containers), encode_records(&containers));
+}
+
 #[test]
 fn minimal_records_keep_required_fields_only() {
     let layer = Layer {

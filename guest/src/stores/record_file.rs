@@ -66,6 +66,10 @@ pub struct RecordFile<T: Record> {
     kind: Kind,
     read_only: bool,
     records: Vec<T>,
+    /// Each record's compact JSON as last encoded, by position (`None`:
+    /// not encoded since it changed), so a save re-encodes only the
+    /// records edited since the last one.
+    encoded: Vec<Option<Vec<u8>>>,
     index: LookupIndex,
     loaded: bool,
     /// Modification time of the file at the last load, when tracked.
@@ -136,6 +140,7 @@ impl<T: Record> RecordFile<T> {
             kind,
             read_only,
             records: Vec::new(),
+            encoded: Vec::new(),
             index: LookupIndex::default(),
             loaded: false,
             loaded_mtime: None,
@@ -327,6 +332,7 @@ impl<T: Record> RecordFile<T> {
             companion.loaded_bytes = Some(fingerprint);
         }
         self.records = records;
+        self.encoded.clear();
         self.generation += 1;
         self.loaded_bytes = Some(fingerprint);
         self.edited_since_load = false;
@@ -382,7 +388,7 @@ impl<T: Record> RecordFile<T> {
             return Err(self.read_only_error());
         }
         let bytes = if self.companions.is_empty() {
-            records::encode_records(&self.records)
+            self.encode_all()
         } else {
             // Location 0 is the main file, i + 1 companion i.
             let mut located: Vec<Vec<&T>> = vec![Vec::new(); self.companions.len() + 1];
@@ -414,6 +420,35 @@ impl<T: Record> RecordFile<T> {
         };
         self.dir.write_file_atomic_locked(self.file_name, &bytes)?;
         self.saved(bytes)
+    }
+
+    /// [`records::encode_records`] of all records, reusing the encodings
+    /// of records unchanged since the last call (a compact JSON array is
+    /// its elements' encodings, comma-separated, in brackets).
+    fn encode_all(&mut self) -> Vec<u8> {
+        if self.records.is_empty() {
+            return records::encode_records(&self.records);
+        }
+        self.encoded.resize(self.records.len(), None);
+        let cached: usize = self.encoded.iter().flatten().map(Vec::len).sum();
+        let mut bytes = Vec::with_capacity(cached + self.records.len() + 2);
+        bytes.push(b'[');
+        for (position, (record, encoded)) in self.records.iter().zip(&mut self.encoded).enumerate()
+        {
+            if position > 0 {
+                bytes.push(b',');
+            }
+            bytes.extend_from_slice(encoded.get_or_insert_with(|| records::encode_record(record)));
+        }
+        bytes.push(b']');
+        bytes
+    }
+
+    /// Forgets the encoding of the record at `position` (it changed).
+    fn changed_at(&mut self, position: usize) {
+        if let Some(encoded) = self.encoded.get_mut(position) {
+            *encoded = None;
+        }
     }
 
     /// Notes that the main file holds `bytes` and touches the lock.
@@ -485,6 +520,7 @@ impl<T: Record> RecordFile<T> {
     /// follows when its ID or names change.
     pub fn update<R>(&mut self, position: usize, change: impl FnOnce(&mut T) -> R) -> R {
         self.edited();
+        self.changed_at(position);
         let record = &mut self.records[position];
         let (id, names) = (record.id().to_string(), record.names().to_vec());
         let result = change(record);
@@ -519,6 +555,7 @@ impl<T: Record> RecordFile<T> {
                 self.placement.remove(record.id());
             }
             self.records.truncate(len);
+            self.encoded.truncate(len);
             self.reindex();
         }
     }
@@ -544,12 +581,16 @@ impl<T: Record> RecordFile<T> {
     pub fn push(&mut self, record: T) {
         self.edited();
         self.records.push(record);
+        self.encoded.resize(self.records.len(), None);
         self.index.add(&Keys(&self.records), self.records.len() - 1);
     }
 
     /// Removes and returns the record at `position`, keeping the others' order.
     pub fn remove(&mut self, position: usize) -> T {
         let record = self.records.remove(position);
+        if position < self.encoded.len() {
+            self.encoded.remove(position);
+        }
         self.placement.remove(record.id());
         self.edited();
         self.reindex();
@@ -568,6 +609,9 @@ impl<T: Record> RecordFile<T> {
                     .cloned()
                     .collect();
                 record.set_names(remaining);
+                if let Some(encoded) = self.encoded.get_mut(position) {
+                    *encoded = None;
+                }
             }
         }
         self.edited();

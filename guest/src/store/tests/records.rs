@@ -285,3 +285,41 @@ fn a_read_only_instance_reads_records_and_refuses_writes() {
     );
     assert_eq!(test.image_ids(), strings(&["img"]));
 }
+
+/// One store instance editing its images over and over: after every
+/// change `images.json` holds exactly the records the store reports (the
+/// record file re-encodes only records changed since its last save, so a
+/// change it missed would leave a stale record on disk).
+#[test]
+fn every_save_of_a_long_lived_store_writes_its_current_records() {
+    let mut test = TestStore::new();
+    let check = |test: &mut TestStore, step: &str| {
+        let on_disk: Vec<crate::records::Image> =
+            crate::records::parse_records(&test.read(IMAGES_JSON)).unwrap();
+        let ids: Vec<String> = on_disk.iter().map(|image| image.id.clone()).collect();
+        assert_eq!(ids, test.image_ids(), "{step}");
+        for image in &on_disk {
+            let current = test.store.image(&image.id).unwrap().record;
+            assert_eq!(image, &current, "{step}");
+        }
+    };
+    test.image("a", &["n", "kept"], None);
+    test.image("b", &[], None);
+    test.image("c", &["c"], None);
+    check(&mut test, "created");
+    test.store
+        .update_names("b", NameChange::Add, strings(&["n"]))
+        .unwrap();
+    check(&mut test, "name taken from a");
+    test.store.set_metadata("c", "edited").unwrap();
+    check(&mut test, "metadata");
+    test.store.delete_image("a", true).unwrap();
+    check(&mut test, "deleted the first");
+    test.image("d", &["d"], None);
+    test.store
+        .update_names("d", NameChange::Set, strings(&["c"]))
+        .unwrap();
+    check(&mut test, "name taken from c by a new image");
+    test.store.set_metadata("b", "second").unwrap();
+    check(&mut test, "metadata after the deletion");
+}
