@@ -12,6 +12,7 @@
 
 use super::{CheckReport, Findings, Problem, RepairOptions};
 use crate::error::{ErrorKind, Result, StoreError};
+use crate::records::Record;
 use crate::store::{Access, Store};
 use std::collections::{HashMap, HashSet};
 
@@ -138,25 +139,16 @@ impl Store {
     /// name or ID prefix of another object).
     fn present_ids(&mut self) -> Result<PresentIds> {
         let _held = self.hold(Access::Read, Access::Read, Access::Read)?;
-        let ids = |records: &[String]| records.iter().cloned().collect::<HashSet<_>>();
-        let layers: Vec<String> = self
-            .layers()?
-            .file
-            .records()
-            .iter()
-            .map(|l| l.id.clone())
-            .collect();
-        let images: Vec<String> = self.images.records().iter().map(|i| i.id.clone()).collect();
-        let containers: Vec<String> = self
-            .containers
-            .records()
-            .iter()
-            .map(|c| c.id.clone())
-            .collect();
+        fn ids<T: Record>(records: &[T]) -> HashSet<String> {
+            records
+                .iter()
+                .map(|record| record.id().to_string())
+                .collect()
+        }
         Ok(PresentIds {
-            layers: ids(&layers),
-            images: ids(&images),
-            containers: ids(&containers),
+            layers: ids(self.layers()?.file.records()),
+            images: ids(self.images.records()),
+            containers: ids(self.containers.records()),
         })
     }
 
