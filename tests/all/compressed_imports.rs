@@ -7,8 +7,7 @@
 
 use crate::common::{self, Roots, run_binary};
 use graphstore::{ErrorKind, LayerOptions, Store};
-use std::io::{Read, Write};
-use std::process::{Command, Stdio};
+use std::io::Read;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -53,29 +52,12 @@ fn layer_tar() -> Vec<u8> {
     common::gnu_tar(&src, &["--mtime=2020-01-01", "--owner=0", "--group=0"])
 }
 
-/// `input` through `program args…` (gzip, zstd).
-fn filter(program: &str, args: &[&str], input: &[u8]) -> Vec<u8> {
-    let mut child = Command::new(program)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("{program}: {e}"));
-    let mut pipe = child.stdin.take().expect("piped");
-    let input = input.to_vec();
-    let feeder = std::thread::spawn(move || pipe.write_all(&input));
-    let out = child.wait_with_output().expect("wait");
-    feeder.join().unwrap().expect("feed the filter");
-    assert!(out.status.success(), "{program} {args:?} failed");
-    out.stdout
-}
-
 fn gzip(data: &[u8]) -> Vec<u8> {
-    filter("gzip", &["-c", "-n"], data)
+    common::filter("gzip", &["-c", "-n"], data)
 }
 
 fn zstd(data: &[u8]) -> Vec<u8> {
-    filter("zstd", &["-c", "-q"], data)
+    common::filter("zstd", &["-c", "-q"], data)
 }
 
 /// `tar` compressed by `compress` in two parts, concatenated (two gzip

@@ -512,25 +512,6 @@ fn a_refused_container_leaves_no_mapped_copy() {
     assert_eq!(layers(&roots), 1, "graphstore made none");
 }
 
-/// Pipes `input` through a filter program (`zstd -d`, …).
-fn filter(program: &str, args: &[&str], input: &[u8]) -> Vec<u8> {
-    use std::io::Write;
-    use std::process::{Command, Stdio};
-    let mut child = Command::new(program)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("{program}: {e}"));
-    let mut pipe = child.stdin.take().expect("piped");
-    let input = input.to_vec();
-    let feeder = std::thread::spawn(move || pipe.write_all(&input));
-    let out = child.wait_with_output().expect("wait");
-    feeder.join().unwrap().expect("feed the filter");
-    assert!(out.status.success(), "{program} {args:?} failed");
-    out.stdout
-}
-
 /// The layer record fields 1.43 derives from an applied diff, from the
 /// output of `layer --json` (a list of the one record).
 fn diff_fields(output: &serde_json::Value) -> Vec<String> {
@@ -556,7 +537,7 @@ fn diff_fields(output: &serde_json::Value) -> Vec<String> {
 #[test]
 fn zstd_layer_diff() {
     let tar = small_tar();
-    let compressed = filter("zstd", &["-c", "-q"], &tar);
+    let compressed = common::filter("zstd", &["-c", "-q"], &tar);
     let ours = Roots::new();
     let reference = Roots::new();
     let gs = common::graphstore_cli();
@@ -583,7 +564,7 @@ fn zstd_layer_diff() {
     assert_eq!(code, 0, "{err}");
     for diff in [&our_diff, &their_diff] {
         assert!(diff.starts_with(&[0x28, 0xB5, 0x2F, 0xFD]), "not zstd");
-        assert_eq!(filter("zstd", &["-d", "-c", "-q"], diff), tar);
+        assert_eq!(common::filter("zstd", &["-d", "-c", "-q"], diff), tar);
     }
     // Each tool reads the other's zstd output back to the same tar.
     let (_, err, code) = run_binary(

@@ -310,3 +310,22 @@ impl std::io::Write for SharedBuffer {
         Ok(())
     }
 }
+
+/// `input` piped through `program args…` (a filter such as `gzip -c` or
+/// `zstd -d -c`); its standard output. Panics when the program fails.
+pub fn filter(program: &str, args: &[&str], input: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut child = Command::new(program)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{program}: {e}"));
+    let mut pipe = child.stdin.take().expect("piped");
+    let input = input.to_vec();
+    let feeder = std::thread::spawn(move || pipe.write_all(&input));
+    let out = child.wait_with_output().expect("wait");
+    feeder.join().unwrap().expect("feed the filter");
+    assert!(out.status.success(), "{program} {args:?} failed");
+    out.stdout
+}
