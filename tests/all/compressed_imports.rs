@@ -67,22 +67,6 @@ fn in_two_parts(tar: &[u8], compress: fn(&[u8]) -> Vec<u8>) -> Vec<u8> {
     [compress(first), compress(second)].concat()
 }
 
-/// The layer record fields 1.43 derives from an applied diff.
-fn diff_fields(layer: &serde_json::Value) -> Vec<String> {
-    [
-        "compressed-diff-digest",
-        "compressed-size",
-        "diff-digest",
-        "diff-size",
-        "compression",
-        "uidset",
-        "gidset",
-    ]
-    .iter()
-    .map(|key| format!("{key}={}", layer[key]))
-    .collect()
-}
-
 /// One CLI on its own roots.
 struct Tool {
     program: std::path::PathBuf,
@@ -132,7 +116,7 @@ impl Tool {
         let out = self.ok(&["layer", "--json", id], None);
         let records = common::json(&String::from_utf8_lossy(&out));
         assert_eq!(records.as_array().map(Vec::len), Some(1), "{records}");
-        diff_fields(&records[0])
+        common::diff_fields(&records[0])
     }
 
     /// The tree of layer `id`.

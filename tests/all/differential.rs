@@ -512,23 +512,10 @@ fn a_refused_container_leaves_no_mapped_copy() {
     assert_eq!(layers(&roots), 1, "graphstore made none");
 }
 
-/// The layer record fields 1.43 derives from an applied diff, from the
-/// output of `layer --json` (a list of the one record).
+/// [`common::diff_fields`] of the one record `layer --json` lists.
 fn diff_fields(output: &serde_json::Value) -> Vec<String> {
     assert_eq!(output.as_array().map(Vec::len), Some(1), "{output}");
-    let layer = &output[0];
-    [
-        "compressed-diff-digest",
-        "compressed-size",
-        "diff-digest",
-        "diff-size",
-        "compression",
-        "uidset",
-        "gidset",
-    ]
-    .iter()
-    .map(|key| format!("{key}={}", layer[key]))
-    .collect()
+    common::diff_fields(&output[0])
 }
 
 /// `diff` of a layer applied from a zstd tar: both tools return a zstd

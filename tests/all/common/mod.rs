@@ -329,3 +329,20 @@ pub fn filter(program: &str, args: &[&str], input: &[u8]) -> Vec<u8> {
     assert!(out.status.success(), "{program} {args:?} failed");
     out.stdout
 }
+
+/// The fields 1.43 derives from an applied diff in one layer record (as
+/// `layer --json` or `layers.json` holds it), as `key=value` lines.
+pub fn diff_fields(layer: &serde_json::Value) -> Vec<String> {
+    [
+        "compressed-diff-digest",
+        "compressed-size",
+        "diff-digest",
+        "diff-size",
+        "compression",
+        "uidset",
+        "gidset",
+    ]
+    .iter()
+    .map(|key| format!("{key}={}", layer[key]))
+    .collect()
+}
