@@ -16,9 +16,9 @@ use crate::bindings::graphstore::store::decoding::{
     DecodeError, Format, Host, HostDecoder, Supplied,
 };
 use crate::streams::InputStreamReader;
-use graphstore_guest::archive::decompressor;
+use graphstore_guest::archive::{DigestingReader, decompressor};
+use graphstore_guest::disk::{Input, InputFailure};
 use graphstore_guest::records::Compression;
-use sha2::Digest as _;
 use std::io::{self, Read};
 use std::sync::mpsc::{Receiver, SyncSender, channel, sync_channel};
 use wasmtime::component::{HasData, Resource, ResourceTable};
@@ -67,7 +67,7 @@ impl Decoder {
             Format::Gzip => Compression::Gzip,
             Format::Zstd => Compression::Zstd,
         };
-        let supplied = Supplying::new(io::Cursor::new(already_read).chain(source));
+        let supplied = io::Cursor::new(already_read).chain(source);
         let (started, start_outcome) = channel();
         let (sender, chunks) = sync_channel(QUEUED_CHUNKS);
         std::thread::Builder::new()
@@ -134,25 +134,10 @@ fn stopped() -> DecodeError {
     DecodeError::Invalid("the decoding thread stopped".into())
 }
 
-/// Marks an error of reading the source, as opposed to bad data.
-#[derive(Debug)]
-struct SourceFailure(String);
-
-impl std::fmt::Display for SourceFailure {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for SourceFailure {}
-
 /// The decoder's error as the component's decoder would have met it.
 fn classify(err: &io::Error) -> DecodeError {
-    if let Some(failure) = err
-        .get_ref()
-        .and_then(|inner| inner.downcast_ref::<SourceFailure>())
-    {
-        DecodeError::Source(failure.0.clone())
+    if InputFailure::is_cause_of(err) {
+        DecodeError::Source(err.to_string())
     } else if err.kind() == io::ErrorKind::UnexpectedEof {
         DecodeError::Truncated(err.to_string())
     } else {
@@ -160,53 +145,17 @@ fn classify(err: &io::Error) -> DecodeError {
     }
 }
 
-/// The source as supplied, digested and counted as it is read; its read
-/// errors are tagged as [`SourceFailure`].
-struct Supplying<R> {
-    inner: R,
-    hasher: sha2::Sha256,
-    size: u64,
-}
-
-impl<R: Read> Supplying<R> {
-    fn new(inner: R) -> Self {
-        Supplying {
-            inner,
-            hasher: sha2::Sha256::new(),
-            size: 0,
-        }
-    }
-
-    /// Reads the rest of the source; its digest and length.
-    fn finish(mut self) -> io::Result<Supplied> {
-        io::copy(&mut self, &mut io::sink())?;
-        Ok(Supplied {
-            sha256: self.hasher.finalize().to_vec(),
-            size: self.size,
-        })
-    }
-}
-
-impl<R: Read> Read for Supplying<R> {
-    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-        let count = self
-            .inner
-            .read(out)
-            .map_err(|err| io::Error::new(err.kind(), SourceFailure(err.to_string())))?;
-        self.hasher.update(&out[..count]);
-        self.size += count as u64;
-        Ok(count)
-    }
-}
-
 /// The decoding thread: reports the start, then sends chunks until the
 /// end, a failure, or the receiver is gone.
 fn decode<R: Read>(
-    mut source: Supplying<R>,
+    mut supplied: R,
     compression: Compression,
     started: &std::sync::mpsc::Sender<Result<(), DecodeError>>,
     chunks: &SyncSender<Message>,
 ) {
+    // The source as supplied, digested and counted as it is read; its read
+    // errors tagged as the caller's (`InputFailure`), as in the component.
+    let mut source = DigestingReader::new(Input::reader(&mut supplied));
     let mut decoded = match decompressor(compression, &mut source) {
         Ok(decoded) => decoded,
         Err(err) => {
@@ -240,7 +189,10 @@ fn decode<R: Read>(
     }
     drop(decoded);
     let _ = chunks.send(match source.finish() {
-        Ok(supplied) => Message::End(supplied),
+        Ok(digest) => Message::End(Supplied {
+            sha256: digest.sha256.to_vec(),
+            size: digest.size,
+        }),
         Err(err) => Message::Failed(classify(&err)),
     });
 }
@@ -341,7 +293,7 @@ mod tests {
     }
 
     fn sha256(data: &[u8]) -> Vec<u8> {
-        sha2::Sha256::digest(data).to_vec()
+        <sha2::Sha256 as sha2::Digest>::digest(data).to_vec()
     }
 
     /// Decodes `compressed`, of which the first `split` bytes are handed
